@@ -1,0 +1,3 @@
+from kkmp_sheets.cli import main
+
+raise SystemExit(main())

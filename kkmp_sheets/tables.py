@@ -1,0 +1,86 @@
+"""The city status workbook as plain data, independent of where it is written.
+
+`report.py` builds a `StatusBook`; a sink (`outputs/xlsx.py` for a local `.xlsx`, the Google sink
+for a spreadsheet) writes it. Keeping the shape here means both sinks format numbers, zones and
+charts the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+CellValue = str | int | float | date | datetime | None
+
+
+class Fmt(StrEnum):
+    """How a value is shown. Values stay numbers; only the display is Indonesian."""
+
+    TEXT = "text"  # always stored as text, even when it looks like a number or a formula
+    INT = "int"  # 1.250
+    NUMBER = "number"  # 1.250,5
+    RUPIAH = "rupiah"  # Rp1.250.000
+    PERCENT = "percent"  # 85,7%  (value is a fraction: 0.857)
+    DATE = "date"  # 17 Agu 2025
+    DATETIME = "datetime"  # 17 Agu 2025 08.30 (WIB)
+    ZONE = "zone"  # Merah / Kuning / Hijau, coloured
+    LINK = "link"  # a URL (clickable) or a local path (text)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A value whose format differs from its column's (e.g. the Nilai column of Ringkasan)."""
+
+    value: CellValue
+    fmt: Fmt
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    fmt: Fmt = Fmt.TEXT
+    width: int | None = None  # in characters; None = fitted to the content
+
+
+@dataclass
+class Sheet:
+    name: str
+    columns: list[Col]
+    rows: list[list[CellValue | Cell]] = field(default_factory=list)
+    note: str | None = None  # one line shown above the table (e.g. "Diperbarui ... WIB")
+
+
+class ChartKind(StrEnum):
+    STACKED_COLUMN = "stacked_column"
+    LINE = "line"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A native chart drawn from columns of one sheet, placed on `place_on` at `anchor`."""
+
+    title: str
+    data_sheet: str
+    category_col: str
+    series_cols: tuple[str, ...]
+    kind: ChartKind = ChartKind.STACKED_COLUMN
+    place_on: str = "Ringkasan"
+    anchor: str = "D2"
+    colors: tuple[str, ...] = ()  # hex "#RRGGBB", one per series
+
+
+@dataclass
+class StatusBook:
+    sheets: list[Sheet]
+    charts: list[Chart] = field(default_factory=list)
+
+    def sheet(self, name: str) -> Sheet:
+        for sheet in self.sheets:
+            if sheet.name == name:
+                return sheet
+        raise KeyError(name)
+
+
+ZONE_COLORS = {"Merah": "#F4C7C3", "Kuning": "#FCE8B2", "Hijau": "#B7E1CD"}
+ZONE_SERIES_COLORS = {"Merah": "#D93025", "Kuning": "#F9AB00", "Hijau": "#1E8E3E"}
