@@ -1,0 +1,507 @@
+"""Write the city status workbook (`tables.StatusBook`) to a local `.xlsx` file with xlsxwriter.
+
+Choices, and why:
+
+- **Atomic replace.** Officials open this file from a shared folder while the service runs, so a
+  reader must never see a half-written workbook. It is written to a hidden temp file in the same
+  folder (same filesystem, so the rename is atomic), flushed to disk, then `os.replace`d over the
+  old one. On any failure the previous workbook stays as it was and the temp file is removed.
+- **`write_string` for every text.** `Worksheet.write` guesses: `"=HYPERLINK(...)"` becomes a
+  live formula and a URL becomes a link. Cell text comes from cooperatives' own sheets, so a
+  formula-looking value must stay inert text. Numbers go through `write_number` and stay numbers
+  (filterable, summable); only their display format is Indonesian. Thousands separators follow the
+  reader's regional settings in Excel; the `[$-421]` locale tag gives Indonesian month names.
+- **Timezones.** Excel has none: aware datetimes are converted to WIB (Asia/Jakarta) and written
+  naive, like the rest of the book.
+- **Links.** Only http(s) URLs become hyperlinks, with the URL itself as the visible text. Excel
+  2016+ accepts up to 2,079 characters per URL (older Excel stops at 255) and 65,530 links per
+  sheet; beyond either limit the URL is written as plain text, so it is never dropped.
+- **Cell limits.** Text over Excel's 32,767 characters is cut (ending in "…"), control characters
+  that XML 1.0 forbids are removed, integers of 16+ digits are written as text (Excel keeps only
+  15 significant digits), NaN/NaT become blank cells, and `""` is blank too (so COUNTA is right).
+- **Workbook options.** `constant_memory` stays off: charts cache their data by reading cells back
+  from the worksheets. `in_memory` is on, so nothing is written outside the output folder (no
+  stray files in the system temp dir). Zip64 is enabled only when the content could pass the
+  plain-zip 2 GiB limit, since some readers (LibreOffice among them) have trouble with Zip64
+  archives; a city-sized book is a few megabytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import math
+import numbers
+import os
+import re
+import secrets
+import stat
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
+
+from kkmp_sheets.errors import OutputError
+from kkmp_sheets.tables import (
+    ZONE_COLORS,
+    Cell,
+    CellValue,
+    Chart,
+    ChartKind,
+    Fmt,
+    Sheet,
+    StatusBook,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TITLE = "Status Koperasi Desa/Kelurahan Merah Putih"
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+NUM_FORMATS: dict[Fmt, str] = {
+    Fmt.TEXT: "@",
+    Fmt.INT: "#,##0",
+    Fmt.NUMBER: "#,##0.0#",
+    Fmt.RUPIAH: "[$Rp-421]#,##0",
+    Fmt.PERCENT: "0.0%",
+    Fmt.DATE: "[$-421]d mmm yyyy",
+    Fmt.DATETIME: "[$-421]d mmm yyyy hh:mm",
+    Fmt.ZONE: "@",
+    Fmt.LINK: "@",
+}
+_NUMERIC = frozenset({Fmt.INT, Fmt.NUMBER, Fmt.RUPIAH, Fmt.PERCENT})
+_DATES = frozenset({Fmt.DATE, Fmt.DATETIME})
+
+MAX_TEXT = 32_767  # Excel's cell limit, in UTF-16 code units
+MAX_URL = 2_079  # Excel 2016+ per URL (and per #anchor); xlsxwriter's default
+MAX_LINKS = 65_530  # Excel's limit per worksheet
+MAX_WIDTH = 50  # fitted column width cap, in characters
+MIN_WIDTH = 6
+MAX_EXACT_INT = 10**15  # Excel stores 15 significant digits; larger integers would be rounded
+
+# XML 1.0 forbids these; lone surrogates would also break the UTF-8 encoding of the file.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_HTTP_URL = re.compile(r"https?://\S+\Z", re.IGNORECASE)
+_SHEET_NAME_ILLEGAL = re.compile(r"[\[\]:*?/\\]")
+_ZIP64_THRESHOLD = 1 << 30  # estimated XML bytes; half the 2 GiB plain-zip limit, for margin
+_UNCHANGED = "The previous workbook, if any, is unchanged."
+
+
+def write_status_workbook(book: StatusBook, path: Path, *, title: str = DEFAULT_TITLE) -> None:
+    """Write `book` to `path`, replacing any previous file in one step.
+
+    Raises `OutputError` naming the problem and the fix when the folder cannot be created or
+    written, the disk is full, or the old file is locked (open in Excel).
+    """
+    path = Path(path)
+    if path.is_symlink():  # replace the file it points to, not the link itself
+        path = path.resolve()
+    folder = path.parent
+    _ensure_folder(folder)
+    tmp, fd = _open_temp(folder, path.name)
+    try:
+        with os.fdopen(fd, "w+b") as handle:
+            _build_workbook(book, handle, title)
+            handle.flush()
+            # Data on disk before the rename, so a crash never leaves an empty "new" file.
+            os.fsync(handle.fileno())
+        _copy_mode(path, tmp)
+        _replace(tmp, path)
+    except FileCreateError as exc:  # xlsxwriter wraps the OSError of its zip writer
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc
+        raise OutputError(f"Cannot write {path}: {_reason(cause)}. {_UNCHANGED}") from exc
+    except OSError as exc:
+        raise OutputError(f"Cannot write {path}: {_reason(exc)}. {_UNCHANGED}") from exc
+    finally:
+        # After a successful replace the temp name is gone; otherwise it must not linger.
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def _reason(exc: BaseException) -> str:
+    """The cause of an OSError in words an operator can act on."""
+    code = getattr(exc, "errno", None)
+    if code in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if code == errno.ENOSPC:
+        return "the disk is full; free some space"
+    if code == errno.EROFS:
+        return "the disk is mounted read-only"
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def _ensure_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise OutputError(
+            f"Cannot create the output folder {folder}: a file is in the way "
+            f"({exc.filename or folder} is not a folder). Move that file, or set the output "
+            "path to another folder."
+        ) from exc
+    except OSError as exc:
+        raise OutputError(
+            f"Cannot create the output folder {folder}: {_reason(exc)}. Create it and let the "
+            "user running kkmp-sheets write there, or set the output path to another folder."
+        ) from exc
+
+
+def _open_temp(folder: Path, name: str) -> tuple[Path, int]:
+    """A new hidden file next to the target (same filesystem, so `os.replace` is atomic).
+
+    Created with mode 0o666 minus the umask, like any new file; `tempfile.mkstemp` would make
+    it 0o600 and the published workbook unreadable to colleagues sharing the folder.
+    """
+    tmp = folder / f".~{name}.{secrets.token_hex(4)}.tmp"
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(tmp, flags, 0o666)
+    except OSError as exc:
+        raise OutputError(
+            f"Cannot write in the folder {folder}: {_reason(exc)}. Give the user running "
+            "kkmp-sheets write permission on it, or set the output path to another folder."
+        ) from exc
+    return tmp, fd
+
+
+def _copy_mode(path: Path, tmp: Path) -> None:
+    """Keep the permissions someone gave the old workbook (rewriting in place would)."""
+    with contextlib.suppress(OSError):
+        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    try:
+        os.replace(tmp, path)
+    except IsADirectoryError as exc:
+        raise OutputError(
+            f"Cannot write {path}: it is a folder. Set the output path to a file name ending "
+            "in .xlsx."
+        ) from exc
+    except PermissionError as exc:
+        # On Windows this is the usual symptom of the workbook being open in Excel.
+        raise OutputError(
+            f"Cannot replace {path}: it is locked or read-only, probably open in Excel or "
+            f"another program. Close it (or make it writable) and run again. {_UNCHANGED}"
+        ) from exc
+
+
+# --- workbook --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Placed:
+    """Where a `Sheet` landed, so charts can point at its cells."""
+
+    worksheet: Any
+    name: str
+    sheet: Sheet
+    header_row: int
+
+
+@dataclass
+class _Styles:
+    by_fmt: dict[Fmt, Any]
+    zones: dict[str, Any]  # lower-case zone name -> coloured format
+    header: Any
+    note: Any
+
+    @classmethod
+    def create(cls, workbook: Any) -> _Styles:
+        return cls(
+            by_fmt={
+                fmt: workbook.add_format({"num_format": nf}) for fmt, nf in NUM_FORMATS.items()
+            },
+            zones={
+                name.lower(): workbook.add_format(
+                    {"num_format": "@", "bg_color": color, "pattern": 1}
+                )
+                for name, color in ZONE_COLORS.items()
+            },
+            header=workbook.add_format(
+                {
+                    "bold": True,
+                    "bg_color": "#D9E2EC",
+                    "pattern": 1,
+                    "text_wrap": True,
+                    "valign": "top",
+                    "bottom": 1,
+                }
+            ),
+            note=workbook.add_format({"italic": True, "font_color": "#595959"}),
+        )
+
+
+def _build_workbook(book: StatusBook, handle: IO[bytes], title: str) -> None:
+    workbook = xlsxwriter.Workbook(handle, {"in_memory": True, "constant_memory": False})
+    workbook.set_properties(
+        {
+            "title": _clean(title),
+            "subject": "Koperasi Desa/Kelurahan Merah Putih",
+            "author": "kkmp-sheets",
+        }
+    )
+    styles = _Styles.create(workbook)
+    placed: dict[str, _Placed] = {}
+    xml_bytes = 0
+    for sheet, name in zip(book.sheets, _sheet_names(book.sheets), strict=True):
+        worksheet = workbook.add_worksheet(name)
+        header_row, sheet_bytes = _write_sheet(worksheet, sheet, styles)
+        placed[sheet.name] = _Placed(worksheet, name, sheet, header_row)
+        xml_bytes += sheet_bytes
+    for spec in book.charts:
+        _add_chart(workbook, spec, placed)
+    if xml_bytes > _ZIP64_THRESHOLD:
+        workbook.use_zip64()
+    workbook.close()
+
+
+def _sheet_names(sheets: list[Sheet]) -> list[str]:
+    """Names Excel accepts: no []:*?/\\, at most 31 characters, unique ignoring case."""
+    taken = {"history"}  # reserved by Excel
+    names = []
+    for number, sheet in enumerate(sheets, start=1):
+        base = _SHEET_NAME_ILLEGAL.sub(" ", _clean(sheet.name)).strip().strip("'")[:31]
+        base = base or f"Sheet{number}"
+        name, suffix = base, 1
+        while name.lower() in taken:
+            suffix += 1
+            tag = f" ({suffix})"
+            name = base[: 31 - len(tag)] + tag
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
+def _write_sheet(worksheet: Any, sheet: Sheet, styles: _Styles) -> tuple[int, int]:
+    """Note, header and rows; returns the header's row index and an XML size estimate."""
+    header_row = 0
+    if sheet.note:
+        worksheet.write_string(0, 0, _clean(sheet.note), styles.note)
+        header_row = 1
+    columns = sheet.columns
+    if not columns:
+        return header_row, 0
+    widths = []
+    for index, col in enumerate(columns):
+        name = _clean(col.name)
+        worksheet.write_string(header_row, index, name, styles.header)
+        widths.append(_header_width(name))
+
+    cells = _CellWriter(worksheet, styles)
+    fmts = [col.fmt for col in columns]
+    for row_index, row in enumerate(sheet.rows, start=header_row + 1):
+        # A short row leaves its last cells blank; values past the last column have no header
+        # and are not written.
+        for col_index, (value, fmt) in enumerate(zip(row, fmts, strict=False)):
+            width = cells.write(row_index, col_index, value, fmt)
+            if width > widths[col_index]:
+                widths[col_index] = width
+
+    for index, col in enumerate(columns):
+        fitted = min(max(widths[index] + 2, MIN_WIDTH), MAX_WIDTH)
+        worksheet.set_column(index, index, col.width or fitted)
+    last_row = header_row + len(sheet.rows)
+    worksheet.freeze_panes(header_row + 1, 0)
+    worksheet.autofilter(header_row, 0, last_row, len(columns) - 1)
+    # Officials print these: landscape, one page wide, header repeated on every page.
+    worksheet.set_landscape()
+    worksheet.fit_to_pages(1, 0)
+    worksheet.repeat_rows(header_row)
+    return header_row, cells.xml_bytes
+
+
+def _header_width(name: str) -> int:
+    """Headers wrap, so they need their longest word and about half their length, plus the
+    autofilter button."""
+    longest_word = max((len(word) for word in name.split()), default=0)
+    return max(longest_word, math.ceil(len(name) / 2)) + 2
+
+
+# --- cells -----------------------------------------------------------------------------------
+
+
+class _CellWriter:
+    """Writes one worksheet's cells by type and format.
+
+    Each `write` returns the width the shown value needs, for column fitting, and keeps a rough
+    count of the XML it produces (for the Zip64 decision) and of hyperlinks (Excel's limit).
+    """
+
+    def __init__(self, worksheet: Any, styles: _Styles) -> None:
+        self.worksheet = worksheet
+        self.styles = styles
+        self.links = 0
+        self.xml_bytes = 0
+
+    def write(self, row: int, col: int, value: CellValue | Cell, fmt: Fmt) -> int:
+        if isinstance(value, Cell):
+            fmt = value.fmt
+            value = value.value
+        if value is None:
+            return 0
+        self.xml_bytes += 64
+        if isinstance(value, str):
+            return self._text(row, col, value, fmt)
+        if isinstance(value, bool):  # before int: bool is an int
+            return self._text(row, col, "Ya" if value else "Tidak", fmt)
+        if isinstance(value, int | float):
+            return self._number(row, col, value, fmt)
+        if isinstance(value, date):  # datetime included
+            return self._date(row, col, value, fmt)
+        if isinstance(value, numbers.Number) and not isinstance(value, complex):
+            return self._number(row, col, float(value), fmt)  # numpy, Decimal
+        return self._text(row, col, str(value), fmt)
+
+    def _text(self, row: int, col: int, text: str, fmt: Fmt) -> int:
+        text = _clean(text)
+        if not text:
+            return 0
+        self.xml_bytes += 6 * len(text)  # UTF-8 and &amp;-style escapes, generously
+        if fmt == Fmt.LINK and self._linkable(text):
+            self.links += 1
+            self.worksheet.write_url(row, col, text, None, text)
+        elif fmt == Fmt.ZONE:
+            style = self.styles.zones.get(text.strip().lower(), self.styles.by_fmt[Fmt.TEXT])
+            self.worksheet.write_string(row, col, text, style)
+        else:
+            self.worksheet.write_string(row, col, text, self.styles.by_fmt[fmt])
+        return max(map(len, text.split("\n"))) if "\n" in text else len(text)
+
+    def _linkable(self, text: str) -> bool:
+        if self.links >= MAX_LINKS or not _HTTP_URL.match(text):
+            return False
+        return all(_utf16_len(part) <= MAX_URL for part in text.split("#", 1))
+
+    def _number(self, row: int, col: int, value: int | float, fmt: Fmt) -> int:
+        if isinstance(value, float) and not math.isfinite(value):
+            return 0  # NaN from pandas means "no value"; inf has no cell form
+        text_column = fmt not in _NUMERIC and fmt not in _DATES
+        if text_column or (isinstance(value, int) and abs(value) >= MAX_EXACT_INT):
+            return self._text(row, col, _number_text(value), fmt)
+        if fmt in _DATES:  # a bare number in a date column is shown as a number
+            fmt = Fmt.NUMBER
+        self.worksheet.write_number(row, col, value, self.styles.by_fmt[fmt])
+        return _number_width(value, fmt)
+
+    def _date(self, row: int, col: int, value: date, fmt: Fmt) -> int:
+        if value != value:  # pandas NaT
+            return 0
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(WIB).replace(tzinfo=None)
+        if value.year < 1900:  # before Excel's calendar: keep it visible as text
+            return self._text(row, col, value.isoformat(), Fmt.TEXT)
+        if fmt not in _DATES:
+            fmt = Fmt.DATETIME if isinstance(value, datetime) else Fmt.DATE
+        self.worksheet.write_datetime(row, col, value, self.styles.by_fmt[fmt])
+        return 17 if fmt == Fmt.DATETIME else 11  # "17 Agu 2025 08:30"
+
+
+def _clean(text: str) -> str:
+    """Text XML can hold, within Excel's cell limit."""
+    if _XML_ILLEGAL.search(text):
+        text = _XML_ILLEGAL.sub("", text)
+    if len(text) > MAX_TEXT // 2 and _utf16_len(text) > MAX_TEXT:
+        # Cut in UTF-16 units like Excel counts; "ignore" drops a split surrogate pair.
+        units = text.encode("utf-16-le")[: (MAX_TEXT - 1) * 2]
+        text = units.decode("utf-16-le", errors="ignore") + "…"
+    return text
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _number_text(value: int | float) -> str:
+    """A number for a text column, without a spurious ".0"."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < MAX_EXACT_INT:
+        return str(int(value))
+    return str(value) if isinstance(value, int) else repr(value)
+
+
+def _number_width(value: int | float, fmt: Fmt) -> int:
+    if fmt == Fmt.PERCENT:
+        return len(f"{value * 100:.1f}%")
+    if fmt == Fmt.NUMBER:
+        return len(f"{value:,.2f}")
+    return len(f"{value:,.0f}") + (2 if fmt == Fmt.RUPIAH else 0)
+
+
+# --- charts ----------------------------------------------------------------------------------
+
+
+def _add_chart(workbook: Any, spec: Chart, placed: dict[str, _Placed]) -> None:
+    """A native chart over the data sheet's rows; skipped (not an error) when it cannot be drawn."""
+    data, target = placed.get(spec.data_sheet), placed.get(spec.place_on)
+    if data is None or target is None:
+        log.warning(
+            "Chart %r skipped: sheet %r or %r is not in the book",
+            spec.title,
+            spec.data_sheet,
+            spec.place_on,
+        )
+        return
+    if not data.sheet.rows:
+        log.info("Chart %r skipped: sheet %r has no rows", spec.title, spec.data_sheet)
+        return
+    names = [col.name for col in data.sheet.columns]
+    missing = [name for name in (spec.category_col, *spec.series_cols) if name not in names]
+    if missing or not spec.series_cols:
+        log.warning(
+            "Chart %r skipped: sheet %r lacks column(s) %s (or no series named)",
+            spec.title,
+            spec.data_sheet,
+            ", ".join(missing),
+        )
+        return
+
+    chart = workbook.add_chart(
+        {"type": "column", "subtype": "stacked"}
+        if spec.kind == ChartKind.STACKED_COLUMN
+        else {"type": "line"}
+    )
+    first, last = data.header_row + 1, data.header_row + len(data.sheet.rows)
+    category = names.index(spec.category_col)
+    for number, series_col in enumerate(spec.series_cols):
+        column = names.index(series_col)
+        series: dict[str, Any] = {
+            "name": [data.name, data.header_row, column],
+            "categories": [data.name, first, category, last, category],
+            "values": [data.name, first, column, last, column],
+        }
+        if number < len(spec.colors):
+            series.update(_series_style(spec.kind, spec.colors[number]))
+        chart.add_series(series)
+
+    chart.set_title({"name": _clean(spec.title), "name_font": {"size": 12}})
+    chart.set_legend({"position": "bottom"})
+    chart.set_y_axis(_value_axis(data.sheet, spec.series_cols[0]))
+    if data.sheet.columns[category].fmt in _DATES:
+        chart.set_x_axis({"date_axis": True, "num_format": "[$-421]d mmm"})
+    # Wide enough that every kecamatan/day keeps a readable slot.
+    chart.set_size({"width": min(max(480, 40 * len(data.sheet.rows)), 1200), "height": 320})
+    target.worksheet.insert_chart(spec.anchor, chart)
+
+
+def _series_style(kind: ChartKind, color: str) -> dict[str, Any]:
+    if kind == ChartKind.LINE:
+        return {"line": {"color": color, "width": 2.25}, "marker": {"type": "none"}}
+    return {"fill": {"color": color}, "border": {"color": "#FFFFFF"}}
+
+
+def _value_axis(sheet: Sheet, series_col: str) -> dict[str, Any]:
+    """Axis numbers shown like the first series' cells (Rp, %, thousands)."""
+    axis: dict[str, Any] = {"major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}}
+    fmt = next((col.fmt for col in sheet.columns if col.name == series_col), None)
+    if fmt in _NUMERIC:
+        axis["num_format"] = NUM_FORMATS[fmt]
+    return axis
