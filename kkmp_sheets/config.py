@@ -1,0 +1,370 @@
+"""Loading and checking the city configuration (one TOML file per city).
+
+Every mistake gets one line that names the key, says what was found and what is expected; all
+mistakes of a file are reported at once, so an operator fixes them in one go. Paths are relative
+to the config file, so the service behaves the same from any working directory. Secrets (the
+SMTP password, the service-account key) are never read from this file: only the *name* of the
+environment variable that holds them.
+
+Every key is documented in `KEYS` (and so in `docs/configuration.md`, which a test keeps in step).
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kkmp_sheets import wilayah
+from kkmp_sheets.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Key:
+    type: type | tuple[type, ...]
+    doc: str
+    default: Any = None
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+# section -> key -> Key. The one source of truth for what the config file may say.
+KEYS: dict[str, dict[str, Key]] = {
+    "city": {
+        "name": Key(str, "Name of the city or kabupaten, shown in every output.", required=True),
+        "kode_wilayah": Key(
+            str,
+            "Kemendagri code of the city/kabupaten (`31.73`) or province (`32`). NIKs registered "
+            "outside it get a warning.",
+            required=True,
+        ),
+        "target_date": Key(
+            date, "Date by which every cooperative should be operating (progress in Ringkasan)."
+        ),
+        "target_active_share": Key(
+            (int, float),
+            "Share of cooperatives that should be Aktif by `target_date` (0–1).",
+            default=1.0,
+        ),
+    },
+    "source": {
+        "kind": Key(
+            str, "Where cooperative workbooks live.", required=True, choices=("local", "google")
+        ),
+        "registry": Key(
+            str,
+            "The registry of cooperatives: local mode a `.csv` or `.xlsx` path; Google mode the "
+            "ID or URL of the spreadsheet holding the `Daftar KKMP` tab.",
+            required=True,
+        ),
+    },
+    "output": {
+        "kind": Key(
+            str,
+            "Where the city status workbook is written.",
+            required=True,
+            choices=("local", "google"),
+        ),
+        "path": Key(
+            str,
+            "Local mode: the `.xlsx` path of the city status workbook.",
+            default="out/status-kota.xlsx",
+        ),
+    },
+    "mail": {
+        "kind": Key(
+            str, "How digests are delivered.", default="outbox", choices=("outbox", "smtp")
+        ),
+        "dir": Key(
+            str,
+            "Outbox mode: folder where digests are written as `.eml` files.",
+            default="out/outbox",
+        ),
+        "sender": Key(str, "From address of every digest.", default="kkmp-sheets@localhost"),
+        "language": Key(str, "Language of the digests.", default="id", choices=("id", "en")),
+        "officials": Key(list, "Addresses that receive the daily city digest.", default=[]),
+        "kecamatan": Key(
+            dict,
+            'Camat/lurah addresses per kecamatan name: `Cengkareng = ["camat@..."]`; each receives '
+            "the daily kecamatan digest of their own cooperatives.",
+            default={},
+        ),
+        "operator": Key(str, "Address told when a job of the service itself fails.", default=""),
+        "host": Key(str, "SMTP mode: server host name.", default="localhost"),
+        "port": Key(int, "SMTP mode: server port (587 STARTTLS, 465 SSL, 25 plain).", default=587),
+        "security": Key(
+            str,
+            "SMTP mode: connection security.",
+            default="starttls",
+            choices=("starttls", "ssl", "none"),
+        ),
+        "username": Key(str, "SMTP mode: login name (empty: no login).", default=""),
+        "password_env": Key(
+            str,
+            "SMTP mode: name of the environment variable holding the password.",
+            default="KKMP_SMTP_PASSWORD",
+        ),
+    },
+    "data": {
+        "dir": Key(
+            str, "Folder for the service's own state (history, deliveries).", default="out/data"
+        ),
+    },
+    "zones": {
+        "min_active_members": Key(int, "Kuning when fewer active members than this.", default=100),
+        "red_no_sale_days": Key(int, "Merah when no sale within this many days.", default=30),
+        "red_stale_days": Key(
+            int, "Merah when the sheet was not updated for this many days.", default=30
+        ),
+        "yellow_stale_days": Key(
+            int, "Kuning when the sheet was not updated within this many days.", default=14
+        ),
+    },
+    "report": {
+        "reporting_window_days": Key(
+            int,
+            "Kelengkapan Laporan counts cooperatives whose sheet changed within this many days.",
+            default=7,
+        ),
+        "window_days": Key(
+            int, "Length of the sales/new-member window (Omset 30 Hari, ...).", default=30
+        ),
+        "write_feedback": Key(
+            bool,
+            "Write the Hasil Pemeriksaan tab into each cooperative workbook.",
+            default=True,
+        ),
+    },
+}
+
+
+@dataclass(frozen=True)
+class ZoneRules:
+    min_active_members: int = 100
+    red_no_sale_days: int = 30
+    red_stale_days: int = 30
+    yellow_stale_days: int = 14
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    sender: str = "kkmp-sheets@localhost"
+    language: str = "id"
+    officials: tuple[str, ...] = ()
+    kecamatan: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    operator: str = ""
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    password_env: str = "KKMP_SMTP_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    city_name: str
+    city_kode: str
+    source_kind: str
+    registry: str  # a path (resolved) in local mode, an ID/URL in Google mode
+    output_kind: str
+    output_path: Path
+    mail_kind: str
+    outbox_dir: Path
+    data_dir: Path = Path("out/data")
+    mail: MailSettings = field(default_factory=lambda: MailSettings())
+    zones: ZoneRules = field(default_factory=ZoneRules)
+    reporting_window_days: int = 7
+    window_days: int = 30
+    write_feedback: bool = True
+    target_date: date | None = None
+    target_active_share: float = 1.0
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+
+def load(path: str | Path) -> Config:
+    """Read and check a config file; raise ConfigError listing every mistake."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ConfigError(
+            f"config file {path} not found: pass --config with the path of a city .toml "
+            "(see config/example-city.toml)"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); check quotes and brackets") from None
+    return parse(data, path.resolve())
+
+
+def parse(data: dict[str, Any], path: Path) -> Config:
+    problems: list[str] = []
+    values = _check(data, problems)
+    if problems:
+        raise ConfigError(
+            f"{path} has {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+    base = path.parent
+    kode = str(values["city"]["kode_wilayah"]).strip()
+    if wilayah.get(kode) is None:
+        problems.append(
+            f"[city] kode_wilayah = {kode!r} is not a Kemendagri province/city code; "
+            'use the dotted code, e.g. "31.73" for Kota Administrasi Jakarta Barat'
+        )
+    share = float(values["city"]["target_active_share"])
+    if not 0 < share <= 1:
+        problems.append(
+            f"[city] target_active_share = {share}: expected a number above 0 and at most 1"
+        )
+    for key in ("min_active_members", "red_no_sale_days", "red_stale_days", "yellow_stale_days"):
+        if values["zones"][key] < 0:
+            problems.append(f"[zones] {key} = {values['zones'][key]}: expected 0 or more")
+    mail = values["mail"]
+    if any(not isinstance(a, str) or "@" not in a for a in mail["officials"]):
+        problems.append(
+            '[mail] officials: expected a list of email addresses, e.g. ["kadis@contoh.go.id"]'
+        )
+    for name, addresses in mail["kecamatan"].items():
+        if not isinstance(addresses, list) or any(
+            not isinstance(a, str) or "@" not in a for a in addresses
+        ):
+            problems.append(f"[mail.kecamatan] {name}: expected a list of email addresses")
+    for key in ("reporting_window_days", "window_days"):
+        if values["report"][key] < 1:
+            problems.append(f"[report] {key} = {values['report'][key]}: expected 1 or more")
+    if problems:
+        raise ConfigError(
+            f"{path} has {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+    source_kind = values["source"]["kind"]
+    registry = values["source"]["registry"]
+    if source_kind == "local":
+        registry = str((base / registry).resolve())
+    return Config(
+        path=path,
+        city_name=values["city"]["name"],
+        city_kode=wilayah.dotted(kode),
+        source_kind=source_kind,
+        registry=registry,
+        output_kind=values["output"]["kind"],
+        output_path=(base / values["output"]["path"]).resolve(),
+        mail_kind=values["mail"]["kind"],
+        outbox_dir=(base / values["mail"]["dir"]).resolve(),
+        data_dir=(base / values["data"]["dir"]).resolve(),
+        mail=MailSettings(
+            sender=mail["sender"],
+            language=mail["language"],
+            officials=tuple(mail["officials"]),
+            kecamatan={k: tuple(v) for k, v in mail["kecamatan"].items()},
+            operator=mail["operator"],
+            host=mail["host"],
+            port=mail["port"],
+            security=mail["security"],
+            username=mail["username"],
+            password_env=mail["password_env"],
+        ),
+        zones=ZoneRules(**values["zones"]),
+        reporting_window_days=values["report"]["reporting_window_days"],
+        window_days=values["report"]["window_days"],
+        write_feedback=values["report"]["write_feedback"],
+        target_date=values["city"]["target_date"],
+        target_active_share=share,
+    )
+
+
+def _check(data: dict[str, Any], problems: list[str]) -> dict[str, dict[str, Any]]:
+    """Types, required keys, listed values and typos; returns every section filled with defaults."""
+    out: dict[str, dict[str, Any]] = {}
+    for section in data:
+        if section not in KEYS:
+            problems.append(f"unknown section [{section}]{_did_you_mean(section, KEYS)}")
+    for section, keys in KEYS.items():
+        given = data.get(section, {})
+        if not isinstance(given, dict):
+            problems.append(f"[{section}] must be a table (a [{section}] header), found a value")
+            given = {}
+        for key in given:
+            if key not in keys:
+                problems.append(f"[{section}] unknown key {key!r}{_did_you_mean(key, keys)}")
+        section_values: dict[str, Any] = {}
+        for key, spec in keys.items():
+            if key not in given:
+                if spec.required:
+                    problems.append(f"[{section}] {key} is required: {spec.doc}")
+                section_values[key] = spec.default
+                continue
+            value = given[key]
+            if not _is_type(value, spec.type):
+                problems.append(f"[{section}] {key} = {value!r}: expected {_type_name(spec.type)}")
+                section_values[key] = spec.default
+                continue
+            if spec.choices and value not in spec.choices:
+                options = " or ".join(repr(c) for c in spec.choices)
+                problems.append(f"[{section}] {key} = {value!r}: expected {options}")
+            section_values[key] = value
+        out[section] = section_values
+    return out
+
+
+def _is_type(value: Any, expected: type | tuple[type, ...]) -> bool:
+    types = expected if isinstance(expected, tuple) else (expected,)
+    if isinstance(value, bool) and bool not in types:
+        return False  # TOML true is not a number
+    return isinstance(value, types)
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {
+        str: "text in quotes",
+        int: "a whole number",
+        float: "a number",
+        bool: "true or false",
+        date: "a date like 2026-12-31 (no quotes)",
+        list: 'a list like ["a@b.id"]',
+        dict: "a table",
+    }
+    types = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+def _did_you_mean(word: str, options: Any) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def reference_markdown() -> str:
+    """The configuration reference (docs/configuration.md is this text; a test keeps them equal)."""
+    lines = [
+        "# Configuration reference",
+        "",
+        "One TOML file per city. Paths are relative to the file. Secrets never go in it: the SMTP",
+        "password comes from the environment variable named by `[mail] password_env`, the Google",
+        "service-account key from `GOOGLE_APPLICATION_CREDENTIALS`.",
+        "This page is generated from `kkmp_sheets/config.py` (`python -m kkmp_sheets.config`).",
+        "",
+    ]
+    for section, keys in KEYS.items():
+        lines += [f"## [{section}]", "", "| key | type | default | meaning |", "|---|---|---|---|"]
+        for key, spec in keys.items():
+            default = "*required*" if spec.required else f"`{spec.default!r}`"
+            kind = _type_name(spec.type)
+            if spec.choices:
+                kind = " or ".join(f"`{c}`" for c in spec.choices)
+            doc = spec.doc.replace("|", "\\|")
+            lines.append(f"| `{key}` | {kind} | {default} | {doc} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")

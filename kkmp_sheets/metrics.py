@@ -1,0 +1,288 @@
+"""The figures, exactly as PRODUCT.md "Figures, defined" states them.
+
+Per cooperative from its typed tables (plain Python: the definitions read like the contract),
+then rolled up per kecamatan and for the city with pandas. Pure: no I/O, no clock; `as_of` is
+the day D in Asia/Jakarta.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from kkmp_sheets import formats
+from kkmp_sheets.parse import ParsedWorkbook
+from kkmp_sheets.template import ANGGOTA, PENJUALAN, SIMPANAN, STOK
+
+ADA, TIDAK_ADA, SALAH_FORMAT = "Ada", "Tidak Ada", "Salah Format"
+
+
+@dataclass
+class CoopFigures:
+    readable: bool = True
+    status_operasional: str | None = None
+    nib: str = TIDAK_ADA
+    npwp: str = TIDAK_ADA
+    rekening: str = TIDAK_ADA
+    siap_pembiayaan: bool = False
+    anggota_aktif: int = 0
+    anggota_baru: int = 0
+    simpanan_pokok: float = 0.0
+    simpanan_wajib: float = 0.0
+    simpanan_sukarela: float = 0.0
+    nilai_stok: float = 0.0
+    omset: float = 0.0
+    transaksi: int = 0
+    transaksi_terakhir: date | None = None
+    data_diperbarui: datetime | None = None
+    # Simpanan wajib arrears (only when the Profil states the monthly amount): how many active
+    # members paid less than months-since-joining × the monthly amount, and the sum they owe.
+    wajib_bulanan: float | None = None
+    anggota_menunggak: int = 0
+    tunggakan_wajib: float = 0.0
+    # (kategori, base unit) → [quantity in base unit, value in Rp, below-minimum item count]
+    pasokan: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+
+
+def coop_figures(
+    book: ParsedWorkbook,
+    as_of: date,
+    *,
+    window_days: int = 30,
+    modified: datetime | None = None,
+) -> CoopFigures:
+    """Figures of one readable cooperative as of D."""
+    window_start = as_of - timedelta(days=window_days)  # the window is (D−30, D]
+    fig = CoopFigures(data_diperbarui=modified)
+    _profil_figures(book, fig)
+
+    active: set[str] = set()
+    joined_on: dict[str, date | None] = {}
+    if (anggota := book.tables.get(ANGGOTA.name)) is not None:
+        new: set[str] = set()
+        for rec in anggota.records:
+            member_id = rec["no_anggota"]
+            if not member_id or rec["status"] == "Keluar":
+                continue
+            joined = rec["tanggal_masuk"]
+            if joined is not None and joined > as_of:
+                continue
+            # A missing or unreadable Tanggal Masuk still counts (and is reported by parse).
+            active.add(member_id)
+            joined_on.setdefault(member_id, joined)
+            if joined is not None and window_start < joined <= as_of:
+                new.add(member_id)
+        fig.anggota_aktif, fig.anggota_baru = len(active), len(new)
+
+    wajib_paid: dict[str, float] = defaultdict(float)
+    if (simpanan := book.tables.get(SIMPANAN.name)) is not None:
+        sums = {"Pokok": 0.0, "Wajib": 0.0, "Sukarela": 0.0}
+        for rec in simpanan.records:
+            day, kind, amount = rec["tanggal"], rec["jenis"], rec["jumlah"]
+            # A negative amount is a Galat: certainly wrong, so no figure uses it.
+            if day is None or kind is None or amount is None or amount < 0 or day > as_of:
+                continue
+            sums[kind] += amount
+            if kind == "Wajib" and rec["no_anggota"]:
+                wajib_paid[rec["no_anggota"]] += amount
+        fig.simpanan_pokok, fig.simpanan_wajib, fig.simpanan_sukarela = (
+            sums["Pokok"],
+            sums["Wajib"],
+            sums["Sukarela"],
+        )
+        monthly = book.profil.values.get("simpanan_wajib_bulanan")
+        if monthly and monthly > 0:
+            fig.wajib_bulanan = monthly
+            _wajib_arrears(fig, monthly, joined_on, wajib_paid, as_of)
+
+    if (stok := book.tables.get(STOK.name)) is not None:
+        for rec in stok.records:
+            qty, cost = rec["jumlah_stok"], rec["harga_beli"]
+            if qty is not None and cost is not None and qty >= 0 and cost >= 0:
+                fig.nilai_stok += qty * cost
+            if qty is not None and qty >= 0:
+                category = rec["kategori"] or "Lainnya"
+                factor, unit = base_unit(rec["satuan"], rec["nama_barang"])
+                slot = fig.pasokan.setdefault((category, unit), [0.0, 0.0, 0.0])
+                slot[0] += qty * factor
+                slot[1] += qty * cost if cost is not None else 0.0
+                minimum = rec["stok_minimum"]
+                if minimum is not None and qty < minimum:
+                    slot[2] += 1
+
+    if (penjualan := book.tables.get(PENJUALAN.name)) is not None:
+        notas: set[str] = set()
+        lone = 0
+        for rec in penjualan.records:
+            day = rec["tanggal"]
+            if day is None or day > as_of:
+                continue
+            if fig.transaksi_terakhir is None or day > fig.transaksi_terakhir:
+                fig.transaksi_terakhir = day
+            if not window_start < day <= as_of:
+                continue
+            fig.omset += line_value(rec["jumlah"], rec["harga_satuan"], rec["total"])
+            if rec["no_nota"]:
+                notas.add(rec["no_nota"])
+            else:
+                lone += 1  # a row without No Nota counts as a transaction of its own
+        fig.transaksi = len(notas) + lone
+    return fig
+
+
+def _wajib_arrears(
+    fig: CoopFigures,
+    monthly: float,
+    joined_on: dict[str, date | None],
+    paid: dict[str, float],
+    as_of: date,
+) -> None:
+    """Members who paid less simpanan wajib than the months since they joined require."""
+    for member_id, joined in joined_on.items():
+        if joined is None:
+            continue
+        owed = monthly * months_due(joined, as_of) - paid.get(member_id, 0.0)
+        if owed > 0.5:  # rounding, not arrears
+            fig.anggota_menunggak += 1
+            fig.tunggakan_wajib += owed
+
+
+def months_due(joined: date, as_of: date) -> int:
+    """Monthly dues owed from the joining month up to and including the month of `as_of`."""
+    if joined > as_of:
+        return 0
+    return (as_of.year - joined.year) * 12 + (as_of.month - joined.month) + 1
+
+
+def line_value(qty: float | None, price: float | None, total: float | None) -> float:
+    """Jumlah × Harga Satuan; when either is unusable, Total; else nothing."""
+    if qty is not None and price is not None and qty >= 0 and price >= 0:
+        return qty * price
+    return total if total is not None and total >= 0 else 0.0
+
+
+def _profil_figures(book: ParsedWorkbook, fig: CoopFigures) -> None:
+    profil = book.profil
+    values = profil.values
+
+    def state(key: str) -> str:
+        # Typed but unreadable (e.g. a 12-digit NIB) is "Salah Format"; blank is "Tidak Ada".
+        if values.get(key) is not None:
+            return ADA
+        return SALAH_FORMAT if not formats.is_blank(profil.raw.get(key)) else TIDAK_ADA
+
+    fig.status_operasional = values.get("status_operasional")
+    fig.nib = state("nib")
+    fig.npwp = state("npwp")
+    bank, account = values.get("nama_bank"), values.get("nomor_rekening")
+    fig.rekening = ADA if bank and account else TIDAK_ADA
+    fig.siap_pembiayaan = (
+        state("nomor_sk_ahu") == ADA
+        and state("nomor_induk_koperasi") == ADA
+        and fig.npwp == ADA
+        and fig.nib == ADA
+        and fig.rekening == ADA
+    )
+
+
+# --- units for Pasokan --------------------------------------------------------------------------
+
+_QTY_UNIT = re.compile(
+    r"(\d+(?:[.,]\d+)?)\s*(kg|kilo|gr|gram|g|liter|ltr|lt|l|ml)\b", re.IGNORECASE
+)
+_UNIT_NAMES = {
+    "kg": ("kg", 1.0),
+    "kilo": ("kg", 1.0),
+    "kilogram": ("kg", 1.0),
+    "gr": ("kg", 0.001),
+    "gram": ("kg", 0.001),
+    "g": ("kg", 0.001),
+    "liter": ("liter", 1.0),
+    "ltr": ("liter", 1.0),
+    "lt": ("liter", 1.0),
+    "l": ("liter", 1.0),
+    "ml": ("liter", 0.001),
+}
+
+
+def base_unit(satuan: str | None, nama: str | None) -> tuple[float, str]:
+    """How many base units (kg, liter, ...) one `satuan` holds: `karung 5 kg` → (5, "kg").
+
+    Supply planners think in kg of rice and litres of oil, not in sacks of varied size; a unit
+    we cannot convert is kept as written (lower-case), so nothing is silently mixed.
+    """
+    text = (satuan or "").strip().lower()
+    if text in _UNIT_NAMES:
+        unit, factor = _UNIT_NAMES[text]
+        return factor, unit
+    for source in (text, (nama or "").lower()):
+        match = _QTY_UNIT.search(source)
+        if match:
+            unit, factor = _UNIT_NAMES[match.group(2).lower()]
+            return float(match.group(1).replace(",", ".")) * factor, unit
+    return 1.0, text or "unit"
+
+
+# --- roll-ups ------------------------------------------------------------------------------------
+
+SUMMED = (
+    "anggota_aktif",
+    "anggota_baru",
+    "simpanan_pokok",
+    "simpanan_wajib",
+    "simpanan_sukarela",
+    "nilai_stok",
+    "omset",
+    "transaksi",
+    "galat",
+    "peringatan",
+)
+
+
+def rollup(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """Sums and counts per `by` column (or one row for the city when None).
+
+    `frame` has one row per cooperative with the SUMMED columns plus zona, aktif (bool),
+    reported (bool: updated within the reporting window).
+    """
+    data = frame.assign(
+        jumlah=1,
+        hijau=(frame["zona"] == "Hijau").astype(int),
+        kuning=(frame["zona"] == "Kuning").astype(int),
+        merah=(frame["zona"] == "Merah").astype(int),
+        aktif=frame["aktif"].astype(int),
+        reported=frame["reported"].astype(int),
+    )
+    columns = ["jumlah", "aktif", "hijau", "kuning", "merah", "reported", *SUMMED]
+    if by is None:
+        out = data[columns].sum().to_frame().T
+    else:
+        out = data.groupby(by, sort=True)[columns].sum().reset_index()
+    out["kelengkapan"] = out["reported"] / out["jumlah"].where(out["jumlah"] > 0)
+    return out
+
+
+def pasokan_table(
+    per_coop: list[dict[tuple[str, str], list[float]]],
+) -> list[tuple[str, str, float, float, int, int]]:
+    """(kategori, unit, quantity, value, cooperatives holding it, items below minimum), sorted."""
+    totals: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    for coop in per_coop:
+        for key, (qty, value, below) in coop.items():
+            slot = totals[key]
+            slot[0] += qty
+            slot[1] += value
+            slot[2] += 1 if qty > 0 else 0
+            slot[3] += below
+    order = {
+        name: i
+        for i, name in enumerate(
+            ("Beras", "Minyak Goreng", "Gula", "Telur", "Tepung", "LPG", "Lainnya")
+        )
+    }
+    rows = [(k[0], k[1], v[0], v[1], int(v[2]), int(v[3])) for k, v in totals.items()]
+    return sorted(rows, key=lambda r: (order.get(r[0], 99), r[0], -r[2]))

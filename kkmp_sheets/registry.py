@@ -1,0 +1,115 @@
+"""The registry: the list of cooperatives the office monitors (PRODUCT.md "The registry").
+
+Officials edit it (a `Daftar KKMP` tab, or a CSV/xlsx in local mode); the service only reads it.
+Headers are matched as tolerantly as a cooperative workbook's. A row with neither ID nor name is
+blank and skipped; any other row is a cooperative, and counts in Jumlah KKMP even when it cannot
+be read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kkmp_sheets import formats
+from kkmp_sheets.issue import Issue
+from kkmp_sheets.parse import Rows, locate_header
+from kkmp_sheets.template import REGISTRY, TableSpec
+
+REGISTRY_SPEC = TableSpec(name=REGISTRY.tab, columns=REGISTRY.columns)
+_EMAIL_SPLIT = re.compile(r"[,;\s]+")
+
+
+@dataclass(frozen=True)
+class Coop:
+    id: str
+    nama: str
+    kelurahan: str
+    kecamatan: str
+    kode_wilayah: str | None
+    spreadsheet: str
+    email_pengurus: tuple[str, ...] = ()
+    penanggung_jawab: str = ""
+    email_penanggung_jawab: tuple[str, ...] = ()
+    row: int = 0  # the registry row the official sees
+
+
+def read_registry(rows: Rows) -> tuple[list[Coop], list[Issue]]:
+    located = locate_header(rows, REGISTRY_SPEC)
+    tab = REGISTRY.tab
+    if located is None:
+        expected = ", ".join(c.label for c in REGISTRY.columns if c.required)
+        return [], [Issue("header-not-found", tab=tab, expected=expected)]
+    header_index, positions, _ = located
+    issues: list[Issue] = []
+    found = set(positions.values())
+    for col in REGISTRY.columns:
+        if col.required and col.key not in found:
+            issues.append(Issue("column-missing", tab=tab, column=col.label))
+    coops: list[Coop] = []
+    seen: dict[str, int] = {}
+    for index in range(header_index + 1, len(rows)):
+        values: dict[str, Any] = {key: "" for key in (c.key for c in REGISTRY.columns)}
+        for pos, key in positions.items():
+            cell = rows[index][pos] if pos < len(rows[index]) else None
+            values[key] = "" if formats.is_blank(cell) else _text(cell)
+        if not values["id"] and not values["nama_koperasi"]:
+            continue
+        row = index + 1
+        coop_id = values["id"] or f"BARIS-{row}"
+        if not values["id"]:
+            issues.append(Issue("required-missing", tab=tab, row=row, column="ID"))
+        if coop_id in seen:
+            issues.append(
+                Issue(
+                    "registry-id-duplicate",
+                    tab=tab,
+                    row=row,
+                    column="ID",
+                    value=coop_id,
+                    detail=str(seen[coop_id]),
+                )
+            )
+            coop_id = f"{coop_id}-{row}"
+        seen[coop_id] = row
+        for key in ("nama_koperasi", "kelurahan", "kecamatan", "spreadsheet"):
+            if not values[key]:
+                issues.append(
+                    Issue(
+                        "required-missing", tab=tab, row=row, column=REGISTRY_SPEC.column(key).label
+                    )
+                )
+        kode = values["kode_wilayah"]
+        try:
+            kode = formats.parse_kode_wilayah(kode) if kode else None
+        except formats.FormatError:
+            issues.append(
+                Issue("kode-wilayah-format", tab=tab, row=row, column="Kode Wilayah", value=kode)
+            )
+            kode = None
+        coops.append(
+            Coop(
+                id=coop_id,
+                nama=values["nama_koperasi"] or coop_id,
+                kelurahan=values["kelurahan"],
+                kecamatan=values["kecamatan"],
+                kode_wilayah=kode,
+                spreadsheet=values["spreadsheet"],
+                email_pengurus=_emails(values["email_pengurus"]),
+                penanggung_jawab=values["penanggung_jawab"],
+                email_penanggung_jawab=_emails(values["email_penanggung_jawab"]),
+                row=row,
+            )
+        )
+    return coops, issues
+
+
+def _text(cell: Any) -> str:
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
+
+
+def _emails(text: str) -> tuple[str, ...]:
+    return tuple(part for part in _EMAIL_SPLIT.split(text) if "@" in part)

@@ -1,0 +1,450 @@
+"""The rules: what is wrong or doubtful in a parsed cooperative workbook.
+
+`parse.py` already reported what could not be read at all (missing tabs and columns, unreadable
+cells, unknown listed values). This module judges what *was* read: identity numbers, duplicates,
+signs, dates against the as-of day, cross-tab references (a sale of an unknown item, savings of an
+unknown member), totals, the legal profile, and — across cooperatives — a NIK registered twice.
+
+Pure: typed tables and a context in, `Issue`s out. No I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from kkmp_sheets import formats, wilayah
+from kkmp_sheets.issue import Issue, Severity, display_value
+from kkmp_sheets.parse import NikValue, ParsedWorkbook, Table
+from kkmp_sheets.template import ANGGOTA, PENJUALAN, SIMPANAN, STOK
+
+# A Total may differ from Jumlah × Harga Satuan by this much (rounding) before we say so.
+TOTAL_TOLERANCE_RP = 1.0
+EARLIEST_PLAUSIBLE = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class Context:
+    as_of: date
+    city_kode: str  # "31.73" (a city) or "32" (a province)
+    city_name: str = ""
+    registry_kode_wilayah: str | None = None
+
+
+def validate(book: ParsedWorkbook, ctx: Context) -> list[Issue]:
+    issues: list[Issue] = []
+    issues += check_profil(book, ctx)
+    anggota = book.tables.get(ANGGOTA.name)
+    stok = book.tables.get(STOK.name)
+    member_ids = None
+    if anggota is not None:
+        issues += check_anggota(anggota, ctx)
+        member_ids = {r["no_anggota"] for r in anggota.records if r["no_anggota"]}
+    item_codes = None
+    if stok is not None:
+        issues += check_stok(stok, ctx)
+        item_codes = {r["kode_barang"] for r in stok.records if r["kode_barang"]}
+    if (simpanan := book.tables.get(SIMPANAN.name)) is not None:
+        issues += check_simpanan(simpanan, ctx, member_ids)
+    if (penjualan := book.tables.get(PENJUALAN.name)) is not None:
+        issues += check_penjualan(penjualan, ctx, item_codes)
+    return issues
+
+
+# --- per tab ----------------------------------------------------------------------------------
+
+
+def check_anggota(table: Table, ctx: Context) -> list[Issue]:
+    issues: list[Issue] = []
+    city_digits = ctx.city_kode.replace(".", "")
+    first_id: dict[str, int] = {}
+    first_nik: dict[str, int] = {}
+    nik_header = table.header("nik")
+    for rec in table.records:
+        member_id = rec["no_anggota"]
+        if member_id:
+            if member_id in first_id:
+                issues.append(
+                    Issue(
+                        "member-id-duplicate",
+                        tab=table.tab,
+                        row=rec.row,
+                        column=table.header("no_anggota"),
+                        value=member_id,
+                        detail=str(first_id[member_id]),
+                    )
+                )
+            else:
+                first_id[member_id] = rec.row
+        nik = rec["nik"]
+        if isinstance(nik, NikValue):
+            issues += _nik_issues(nik, rec.row, table.tab, nik_header, city_digits, ctx)
+            if nik.digits:
+                if nik.digits in first_nik:
+                    issues.append(
+                        Issue(
+                            "nik-duplicate",
+                            tab=table.tab,
+                            row=rec.row,
+                            column=nik_header,
+                            value=nik.digits,
+                            personal=True,
+                            detail=str(first_nik[nik.digits]),
+                        )
+                    )
+                else:
+                    first_nik[nik.digits] = rec.row
+        issues += _date_issues(table, rec.row, "tanggal_masuk", rec["tanggal_masuk"], ctx)
+        issues += _date_issues(table, rec.row, "tanggal_keluar", rec["tanggal_keluar"], ctx)
+        joined, left = rec["tanggal_masuk"], rec["tanggal_keluar"]
+        if joined and left and left < joined:
+            issues.append(
+                Issue(
+                    "member-left-before-join",
+                    tab=table.tab,
+                    row=rec.row,
+                    column=table.header("tanggal_keluar"),
+                )
+            )
+    return issues
+
+
+def _nik_issues(
+    nik: NikValue, row: int, tab: str, header: str, city_digits: str, ctx: Context
+) -> list[Issue]:
+    issues = []
+    value = nik.digits or display_value(nik.raw)
+    problems = nik.check.problems
+    for code in problems:
+        detail = (
+            str(sum(ch.isdigit() for ch in display_value(nik.raw))) if code == "nik-length" else ""
+        )
+        issues.append(
+            Issue(code, tab=tab, row=row, column=header, value=value, personal=True, detail=detail)
+        )
+    if (
+        nik.digits
+        and "nik-region-unknown" not in problems
+        and city_digits
+        and not nik.digits.startswith(city_digits)
+    ):
+        where = ctx.city_name or wilayah.name(ctx.city_kode) or ctx.city_kode
+        issues.append(
+            Issue(
+                "nik-outside-city",
+                tab=tab,
+                row=row,
+                column=header,
+                value=value,
+                personal=True,
+                detail=where,
+            )
+        )
+    return issues
+
+
+def check_simpanan(table: Table, ctx: Context, member_ids: set[str] | None) -> list[Issue]:
+    issues: list[Issue] = []
+    for rec in table.records:
+        issues += _date_issues(table, rec.row, "tanggal", rec["tanggal"], ctx)
+        amount = rec["jumlah"]
+        if amount is not None and amount < 0:
+            issues.append(
+                Issue(
+                    "negative-value",
+                    tab=table.tab,
+                    row=rec.row,
+                    column=table.header("jumlah"),
+                    value=amount,
+                    personal=True,
+                )
+            )
+        member = rec["no_anggota"]
+        if member and member_ids is not None and member not in member_ids:
+            issues.append(
+                Issue(
+                    "member-unknown",
+                    tab=table.tab,
+                    row=rec.row,
+                    column=table.header("no_anggota"),
+                    value=member,
+                )
+            )
+    return issues
+
+
+def check_stok(table: Table, ctx: Context) -> list[Issue]:
+    issues: list[Issue] = []
+    first_code: dict[str, int] = {}
+    has_cost_column = "harga_beli" in table.headers
+    for rec in table.records:
+        code = rec["kode_barang"]
+        if code:
+            if code in first_code:
+                issues.append(
+                    Issue(
+                        "item-code-duplicate",
+                        tab=table.tab,
+                        row=rec.row,
+                        column=table.header("kode_barang"),
+                        value=code,
+                        detail=str(first_code[code]),
+                    )
+                )
+            else:
+                first_code[code] = rec.row
+        for key in ("jumlah_stok", "harga_beli", "harga_jual", "stok_minimum"):
+            value = rec[key]
+            if value is not None and value < 0:
+                issues.append(
+                    Issue(
+                        "negative-value",
+                        tab=table.tab,
+                        row=rec.row,
+                        column=table.header(key),
+                        value=value,
+                    )
+                )
+        if rec["harga_beli"] is None and rec["jumlah_stok"] is not None:
+            issues.append(
+                Issue(
+                    "missing-optional",
+                    tab=table.tab,
+                    row=rec.row,
+                    column=table.header("harga_beli"),
+                    detail="Nilai Stok"
+                    if has_cost_column
+                    else "Nilai Stok (kolom Harga Beli belum ada)",
+                )
+            )
+        buy, sell = rec["harga_beli"], rec["harga_jual"]
+        if buy and sell and 0 < sell < buy:
+            issues.append(
+                Issue(
+                    "sale-price-below-cost",
+                    tab=table.tab,
+                    row=rec.row,
+                    column=table.header("harga_jual"),
+                    value=sell,
+                )
+            )
+    return issues
+
+
+def check_penjualan(table: Table, ctx: Context, item_codes: set[str] | None) -> list[Issue]:
+    issues: list[Issue] = []
+    for rec in table.records:
+        issues += _date_issues(table, rec.row, "tanggal", rec["tanggal"], ctx)
+        for key in ("jumlah", "harga_satuan", "total"):
+            value = rec[key]
+            if value is not None and value < 0:
+                issues.append(
+                    Issue(
+                        "negative-value",
+                        tab=table.tab,
+                        row=rec.row,
+                        column=table.header(key),
+                        value=value,
+                    )
+                )
+        code = rec["kode_barang"]
+        if code and item_codes is not None and code not in item_codes:
+            issues.append(
+                Issue(
+                    "item-unknown",
+                    tab=table.tab,
+                    row=rec.row,
+                    column=table.header("kode_barang"),
+                    value=code,
+                )
+            )
+        qty, price, total = rec["jumlah"], rec["harga_satuan"], rec["total"]
+        if qty is not None and price is not None and total is not None:
+            difference = total - qty * price
+            if abs(difference) > TOTAL_TOLERANCE_RP:
+                issues.append(
+                    Issue(
+                        "total-mismatch",
+                        tab=table.tab,
+                        row=rec.row,
+                        column=table.header("total"),
+                        value=total,
+                        detail=formats.format_rupiah(abs(difference)),
+                    )
+                )
+    return issues
+
+
+def _date_issues(table: Table, row: int, key: str, value: date | None, ctx: Context) -> list[Issue]:
+    if value is None:
+        return []
+    if value > ctx.as_of:
+        return [
+            Issue(
+                "future-date",
+                tab=table.tab,
+                row=row,
+                column=table.header(key),
+                value=value.isoformat(),
+                detail=formats.format_date(ctx.as_of),
+            )
+        ]
+    if value < EARLIEST_PLAUSIBLE:
+        return [
+            Issue(
+                "date-before-start",
+                tab=table.tab,
+                row=row,
+                column=table.header(key),
+                value=value.isoformat(),
+                detail=formats.format_date(value),
+            )
+        ]
+    return []
+
+
+# --- Profil -----------------------------------------------------------------------------------
+
+# Fields a figure or the financing readiness uses: reported when empty, as a warning.
+PROFIL_WANTED = (
+    "status_operasional",
+    "nomor_sk_ahu",
+    "nomor_induk_koperasi",
+    "nib",
+    "npwp",
+    "kode_wilayah",
+)
+
+
+def check_profil(book: ParsedWorkbook, ctx: Context) -> list[Issue]:
+    profil = book.profil
+    if profil.tab is None:
+        return []
+    issues: list[Issue] = []
+    tab = profil.tab
+    from kkmp_sheets.template import PROFIL
+
+    for key in PROFIL_WANTED:
+        if profil.values.get(key) is None and formats.is_blank(profil.raw.get(key)):
+            issues.append(
+                Issue(
+                    "profil-field-missing",
+                    tab=tab,
+                    row=profil.rows.get(key),
+                    column=profil.labels.get(key) or PROFIL.field(key).label,
+                )
+            )
+    npwp = profil.values.get("npwp")
+    if isinstance(npwp, formats.Npwp) and npwp.legacy:
+        issues.append(
+            Issue(
+                "npwp-15-digit",
+                tab=tab,
+                row=profil.rows.get("npwp"),
+                column=profil.labels.get("npwp", "NPWP"),
+                value=npwp.digits,
+            )
+        )
+    bank, account = profil.values.get("nama_bank"), profil.values.get("nomor_rekening")
+    if bool(bank) != bool(account):
+        key = "nomor_rekening" if bank else "nama_bank"
+        issues.append(
+            Issue(
+                "bank-account-incomplete",
+                tab=tab,
+                row=profil.rows.get(key),
+                column=profil.labels.get(key) or PROFIL.field(key).label,
+            )
+        )
+    kode = profil.values.get("kode_wilayah")
+    if kode:
+        if wilayah.get(kode) is None:
+            issues.append(
+                Issue(
+                    "kode-wilayah-unknown",
+                    tab=tab,
+                    row=profil.rows.get("kode_wilayah"),
+                    column=profil.labels.get("kode_wilayah", "Kode Wilayah"),
+                    value=kode,
+                )
+            )
+        elif ctx.registry_kode_wilayah and wilayah.dotted(ctx.registry_kode_wilayah) != kode:
+            issues.append(
+                Issue(
+                    "kode-wilayah-mismatch",
+                    tab=tab,
+                    row=profil.rows.get("kode_wilayah"),
+                    column=profil.labels.get("kode_wilayah", "Kode Wilayah"),
+                    value=kode,
+                    detail=wilayah.dotted(ctx.registry_kode_wilayah),
+                )
+            )
+    for key in ("tanggal_musyawarah", "tanggal_mulai_operasi", "tanggal_launching"):
+        value = profil.values.get(key)
+        if isinstance(value, date) and value > ctx.as_of and key != "tanggal_launching":
+            issues.append(
+                Issue(
+                    "future-date",
+                    tab=tab,
+                    row=profil.rows.get(key),
+                    column=profil.labels.get(key, key),
+                    value=value.isoformat(),
+                    detail=formats.format_date(ctx.as_of),
+                )
+            )
+    return issues
+
+
+# --- across cooperatives ----------------------------------------------------------------------
+
+
+def member_niks(book: ParsedWorkbook) -> dict[str, int]:
+    """Each well-formed NIK of a workbook's members → its first sheet row (kept in memory only)."""
+    table = book.tables.get(ANGGOTA.name)
+    found: dict[str, int] = {}
+    if table is None:
+        return found
+    for rec in table.records:
+        nik = rec["nik"]
+        if isinstance(nik, NikValue) and nik.digits and rec["status"] != "Keluar":
+            found.setdefault(nik.digits, rec.row)
+    return found
+
+
+def cross_coop_issues(
+    niks: Mapping[str, Mapping[str, int]], tabs: Mapping[str, str]
+) -> dict[str, list[Issue]]:
+    """A NIK active in two cooperatives is told to each as "also registered elsewhere" — never which."""
+    holders: dict[str, list[str]] = defaultdict(list)
+    for coop_id, coop_niks in niks.items():
+        for nik in coop_niks:
+            holders[nik].append(coop_id)
+    out: dict[str, list[Issue]] = defaultdict(list)
+    for nik, coops in holders.items():
+        if len(coops) < 2:
+            continue
+        for coop_id in coops:
+            out[coop_id].append(
+                Issue(
+                    "nik-elsewhere",
+                    tab=tabs.get(coop_id, ANGGOTA.name),
+                    row=niks[coop_id][nik],
+                    column="NIK",
+                    value=nik,
+                    personal=True,
+                )
+            )
+    return dict(out)
+
+
+def count(issues: Iterable[Issue]) -> tuple[int, int]:
+    """(Galat, Peringatan)."""
+    galat = peringatan = 0
+    for issue in issues:
+        if issue.severity is Severity.GALAT:
+            galat += 1
+        else:
+            peringatan += 1
+    return galat, peringatan

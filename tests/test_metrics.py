@@ -1,0 +1,169 @@
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+
+from kkmp_sheets.metrics import base_unit, coop_figures, months_due, rollup
+from kkmp_sheets.parse import parse_workbook
+from tests.conftest import AS_OF, PROFIL_ROWS, make_book, member
+
+
+def figures(**tabs):
+    return coop_figures(parse_workbook(make_book(**tabs)), AS_OF)
+
+
+def test_active_members_count_distinct_ids_not_left_and_joined_by_d():
+    fig = figures(
+        anggota=[
+            member("A-001", 1, joined="01/12/2025"),
+            member("A-002", 2, joined="15/01/2026"),  # new: in (D-30, D]
+            member("A-003", 3, joined="30/12/2025"),  # exactly D-30: not new
+            member("A-004", 4, joined="01/02/2026"),  # after D: not yet a member
+            member("A-005", 5, status="Keluar"),
+            member("A-006", 6, joined="tanggal?"),  # unreadable Tanggal Masuk still counts
+            member("A-001", 7),  # duplicate id counts once
+        ]
+    )
+    assert fig.anggota_aktif == 4
+    assert fig.anggota_baru == 1
+
+
+def test_savings_sum_by_kind_up_to_d_and_skip_negative():
+    fig = figures(
+        anggota=[member("A-001", 1)],
+        simpanan=[
+            ["01/12/2025", "A-001", "Pokok", "Rp 100.000"],
+            ["01/01/2026", "A-001", "Wajib", "10rb"],
+            ["29/01/2026", "A-001", "Sukarela", "1,5 jt"],
+            ["30/01/2026", "A-001", "Wajib", 10000],
+            ["02/01/2026", "A-001", "Wajib", -5000],
+        ],
+    )
+    assert (fig.simpanan_pokok, fig.simpanan_wajib, fig.simpanan_sukarela) == (
+        100000,
+        10000,
+        1500000,
+    )
+
+
+def test_wajib_arrears_use_the_profil_monthly_amount():
+    # Joined December, as-of January: two months due of Rp10.000, one paid.
+    fig = figures(
+        anggota=[member("A-001", 1, joined="01/12/2025"), member("A-002", 2, joined="01/12/2025")],
+        simpanan=[
+            ["01/12/2025", "A-001", "Wajib", 10000],
+            ["01/01/2026", "A-001", "Wajib", 10000],
+            ["01/12/2025", "A-002", "Wajib", 10000],
+        ],
+    )
+    assert fig.wajib_bulanan == 10000
+    assert (fig.anggota_menunggak, fig.tunggakan_wajib) == (1, 10000)
+
+
+@pytest.mark.parametrize(
+    ("joined", "as_of", "months"),
+    [
+        (date(2025, 12, 1), date(2026, 1, 29), 2),
+        (date(2026, 1, 31), date(2026, 1, 29), 0),
+        (date(2026, 1, 1), date(2026, 1, 1), 1),
+    ],
+)
+def test_months_due(joined, as_of, months):
+    assert months_due(joined, as_of) == months
+
+
+def test_stock_value_only_where_quantity_and_cost_are_valid():
+    fig = figures(
+        stok=[
+            ["B01", "Beras SPHP 5 kg", "Beras", "karung 5 kg", 10, 62500],
+            ["B02", "Minyakita 1 L", "Minyak Goreng", "botol 1 L", 24, None],
+            ["B03", "Gula", "Gula", "kg", -2, 16000],
+        ]
+    )
+    assert fig.nilai_stok == 625000
+    assert fig.pasokan[("Beras", "kg")][0] == 50
+    assert fig.pasokan[("Minyak Goreng", "liter")][0] == 24
+
+
+def test_sales_window_line_value_and_transactions():
+    fig = figures(
+        stok=[["B01", "Gula", "Gula", "kg", 10, 16000]],
+        penjualan=[
+            ["29/01/2026", "N-1", "B01", 2, 17500, 35000],
+            ["29/01/2026", "N-1", "B01", 1, 17500, None],
+            ["15/01/2026", "", "B01", None, 17500, 35000],  # Jumlah unusable → Total
+            ["15/01/2026", "", "B01", 1, 17500, None],  # no nota: a transaction of its own
+            ["30/12/2025", "N-0", "B01", 1, 17500, None],  # exactly D-30: outside the window
+            ["05/02/2026", "N-9", "B01", 1, 17500, None],  # after D
+        ],
+    )
+    assert fig.omset == 35000 + 17500 + 35000 + 17500
+    assert fig.transaksi == 3
+    assert fig.transaksi_terakhir == date(2026, 1, 29)
+
+
+def test_legal_states_and_financing_readiness():
+    assert figures().siap_pembiayaan is True
+    rows = [list(r) for r in PROFIL_ROWS]
+    rows[10][1] = "12345"  # NIB malformed
+    fig = coop_figures(parse_workbook(make_book(profil=rows)), AS_OF)
+    assert (fig.nib, fig.npwp, fig.rekening, fig.siap_pembiayaan) == (
+        "Salah Format",
+        "Ada",
+        "Ada",
+        False,
+    )
+    rows = [r for r in PROFIL_ROWS if r and r[0] != "NPWP"]
+    assert coop_figures(parse_workbook(make_book(profil=rows)), AS_OF).npwp == "Tidak Ada"
+
+
+@pytest.mark.parametrize(
+    ("satuan", "nama", "expected"),
+    [
+        ("kg", "Gula", (1.0, "kg")),
+        ("karung 5 kg", "Beras", (5.0, "kg")),
+        ("pcs", "Beras SPHP 5kg", (5.0, "kg")),
+        ("botol", "Minyakita 1 L", (1.0, "liter")),
+        ("tabung", "LPG 3 kg", (3.0, "kg")),
+        ("butir", "Telur", (1.0, "butir")),
+        ("sachet 250 gr", "Kopi", (0.25, "kg")),
+    ],
+)
+def test_base_units(satuan, nama, expected):
+    assert base_unit(satuan, nama) == expected
+
+
+def test_rollup_sums_per_kecamatan_and_city():
+    frame = pd.DataFrame(
+        {
+            "kecamatan": ["A", "A", "B"],
+            "zona": ["Hijau", "Merah", "Kuning"],
+            "aktif": [True, False, True],
+            "reported": [True, False, True],
+            "anggota_aktif": [100, 5, 50],
+            "anggota_baru": [1, 0, 2],
+            "simpanan_pokok": [1.0, 2.0, 3.0],
+            "simpanan_wajib": [0.0] * 3,
+            "simpanan_sukarela": [0.0] * 3,
+            "nilai_stok": [0.0] * 3,
+            "omset": [10.0, 0.0, 5.0],
+            "transaksi": [1, 0, 1],
+            "galat": [0, 2, 1],
+            "peringatan": [0, 0, 0],
+        }
+    )
+    per = rollup(frame, "kecamatan").set_index("kecamatan")
+    assert (
+        per.loc["A", "jumlah"] == 2
+        and per.loc["A", "merah"] == 1
+        and per.loc["A", "kelengkapan"] == 0.5
+    )
+    city = rollup(frame, None).iloc[0]
+    assert city["anggota_aktif"] == 155 and city["omset"] == 15.0 and city["hijau"] == 1
+
+
+def test_data_diperbarui_passes_through():
+    moment = datetime(2026, 1, 20, 9, 0)
+    assert (
+        coop_figures(parse_workbook(make_book()), AS_OF, modified=moment).data_diperbarui == moment
+    )
