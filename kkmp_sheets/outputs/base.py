@@ -1,0 +1,21 @@
+"""Where the city status workbook goes: a local `.xlsx` or a Google spreadsheet.
+
+A sink writes a whole `StatusBook` at once (a reader never sees half of it) and can hand back
+the Riwayat rows it already holds, so the day-by-day history survives from one cycle to the next.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from kkmp_sheets.tables import StatusBook
+
+
+class Sink(Protocol):
+    def publish(self, book: StatusBook) -> str:
+        """Write every tab in one atomic step; return where it went (a path or URL)."""
+        ...
+
+    def history(self) -> list[list]:
+        """The Riwayat rows already published (first cell a date), oldest first; [] if none."""
+        ...

@@ -1,0 +1,135 @@
+"""Local mode: the registry is a CSV or xlsx file, each cooperative an `.xlsx` in a folder.
+
+Reading uses python-calamine (Rust; several times faster than openpyxl on the same files, see
+`bench/bench_readers.py`). Writing the Hasil Pemeriksaan tab goes through `xlsx_patch`, which
+touches nothing else in the workbook and keeps the file's modification time, because that time
+is the cooperative's "Data Diperbarui".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import python_calamine
+
+from kkmp_sheets.errors import SourceError
+from kkmp_sheets.parse import RawWorkbook, Rows
+from kkmp_sheets.registry import Coop
+from kkmp_sheets.sources.base import ReadFailure
+from kkmp_sheets.template import FEEDBACK_TAB, REGISTRY, normalize
+
+log = logging.getLogger(__name__)
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+class LocalSource:
+    kind = "local"
+
+    def __init__(self, registry_path: str | Path):
+        self.registry_path = Path(registry_path)
+
+    # --- registry ---------------------------------------------------------------------------
+    def registry_rows(self) -> Rows:
+        path = self.registry_path
+        if not path.is_file():
+            raise SourceError(
+                f"registry {path} not found: set [source] registry to the CSV or xlsx listing the "
+                "cooperatives (columns ID, Nama Koperasi, Kelurahan, Kecamatan, Spreadsheet, ...)"
+            )
+        if path.suffix.lower() in {".xlsx", ".xlsm", ".xls", ".ods"}:
+            try:
+                return _registry_from_workbook(path)
+            except Exception as exc:
+                raise SourceError(
+                    f"registry {path} cannot be read as a spreadsheet: {exc}"
+                ) from None
+        return _registry_from_csv(path)
+
+    # --- one cooperative --------------------------------------------------------------------
+    def locate(self, coop: Coop) -> Path:
+        path = Path(coop.spreadsheet).expanduser()
+        return path if path.is_absolute() else self.registry_path.parent / path
+
+    def link(self, coop: Coop) -> str:
+        return str(self.locate(coop))
+
+    def read(self, coop: Coop) -> RawWorkbook:
+        if not coop.spreadsheet:
+            raise ReadFailure("workbook-missing")
+        path = self.locate(coop)
+        try:
+            modified = datetime.fromtimestamp(path.stat().st_mtime, tz=WIB)
+        except FileNotFoundError:
+            raise ReadFailure("workbook-missing") from None
+        except OSError as exc:
+            raise ReadFailure(
+                "workbook-unreadable", detail=exc.strerror or type(exc).__name__
+            ) from None
+        try:
+            book = python_calamine.CalamineWorkbook.from_path(str(path))
+            tabs: dict[str, Rows] = {}
+            for name in book.sheet_names:
+                if normalize(name) == normalize(FEEDBACK_TAB):
+                    continue  # our own output, not data
+                tabs[name] = _trim(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        except Exception as exc:  # calamine raises several kinds for corrupt or foreign files
+            raise ReadFailure("workbook-unreadable", detail=_describe(exc, path)) from None
+        return RawWorkbook(tabs=tabs, modified=modified)
+
+    def write_feedback(
+        self, coop: Coop, rows: list[list], header_row: int, widths: list[float]
+    ) -> bool:
+        from kkmp_sheets.sources import xlsx_patch
+
+        path = self.locate(coop)
+        if path.suffix.lower() not in {".xlsx", ".xlsm"}:
+            log.info("%s: %s is not an .xlsx; Hasil Pemeriksaan not written", coop.id, path.suffix)
+            return False
+        return xlsx_patch.write_tab(
+            path, FEEDBACK_TAB, rows, header_row=header_row, column_widths=widths
+        )
+
+
+def _trim(rows: Rows) -> Rows:
+    """Drop trailing blank rows: formatting can stretch a sheet's used range far past its data."""
+    end = len(rows)
+    while end and all(c == "" or c is None for c in rows[end - 1]):
+        end -= 1
+    return rows[:end]
+
+
+def _describe(exc: Exception, path: Path) -> str:
+    text = str(exc) or type(exc).__name__
+    if "password" in text.lower() or "encrypt" in text.lower():
+        return "berkas dilindungi kata sandi"
+    if zipfile.is_zipfile(path) is False and path.suffix.lower() == ".xlsx":
+        return "berkas rusak atau bukan .xlsx"
+    return text[:200]
+
+
+def _registry_from_workbook(path: Path) -> Rows:
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    wanted = normalize(REGISTRY.tab)
+    name = next((n for n in book.sheet_names if normalize(n) == wanted), book.sheet_names[0])
+    return _trim(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+
+
+def _registry_from_csv(path: Path) -> Rows:
+    raw = path.read_bytes()
+    # Excel on Windows saves CSV in the ANSI code page; UTF-8 (with or without BOM) first.
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    first_line = text.split("\n", 1)[0]
+    # Indonesian-locale Excel writes ";" separated CSV (the "," is the decimal mark).
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
