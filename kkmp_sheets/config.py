@@ -94,7 +94,9 @@ KEYS: dict[str, dict[str, Key]] = {
         ),
         "operator": Key(str, "Address told when a job of the service itself fails.", default=""),
         "host": Key(str, "SMTP mode: server host name.", default="localhost"),
-        "port": Key(int, "SMTP mode: server port (587 STARTTLS, 465 SSL, 25 plain).", default=587),
+        "port": Key(
+            int, "SMTP mode: server port; empty means 587 for STARTTLS, 465 for SSL, 25 plain."
+        ),
         "security": Key(
             str,
             "SMTP mode: connection security.",
@@ -157,7 +159,7 @@ class MailSettings:
     kecamatan: dict[str, tuple[str, ...]] = field(default_factory=dict)
     operator: str = ""
     host: str = "localhost"
-    port: int = 587
+    port: int | None = None
     security: str = "starttls"
     username: str = ""
     password_env: str = "KKMP_SMTP_PASSWORD"

@@ -1,0 +1,561 @@
+"""The delivery ledger: each digest goes to each recipient once per period.
+
+PRODUCT.md promises that a digest goes out once per period — "not twice after a crash or
+restart, and not lost when the mail server is down". The ledger (one SQLite file, WAL, durable
+commits) keeps one row per (digest key, recipient) moving through
+
+    queued ──► sending ──► sent
+       ▲          │  └───► failed_permanent   (5xx refusal, or too many deferrals)
+       └──────────┘        (not sent: server down, 4xx)
+
+and `deliver()` follows one rule: **commit the intent ('sending') before talking to the server,
+and 'sent' right after it accepts.**
+
+The one window this cannot close is a crash after the server accepted and before 'sent' was
+committed (or a connection lost while the server was answering the end of the message). SMTP has
+no idempotency key, so the server cannot be asked whether it already has the message. Such a
+row stays 'sending' and is reported as `uncertain`, and is *not* sent again: a possible missing
+digest the operator can check is better than officials receiving everything twice after every
+restart. The deterministic Message-ID makes a copy that does arrive twice fold into one in most
+mail clients. `DeliveryLedger.resolve()` settles such a row either way. The outbox has no such
+window: its file appears atomically, so after a crash the file's existence says what happened.
+
+Everything that provably did not go out (connection refused, TLS or login failure, 4xx,
+a refusal before the message was sent) stays 'queued' with its error and is retried by the next
+`deliver()` — including digests of earlier periods, whose message is kept in the ledger until
+every recipient has it. A server that cannot be reached never uses up a recipient's attempts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default as DEFAULT_POLICY
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from kkmp_sheets.errors import KkmpError, OutputError
+from kkmp_sheets.mail import (
+    WIB,
+    Archive,
+    Digest,
+    DigestKey,
+    Outcome,
+    RecipientResult,
+    Transport,
+    build_message,
+    message_bytes,
+    require_timezone,
+)
+
+if TYPE_CHECKING:
+    from kkmp_sheets.config import Config
+
+log = logging.getLogger(__name__)
+
+LEDGER_FILE = "deliveries.sqlite"
+# PRAGMA application_id of a delivery ledger ("KKMD"), so that another SQLite file of the
+# service (the history store) is refused rather than taken for a migrated ledger.
+APPLICATION_ID = 0x4B4B4D44
+DEFAULT_MAX_ATTEMPTS = 20
+# The recipient of a digest nobody is to receive: the outbox still writes it once (PRODUCT.md).
+NO_RECIPIENT = ""
+
+
+class State(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED_PERMANENT = "failed_permanent"
+
+
+# One entry per schema version; PRAGMA user_version says how many have been applied.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE deliveries (
+            kind TEXT NOT NULL,
+            audience TEXT NOT NULL,
+            period TEXT NOT NULL,
+            -- envelope address as first given; '' = the digest itself (outbox, nobody to send to)
+            recipient TEXT NOT NULL COLLATE NOCASE,
+            state TEXT NOT NULL
+                CHECK (state IN ('queued', 'sending', 'sent', 'failed_permanent')),
+            -- times it reached the server (or the outbox); an unreachable server does not count
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            queued_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            sent_at TEXT,
+            PRIMARY KEY (kind, audience, period, recipient)
+        )
+        """,
+        "CREATE INDEX deliveries_by_state ON deliveries (state)",
+        """
+        CREATE TABLE messages (
+            kind TEXT NOT NULL,
+            audience TEXT NOT NULL,
+            period TEXT NOT NULL,
+            message BLOB NOT NULL,
+            PRIMARY KEY (kind, audience, period)
+        )
+        """,
+    ),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+_KEY = "kind = ? AND audience = ? AND period = ?"
+_MARK_SENT = "state = 'sent', sent_at = ?1, updated_at = ?1"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One row of the ledger: a digest to one recipient. Times are ISO 8601 in WIB."""
+
+    key: DigestKey
+    recipient: str
+    state: State
+    attempts: int
+    last_error: str | None
+    queued_at: str
+    updated_at: str
+    sent_at: str | None
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What one `deliver()` call did, counted per (digest, recipient), each in one bucket."""
+
+    sent: int = 0
+    skipped_already_sent: int = 0
+    queued_for_retry: int = 0
+    failed_permanent: int = 0
+    uncertain: int = 0
+    no_recipients: int = 0  # digests with nobody to send to (SMTP only; the outbox writes them)
+
+    def __str__(self) -> str:
+        return " ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+
+
+def _stamp(now: datetime) -> str:
+    return now.astimezone(WIB).isoformat(timespec="seconds")
+
+
+class DeliveryLedger:
+    """The SQLite file recording every delivery. Use as a context manager, or call `close()`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise OutputError(
+                f"The delivery ledger {self.path} cannot be opened ({exc}): check that the "
+                "folder ([data] dir in the config) exists and is writable"
+            ) from exc
+        try:
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")  # 'sending' must survive a power cut
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise OutputError(
+                f"The delivery ledger {self.path} is not a usable SQLite database ({exc}): move "
+                "it away (a new one is started, and digests of the current period go out again) "
+                "or restore it from a backup"
+            ) from exc
+        except BaseException:
+            self._db.close()
+            raise
+
+    @classmethod
+    def for_config(cls, cfg: Config) -> DeliveryLedger:
+        return cls(cfg.data_dir / LEDGER_FILE)
+
+    def __enter__(self) -> DeliveryLedger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One committed unit of work; a ledger that cannot be written stops the service."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise OutputError(f"The delivery ledger {self.path} cannot be written: {exc}") from exc
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        app_id = int(self._db.execute("PRAGMA application_id").fetchone()[0])
+        if app_id != APPLICATION_ID and (app_id, version) != (0, 0):
+            raise OutputError(
+                f"{self.path} is not a kkmp-sheets delivery ledger (another SQLite file?): give "
+                f"the ledger its own file, {LEDGER_FILE} in the [data] dir"
+            )
+        if version > SCHEMA_VERSION:
+            raise OutputError(
+                f"The delivery ledger {self.path} has schema version {version}, newer than this "
+                f"kkmp-sheets understands ({SCHEMA_VERSION}): upgrade kkmp-sheets."
+            )
+        for number, statements in enumerate(_MIGRATIONS, start=1):
+            with self._transaction() as db:
+                # Read again under the write lock: another process may have just migrated.
+                if self.schema_version() >= number:
+                    continue
+                for statement in statements:
+                    db.execute(statement)
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version = {number}")
+                log.info("delivery ledger %s: schema version %d", self.path, number)
+
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    # --- reading
+
+    def deliveries(self, key: DigestKey | None = None) -> list[Delivery]:
+        """Rows of one digest, or all, oldest first."""
+        where, args = (f"WHERE {_KEY}", astuple(key)) if key is not None else ("", ())
+        rows = self._db.execute(
+            "SELECT kind, audience, period, recipient, state, attempts, last_error, queued_at,"
+            f" updated_at, sent_at FROM deliveries {where} ORDER BY queued_at, recipient",
+            args,
+        )
+        return [_delivery(row) for row in rows]
+
+    def uncertain(self) -> list[Delivery]:
+        """Rows that may or may not have reached the server: the operator's to check."""
+        return [d for d in self.deliveries() if d.state is State.SENDING]
+
+    def states(self, key: DigestKey) -> dict[str, State]:
+        """Recipient (lower-case) → state, for one digest."""
+        rows = self._db.execute(
+            f"SELECT recipient, state FROM deliveries WHERE {_KEY}", astuple(key)
+        )
+        return {recipient.lower(): State(state) for recipient, state in rows}
+
+    def queued_keys(self) -> list[DigestKey]:
+        rows = self._db.execute(
+            "SELECT kind, audience, period FROM deliveries WHERE state = 'queued'"
+            " GROUP BY kind, audience, period ORDER BY min(queued_at)"
+        )
+        return [DigestKey(*row) for row in rows]
+
+    def message(self, key: DigestKey) -> bytes | None:
+        row = self._db.execute(f"SELECT message FROM messages WHERE {_KEY}", astuple(key))
+        found = row.fetchone()
+        return None if found is None else bytes(found[0])
+
+    # --- writing
+
+    def enqueue(
+        self, key: DigestKey, recipients: Sequence[str], message: bytes, *, now: datetime
+    ) -> None:
+        """Queue `recipients` not yet known for `key`, and keep `message` as the one to send."""
+        stamp = _stamp(now)
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO deliveries (kind, audience, period, recipient, state,"
+                " queued_at, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+                [(*astuple(key), r, stamp, stamp) for r in recipients],
+            )
+            db.execute(
+                "INSERT INTO messages (kind, audience, period, message) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO UPDATE SET message = excluded.message",
+                (*astuple(key), message),
+            )
+
+    def claim(self, key: DigestKey, *, now: datetime) -> list[str]:
+        """Mark the queued recipients of `key` 'sending' (committed) and return them.
+
+        Two processes cannot claim the same row: the write lock is taken before reading.
+        """
+        with self._transaction() as db:
+            recipients = [
+                r
+                for (r,) in db.execute(
+                    f"SELECT recipient FROM deliveries WHERE {_KEY} AND state = 'queued'",
+                    astuple(key),
+                )
+            ]
+            db.execute(
+                f"UPDATE deliveries SET state = 'sending', updated_at = ? WHERE {_KEY}"
+                " AND state = 'queued'",
+                (_stamp(now), *astuple(key)),
+            )
+        return recipients
+
+    def record(
+        self,
+        key: DigestKey,
+        outcomes: Mapping[str, RecipientResult],
+        *,
+        now: datetime,
+        max_attempts: int,
+    ) -> dict[str, State]:
+        """Store what the server said about each claimed recipient; return their new states."""
+        stamp = _stamp(now)
+        states = {}
+        with self._transaction() as db:
+            for recipient, result in outcomes.items():
+                attempts = self._attempts(key, recipient) + int(result.attempted)
+                state, error = _next_state(result, attempts, max_attempts)
+                db.execute(
+                    "UPDATE deliveries SET state = ?, attempts = ?, last_error = ?,"
+                    " updated_at = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+                    f" WHERE {_KEY} AND recipient = ?",
+                    (state, attempts, error, stamp, state, stamp, *astuple(key), recipient),
+                )
+                states[recipient] = state
+        return states
+
+    def _attempts(self, key: DigestKey, recipient: str) -> int:
+        row = self._db.execute(
+            f"SELECT attempts FROM deliveries WHERE {_KEY} AND recipient = ?",
+            (*astuple(key), recipient),
+        ).fetchone()
+        return int(row[0])
+
+    def release(self, key: DigestKey, recipients: Sequence[str], *, now: datetime) -> None:
+        """Put claimed rows back to 'queued': the transport failed before sending anything."""
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE deliveries SET state = 'queued', updated_at = ?"
+                f" WHERE {_KEY} AND recipient = ? AND state = 'sending'",
+                [(_stamp(now), *astuple(key), r) for r in recipients],
+            )
+
+    def settle(self, key: DigestKey, *, delivered: bool, now: datetime) -> int:
+        """All 'sending' rows of `key` → 'sent' or back to 'queued'; returns how many."""
+        change = _MARK_SENT if delivered else "state = 'queued', updated_at = ?1"
+        return self._update(change, "state = 'sending'", (_stamp(now), *astuple(key)))
+
+    def resolve(self, key: DigestKey, recipient: str, *, delivered: bool, now: datetime) -> None:
+        """The operator's verdict on one row (an uncertain one, or a refusal fixed since).
+
+        `delivered=True` marks it sent; `False` queues it again with its attempts reset.
+        """
+        change = _MARK_SENT if delivered else "state = 'queued', attempts = 0, updated_at = ?1"
+        if not self._update(change, "recipient = ?5", (_stamp(now), *astuple(key), recipient)):
+            raise KeyError(f"no delivery of {key} to {recipient!r}")
+
+    def _update(self, change: str, condition: str, args: tuple[str, ...]) -> int:
+        """UPDATE rows of one key (?2..?4) meeting `condition`; ?1 is the time stamp."""
+        with self._transaction() as db:
+            return db.execute(
+                f"UPDATE deliveries SET {change} WHERE kind = ?2 AND audience = ?3"
+                f" AND period = ?4 AND {condition}",
+                args,
+            ).rowcount
+
+    def forget_delivered_messages(self) -> None:
+        """Drop kept messages once every recipient has theirs (failed ones keep it for a retry)."""
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM messages WHERE NOT EXISTS (SELECT 1 FROM deliveries d"
+                " WHERE d.kind = messages.kind AND d.audience = messages.audience"
+                " AND d.period = messages.period AND d.state != 'sent')"
+            )
+
+
+def _delivery(row: tuple[Any, ...]) -> Delivery:
+    kind, audience, period, recipient, state, *rest = row
+    return Delivery(DigestKey(kind, audience, period), recipient, State(state), *rest)
+
+
+def _next_state(
+    result: RecipientResult, attempts: int, max_attempts: int
+) -> tuple[State, str | None]:
+    """The row's next state and last_error for one recipient's result."""
+    if result.outcome is Outcome.ACCEPTED:
+        return State.SENT, None
+    if result.outcome is Outcome.PERMANENT:
+        return State.FAILED_PERMANENT, result.reply
+    if result.outcome is Outcome.UNCERTAIN:
+        return State.SENDING, result.reply
+    if result.attempted and attempts >= max_attempts:
+        return State.FAILED_PERMANENT, f"gave up after {attempts} attempts: {result.reply}"
+    return State.QUEUED, result.reply
+
+
+# --- delivering
+
+_BUCKET = {
+    State.SENT: "sent",
+    State.QUEUED: "queued_for_retry",
+    State.FAILED_PERMANENT: "failed_permanent",
+    State.SENDING: "uncertain",
+}
+_EARLIER = {**_BUCKET, State.SENT: "skipped_already_sent"}
+
+
+def deliver(
+    digests: Iterable[Digest],
+    transport: Transport,
+    ledger: DeliveryLedger,
+    *,
+    now: datetime,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> DeliveryReport:
+    """Send every digest to every recipient who does not have it yet, then retry what is queued.
+
+    Queued deliveries of earlier calls (other periods too) are retried from the ledger. Problems
+    with the mail server never raise: they are counted in the report and stay queued. A recipient
+    the server keeps deferring (4xx) is given up after `max_attempts` deferrals.
+    """
+    require_timezone(now)
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+    archive = transport if isinstance(transport, Archive) else None
+    tally: Counter[str] = Counter()
+    for digest in _unique(digests):
+        _offer(digest, ledger, archive, tally, now)
+    for key in ledger.queued_keys():
+        _send(key, transport, archive, ledger, tally, now, max_attempts)
+    ledger.forget_delivered_messages()
+    report = DeliveryReport(**tally)
+    log.info("digest deliveries: %s", report)
+    return report
+
+
+def _unique(digests: Iterable[Digest]) -> Iterator[Digest]:
+    seen: set[DigestKey] = set()
+    for digest in digests:
+        if digest.key in seen:
+            log.warning("digest %s given twice; the second is ignored", _label(digest.key))
+            continue
+        seen.add(digest.key)
+        yield digest
+
+
+def _offer(
+    digest: Digest,
+    ledger: DeliveryLedger,
+    archive: Archive | None,
+    tally: Counter[str],
+    now: datetime,
+) -> None:
+    """Queue the recipients of `digest` who are new; count those decided earlier."""
+    key = digest.key
+    recipients = digest.recipients() or ((NO_RECIPIENT,) if archive else ())
+    if not recipients:
+        log.info("digest %s has no recipients: nothing to send", _label(key))
+        tally["no_recipients"] += 1
+        return
+    known = ledger.states(key)
+    if archive is not None and State.SENDING in known.values():
+        _settle_from_archive(key, archive, ledger, now)
+        known = ledger.states(key)
+    for recipient in recipients:
+        state = known.get(recipient.lower())
+        if state is not None and state is not State.QUEUED:
+            tally[_EARLIER[state]] += 1
+    if any(known.get(r.lower(), State.QUEUED) is State.QUEUED for r in recipients):
+        message = message_bytes(build_message(digest, now=now))
+        ledger.enqueue(key, [r for r in recipients if r.lower() not in known], message, now=now)
+    if State.SENDING in known.values():
+        log.warning(
+            "digest %s: a previous run stopped while sending it; it is not sent again. Check "
+            "whether it arrived, then settle it in the ledger (%s)",
+            _label(key),
+            ledger.path,
+        )
+
+
+def _settle_from_archive(
+    key: DigestKey, archive: Archive, ledger: DeliveryLedger, now: datetime
+) -> None:
+    """After a crash, the outbox file (written atomically) tells whether the digest got out."""
+    delivered = archive.holds(key)
+    count = ledger.settle(key, delivered=delivered, now=now)
+    log.info(
+        "digest %s: %d interrupted deliveries settled as %s",
+        _label(key),
+        count,
+        "written" if delivered else "not written, queued again",
+    )
+
+
+def _send(
+    key: DigestKey,
+    transport: Transport,
+    archive: Archive | None,
+    ledger: DeliveryLedger,
+    tally: Counter[str],
+    now: datetime,
+    max_attempts: int,
+) -> None:
+    message = ledger.message(key)
+    if message is None:  # only after an operator re-queued a row whose message was dropped
+        log.warning("digest %s is queued but its message is gone; it waits", _label(key))
+        tally["queued_for_retry"] += list(ledger.states(key).values()).count(State.QUEUED)
+        return
+    claimed = ledger.claim(key, now=now)
+    if not claimed:
+        return
+    msg = cast(EmailMessage, BytesParser(policy=DEFAULT_POLICY).parsebytes(message))
+    envelope = [r for r in claimed if r != NO_RECIPIENT]
+    try:
+        result = transport.send(msg, envelope)
+    except KkmpError:
+        ledger.release(key, claimed, now=now)
+        raise
+    outcomes = {r: result.results.get(r, _MISSING) for r in envelope}
+    if NO_RECIPIENT in claimed:
+        outcomes[NO_RECIPIENT] = _ARCHIVED if archive else _NOBODY
+    states = ledger.record(key, outcomes, now=now, max_attempts=max_attempts)
+    tally.update(_BUCKET[state] for state in states.values())
+    _log_outcomes(key, outcomes, states)
+
+
+# A transport that forgets a recipient may still have sent to it: never send it again blindly.
+_MISSING = RecipientResult(Outcome.UNCERTAIN, "the transport reported nothing for this recipient")
+_ARCHIVED = RecipientResult(Outcome.ACCEPTED, "written to the outbox")
+_NOBODY = RecipientResult(Outcome.PERMANENT, "nobody to send it to")
+
+
+def _log_outcomes(
+    key: DigestKey, outcomes: Mapping[str, RecipientResult], states: Mapping[str, State]
+) -> None:
+    for recipient, result in outcomes.items():
+        log.debug("digest %s to %s: %s %s", _label(key), recipient, states[recipient], result.reply)
+    problems = Counter(s for s in states.values() if s is not State.SENT)
+    if problems:
+        example = next(r.reply for r in outcomes.values() if r.outcome is not Outcome.ACCEPTED)
+        log.warning(
+            "digest %s: %d sent, %s; e.g. %s",
+            _label(key),
+            len(states) - sum(problems.values()),
+            ", ".join(f"{n} {_BUCKET[s]}" for s, n in problems.items()),
+            _mask(example),
+        )
+
+
+def _mask(text: str) -> str:
+    """Addresses shortened to their first letter (budi@contoh.id → b***@contoh.id) for logs."""
+    return re.sub(r"([A-Za-z0-9])[A-Za-z0-9._%+-]*@", r"\1***@", text)
+
+
+def _label(key: DigestKey) -> str:
+    return _mask(f"{key.kind} {key.audience} {key.period}")
