@@ -1,0 +1,561 @@
+"""The history store: figures per day and the life of each data problem (SQLite, stdlib only).
+
+One file, `<data dir>/history.sqlite` (see `HISTORY_FILE`), in WAL mode so a reader (a digest,
+the CLI) never blocks the cycle that writes. The schema version lives in `PRAGMA user_version`;
+`MIGRATIONS` is an append-only list of numbered steps, each run once in its own transaction, so a
+later version adds tables without touching what an older one wrote. Opening a store written by a
+newer version is refused rather than guessed at.
+
+What is kept (aggregates and positions only — never an issue's value, a NIK, a member name or an
+individual's savings):
+
+- `coop_day`: one row per (day, cooperative): the zone, its reasons in words, the cooperative's
+  figures (`CoopFigures`) and its problem counts. Recording a day again replaces that day.
+- `city_day`: one row per day: the city figures (`Summary`).
+- `problem`: the life of each problem, keyed by (cooperative, code, tab, row, column):
+  `first_seen`, `last_seen`, and `resolved_on` — the first recorded day on which a cycle no longer
+  reported it. A problem that comes back after being resolved starts a new life (a new row).
+
+Problem lives move forward only: recording a day earlier than the latest recorded day updates
+that day's figures but leaves the lives alone. A cooperative whose workbook could not be read
+keeps its open problems open (nobody could check them), except earlier read failures.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from kkmp_sheets.config import ZoneRules
+from kkmp_sheets.errors import OutputError
+from kkmp_sheets.zoning import HIJAU, KUNING, MERAH, days_since
+
+if TYPE_CHECKING:  # pipeline imports every I/O module; the store needs only the shapes
+    from kkmp_sheets.config import Config
+    from kkmp_sheets.pipeline import CycleResult
+    from kkmp_sheets.report import CoopResult
+
+log = logging.getLogger(__name__)
+
+HISTORY_FILE = "history.sqlite"
+# PRAGMA application_id of a history store ("KKMH"): another SQLite file of the service (the
+# delivery ledger) has its own user_version, so opening the wrong file is refused, not migrated.
+APPLICATION_ID = 0x4B4B4D48
+
+# Numbered, append-only. Never edit a released step: add a new one.
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            """
+            CREATE TABLE coop_day (
+                as_of TEXT NOT NULL,
+                coop_id TEXT NOT NULL,
+                nama TEXT NOT NULL DEFAULT '',
+                kelurahan TEXT NOT NULL DEFAULT '',
+                kecamatan TEXT NOT NULL DEFAULT '',
+                zone TEXT NOT NULL,
+                reasons TEXT NOT NULL DEFAULT '',
+                readable INTEGER NOT NULL,
+                status_operasional TEXT,
+                anggota_aktif INTEGER NOT NULL,
+                anggota_baru INTEGER NOT NULL,
+                simpanan_pokok REAL NOT NULL,
+                simpanan_wajib REAL NOT NULL,
+                simpanan_sukarela REAL NOT NULL,
+                nilai_stok REAL NOT NULL,
+                omset REAL NOT NULL,
+                transaksi INTEGER NOT NULL,
+                transaksi_terakhir TEXT,
+                data_diperbarui TEXT,
+                galat INTEGER NOT NULL,
+                peringatan INTEGER NOT NULL,
+                PRIMARY KEY (as_of, coop_id)
+            )
+            """,
+            "CREATE INDEX coop_day_coop ON coop_day (coop_id, as_of)",
+            """
+            CREATE TABLE city_day (
+                as_of TEXT PRIMARY KEY,
+                jumlah INTEGER NOT NULL,
+                aktif INTEGER NOT NULL,
+                hijau INTEGER NOT NULL,
+                kuning INTEGER NOT NULL,
+                merah INTEGER NOT NULL,
+                anggota_aktif INTEGER NOT NULL,
+                simpanan_pokok REAL NOT NULL,
+                simpanan_wajib REAL NOT NULL,
+                simpanan_sukarela REAL NOT NULL,
+                omset REAL NOT NULL,
+                nilai_stok REAL NOT NULL,
+                kelengkapan REAL,
+                galat INTEGER NOT NULL,
+                peringatan INTEGER NOT NULL,
+                recorded_at TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE problem (
+                id INTEGER PRIMARY KEY,
+                coop_id TEXT NOT NULL,
+                code TEXT NOT NULL,
+                tab TEXT NOT NULL,
+                row INTEGER NOT NULL,          -- 0: not tied to a row
+                col TEXT NOT NULL,
+                severity TEXT NOT NULL,
+                read_failure INTEGER NOT NULL, -- seen while the workbook could not be read
+                first_seen TEXT NOT NULL,
+                last_seen TEXT NOT NULL,
+                resolved_on TEXT
+            )
+            """,
+            # At most one open life per problem.
+            """
+            CREATE UNIQUE INDEX problem_open ON problem (coop_id, code, tab, row, col)
+                WHERE resolved_on IS NULL
+            """,
+            "CREATE INDEX problem_coop ON problem (coop_id, first_seen)",
+        ),
+    ),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+COOP_NUMBERS = (
+    "anggota_aktif", "anggota_baru", "simpanan_pokok", "simpanan_wajib", "simpanan_sukarela",
+    "nilai_stok", "omset", "transaksi",
+)  # fmt: skip
+CITY_NUMBERS = (
+    "jumlah", "aktif", "hijau", "kuning", "merah", "anggota_aktif", "simpanan_pokok",
+    "simpanan_wajib", "simpanan_sukarela", "omset", "nilai_stok", "kelengkapan", "galat",
+    "peringatan",
+)  # fmt: skip
+
+ProblemKey = tuple[str, str, str, int, str]  # coop id, code, tab, row (0 = none), column
+
+
+class CityPoint(NamedTuple):
+    """One day of the city trend."""
+
+    day: date
+    aktif: int
+    hijau: int
+    kuning: int
+    merah: int
+
+
+class ZoneMove(NamedTuple):
+    coop_id: str
+    nama: str
+    kecamatan: str
+    from_zone: str
+    to_zone: str
+
+
+@dataclass
+class Changes:
+    """What changed between the recorded day `since` and `as_of` (`since` None: nothing to compare)."""
+
+    as_of: date
+    since: date | None = None
+    zone_moves: list[ZoneMove] = field(default_factory=list)
+    new_problems: dict[str, int] = field(default_factory=dict)
+    resolved_problems: dict[str, int] = field(default_factory=dict)
+    gone_quiet: list[str] = field(default_factory=list)
+    newly_red: list[str] = field(default_factory=list)
+
+    @property
+    def first(self) -> bool:
+        """No earlier day to compare with (the first recorded cycle)."""
+        return self.since is None
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.zone_moves
+            or self.new_problems
+            or self.resolved_problems
+            or self.gone_quiet
+            or self.newly_red
+        )
+
+
+class HistoryStore:
+    """`with HistoryStore(path) as store: ...` — opens (creating and migrating) the file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn: sqlite3.Connection | None = sqlite3.connect(
+                self.path, isolation_level=None, timeout=30.0
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise OutputError(
+                f"history store {self.path} cannot be opened ({exc}): check that the folder "
+                "([data] dir in the config) exists and is writable"
+            ) from None
+        try:
+            self._conn.execute("PRAGMA busy_timeout = 30000")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise OutputError(
+                f"history store {self.path} is not a usable SQLite database ({exc}): move the "
+                "file away (a new one is started) or restore it from a backup"
+            ) from None
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def for_config(cls, cfg: Config) -> HistoryStore:
+        return cls(cfg.data_dir / HISTORY_FILE)
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise OutputError(f"history store {self.path} is closed")
+        return self._conn
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        app_id = int(self.conn.execute("PRAGMA application_id").fetchone()[0])
+        if app_id != APPLICATION_ID and (app_id != 0 or self.schema_version != 0):
+            raise OutputError(
+                f"{self.path} is not a kkmp-sheets history store (another SQLite file?): "
+                f"give the history store its own file, {HISTORY_FILE} in the [data] dir"
+            )
+        if self.schema_version > SCHEMA_VERSION:
+            raise OutputError(
+                f"history store {self.path} has schema version {self.schema_version}, newer than "
+                f"this kkmp-sheets understands ({SCHEMA_VERSION}): upgrade kkmp-sheets"
+            )
+        for version, statements in MIGRATIONS:
+            with self._transaction() as conn:
+                # Re-read inside the write lock: another process may have just migrated.
+                if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= version:
+                    continue
+                for sql in statements:
+                    conn.execute(sql)
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {int(version)}")
+                log.info("history store %s: migrated to schema version %d", self.path, version)
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.conn)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def record_cycle(self, cycle: CycleResult) -> None:
+        """Store one cycle's figures for its day (replacing an earlier recording of that day)."""
+        try:
+            with self._transaction() as conn:
+                self._record(conn, cycle)
+        except sqlite3.Error as exc:
+            raise OutputError(
+                f"history store {self.path}: the cycle of {cycle.as_of} could not be recorded "
+                f"({exc}); check the disk space and that the file is writable"
+            ) from exc
+
+    def _record(self, conn: sqlite3.Connection, cycle: CycleResult) -> None:
+        day = cycle.as_of.isoformat()
+        # The day is replaced as a whole: a cooperative no longer registered leaves it.
+        conn.execute("DELETE FROM coop_day WHERE as_of = ?", (day,))
+        conn.executemany(
+            """
+            INSERT INTO coop_day (as_of, coop_id, nama, kelurahan, kecamatan, zone, reasons,
+                readable, status_operasional, anggota_aktif, anggota_baru, simpanan_pokok,
+                simpanan_wajib, simpanan_sukarela, nilai_stok, omset, transaksi,
+                transaksi_terakhir, data_diperbarui, galat, peringatan)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (as_of, coop_id) DO UPDATE SET
+                nama = excluded.nama, kelurahan = excluded.kelurahan,
+                kecamatan = excluded.kecamatan, zone = excluded.zone,
+                reasons = excluded.reasons, readable = excluded.readable,
+                status_operasional = excluded.status_operasional,
+                anggota_aktif = excluded.anggota_aktif, anggota_baru = excluded.anggota_baru,
+                simpanan_pokok = excluded.simpanan_pokok,
+                simpanan_wajib = excluded.simpanan_wajib,
+                simpanan_sukarela = excluded.simpanan_sukarela,
+                nilai_stok = excluded.nilai_stok, omset = excluded.omset,
+                transaksi = excluded.transaksi,
+                transaksi_terakhir = excluded.transaksi_terakhir,
+                data_diperbarui = excluded.data_diperbarui,
+                galat = excluded.galat, peringatan = excluded.peringatan
+            """,
+            [_coop_values(day, r) for r in cycle.results],
+        )
+        s = cycle.summary
+        conn.execute(
+            f"""
+            INSERT OR REPLACE INTO city_day (as_of, {", ".join(CITY_NUMBERS)}, recorded_at)
+            VALUES (?, {_marks(CITY_NUMBERS)}, ?)
+            """,
+            [
+                day,
+                *(getattr(s, name) for name in CITY_NUMBERS),
+                datetime.now(UTC).isoformat(timespec="seconds"),
+            ],
+        )
+        self._record_problems(conn, cycle)
+
+    def _record_problems(self, conn: sqlite3.Connection, cycle: CycleResult) -> None:
+        day = cycle.as_of.isoformat()
+        latest = conn.execute("SELECT MAX(as_of) FROM city_day").fetchone()[0]
+        if latest is not None and latest > day:
+            log.info("history: %s is before %s; problem lives left as they are", day, latest)
+            return
+        previous = conn.execute(
+            "SELECT MAX(as_of) FROM city_day WHERE as_of < ?", (day,)
+        ).fetchone()[0]
+
+        # Undo an earlier recording of this same day, so that recording it again replaces it.
+        conn.execute("DELETE FROM problem WHERE first_seen = ?", (day,))
+        conn.execute("UPDATE problem SET resolved_on = NULL WHERE resolved_on = ?", (day,))
+
+        seen: dict[ProblemKey, tuple[str, bool]] = {}
+        for r in cycle.results:
+            for issue in r.issues:
+                key = (r.coop.id, issue.code, issue.tab or "", issue.row or 0, issue.column or "")
+                seen.setdefault(key, (issue.severity.value, not r.figures.readable))
+        readable = {r.coop.id: r.figures.readable for r in cycle.results}
+
+        open_rows = conn.execute(
+            "SELECT id, coop_id, code, tab, row, col, read_failure, first_seen, last_seen "
+            "FROM problem WHERE resolved_on IS NULL"
+        ).fetchall()
+        still_open: set[ProblemKey] = set()
+        seen_again: list[tuple[str, int]] = []
+        resolved: list[tuple[str, str, int]] = []
+        for pid, coop_id, code, tab, row, col, read_failure, first_seen, last_seen in open_rows:
+            key = (coop_id, code, tab, row, col)
+            if key in seen:
+                seen_again.append((day, pid))
+                still_open.add(key)
+            elif coop_id not in readable or (not readable[coop_id] and not read_failure):
+                # Not checked this cycle (no longer registered, or unreadable): stays open.
+                still_open.add(key)
+            else:
+                if last_seen == day:  # seen on the earlier recording of this day only
+                    last_seen = max(previous or first_seen, first_seen)
+                resolved.append((day, last_seen, pid))
+        conn.executemany("UPDATE problem SET last_seen = ? WHERE id = ?", seen_again)
+        conn.executemany("UPDATE problem SET resolved_on = ?, last_seen = ? WHERE id = ?", resolved)
+        conn.executemany(
+            "INSERT INTO problem (coop_id, code, tab, row, col, severity, read_failure, "
+            "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (*key, severity, int(read_failure), day, day)
+                for key, (severity, read_failure) in seen.items()
+                if key not in still_open
+            ],
+        )
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def days(self) -> list[date]:
+        rows = self.conn.execute("SELECT as_of FROM city_day ORDER BY as_of").fetchall()
+        return [date.fromisoformat(r[0]) for r in rows]
+
+    def previous_day(self, as_of: date) -> date | None:
+        """The most recent recorded day before `as_of`."""
+        row = self.conn.execute(
+            "SELECT MAX(as_of) FROM city_day WHERE as_of < ?", (as_of.isoformat(),)
+        ).fetchone()
+        return date.fromisoformat(row[0]) if row[0] else None
+
+    def changes(
+        self, as_of: date, since: date | None, *, rules: ZoneRules | None = None
+    ) -> Changes:
+        """What changed from the recorded day `since` to `as_of` (both as recorded).
+
+        gone_quiet: cooperatives whose data is now at least `yellow_stale_days` old but was not
+        at `since`, or whose last sale is now at least `red_no_sale_days` old but was not.
+        newly_red: Merah now, not Merah at `since`. Only cooperatives recorded on both days
+        count; a new problem is one open at `as_of` and not at `since` (and the reverse for a
+        resolved one).
+        """
+        rules = rules or ZoneRules()
+        out = Changes(as_of=as_of, since=since)
+        if since is None:
+            return out
+        now = self._coop_rows(as_of)
+        then = self._coop_rows(since)
+        for coop_id, row in sorted(now.items(), key=lambda kv: (kv[1]["kecamatan"], kv[0])):
+            before = then.get(coop_id)
+            if before is None:
+                continue
+            if before["zone"] != row["zone"]:
+                out.zone_moves.append(
+                    ZoneMove(coop_id, row["nama"], row["kecamatan"], before["zone"], row["zone"])
+                )
+            if row["zone"] == MERAH and before["zone"] != MERAH:
+                out.newly_red.append(coop_id)
+            stale = _crossed(
+                row["data_diperbarui"], before["data_diperbarui"], as_of, since,
+                rules.yellow_stale_days,
+            )  # fmt: skip
+            no_sale = _crossed(
+                row["transaksi_terakhir"], before["transaksi_terakhir"], as_of, since,
+                rules.red_no_sale_days,
+            )  # fmt: skip
+            if stale or no_sale:
+                out.gone_quiet.append(coop_id)
+        out.zone_moves.sort(key=lambda m: (_ZONE_RANK.get(m.to_zone, 9), m.kecamatan, m.coop_id))
+
+        a, s = as_of.isoformat(), since.isoformat()
+        open_at = "first_seen <= {d} AND (resolved_on IS NULL OR resolved_on > {d})"
+        not_open_at = "NOT (" + open_at + ")"
+        for target, sql in (
+            (out.new_problems, f"{open_at.format(d=':a')} AND {not_open_at.format(d=':s')}"),
+            (out.resolved_problems, f"{open_at.format(d=':s')} AND {not_open_at.format(d=':a')}"),
+        ):
+            counts: Counter[str] = Counter()
+            for coop_id, n in self.conn.execute(
+                f"SELECT coop_id, COUNT(*) FROM problem WHERE {sql} GROUP BY coop_id",
+                {"a": a, "s": s},
+            ):
+                counts[coop_id] = n
+            target.update(sorted(counts.items()))
+        return out
+
+    def city_series(self, until: date, days: int = 30) -> list[CityPoint]:
+        """The city's zone counts per recorded day in (until − days, until], oldest first."""
+        start = until - timedelta(days=days)
+        rows = self.conn.execute(
+            "SELECT as_of, aktif, hijau, kuning, merah FROM city_day "
+            "WHERE as_of > ? AND as_of <= ? ORDER BY as_of",
+            (start.isoformat(), until.isoformat()),
+        ).fetchall()
+        return [CityPoint(date.fromisoformat(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+    def city_rows(self, until: date | None = None) -> list[dict[str, Any]]:
+        """Every recorded day's city figures (for Riwayat), oldest first."""
+        sql = f"SELECT as_of, {', '.join(CITY_NUMBERS)} FROM city_day"
+        params: list[str] = []
+        if until is not None:
+            sql += " WHERE as_of <= ?"
+            params.append(until.isoformat())
+        cursor = self.conn.execute(sql + " ORDER BY as_of", params)
+        return [_as_dict(cursor, row) for row in cursor.fetchall()]
+
+    def coop_series(self, coop_id: str) -> list[dict[str, Any]]:
+        """Every recorded day of one cooperative, oldest first (dates as `date`/`datetime`)."""
+        cursor = self.conn.execute(
+            "SELECT * FROM coop_day WHERE coop_id = ? ORDER BY as_of", (coop_id,)
+        )
+        return [_as_dict(cursor, row) for row in cursor.fetchall()]
+
+    def open_problems(self, coop_id: str | None = None) -> list[dict[str, Any]]:
+        """Problems not resolved yet (positions only), oldest first."""
+        sql = "SELECT * FROM problem WHERE resolved_on IS NULL"
+        params: list[str] = []
+        if coop_id is not None:
+            sql += " AND coop_id = ?"
+            params.append(coop_id)
+        cursor = self.conn.execute(sql + " ORDER BY first_seen, id", params)
+        return [_as_dict(cursor, row) for row in cursor.fetchall()]
+
+    def problem_lives(self, coop_id: str) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(
+            "SELECT * FROM problem WHERE coop_id = ? ORDER BY first_seen, id", (coop_id,)
+        )
+        return [_as_dict(cursor, row) for row in cursor.fetchall()]
+
+    def _coop_rows(self, day: date) -> dict[str, dict[str, Any]]:
+        cursor = self.conn.execute("SELECT * FROM coop_day WHERE as_of = ?", (day.isoformat(),))
+        return {row[1]: _as_dict(cursor, row) for row in cursor.fetchall()}
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error): one writer at a time, all or nothing."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+_ZONE_RANK = {MERAH: 0, KUNING: 1, HIJAU: 2}  # worst first
+_DATE_COLUMNS = {"as_of", "transaksi_terakhir", "first_seen", "last_seen", "resolved_on"}
+
+
+def _coop_values(day: str, r: CoopResult) -> tuple[Any, ...]:
+    f = r.figures
+    return (
+        day, r.coop.id, r.coop.nama, r.coop.kelurahan, r.coop.kecamatan, r.zone.name,
+        "; ".join(r.zone.reasons), int(f.readable), f.status_operasional,
+        *(getattr(f, name) for name in COOP_NUMBERS),
+        _iso(f.transaksi_terakhir), _iso(f.data_diperbarui), r.galat, r.peringatan,
+    )  # fmt: skip
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _as_dict(cursor: sqlite3.Cursor, row: Sequence[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for (name, *_), value in zip(cursor.description, row, strict=True):
+        if value is not None and name in _DATE_COLUMNS:
+            value = date.fromisoformat(value)
+        elif value is not None and name == "data_diperbarui":
+            value = datetime.fromisoformat(value)
+        elif name in ("readable", "read_failure"):
+            value = bool(value)
+        out[name] = value
+    return out
+
+
+def _crossed(
+    now: date | datetime | None, then: date | datetime | None, as_of: date, since: date, limit: int
+) -> bool:
+    """At least `limit` days old at `as_of`, and not at `since` (unknown dates never count)."""
+    age_now, age_then = days_since(now, as_of), days_since(then, since)
+    if age_now is None or age_then is None:
+        return False
+    return age_now >= limit and age_then < limit
