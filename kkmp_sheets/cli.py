@@ -62,7 +62,31 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="the day D the figures are computed for (YYYY-MM-DD, Asia/Jakarta; default today)",
     )
+    run.add_argument("--no-mail", action="store_true", help="skip the digests this time")
     run.set_defaults(func=cmd_run)
+
+    digest = sub.add_parser("digest", help="show the digests a cycle would send, without sending")
+    digest.add_argument(
+        "--dry-run",
+        action="store_true",
+        required=True,
+        help="write them as .eml files and list them; send nothing, record nothing",
+    )
+    digest.add_argument("--config", required=True, type=Path, help="the city config (.toml)")
+    digest.add_argument(
+        "--as-of",
+        type=_as_of,
+        default=None,
+        metavar="DATE",
+        help="the day D (YYYY-MM-DD, Asia/Jakarta; default today)",
+    )
+    digest.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the .eml files (default: <data dir>/dry-run)",
+    )
+    digest.set_defaults(func=cmd_digest)
 
     demo = sub.add_parser("demo", help="build a realistic sample city and run one cycle on it")
     demo.add_argument(
@@ -118,23 +142,57 @@ def _setup_logging(verbose: int) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = config.load(args.config)
     as_of = args.as_of or datetime.now(WIB).date()
-    cycle = run_once(cfg, as_of)
+    cycle = run_once(cfg, as_of, mail=not args.no_mail)
     print_summary(cycle, sys.stdout)
     return 0
 
 
-def run_once(cfg: config.Config, as_of: date):  # -> CycleResult
+def run_once(
+    cfg: config.Config, as_of: date, *, mail: bool = True, write: bool = True
+):  # -> CycleResult
+    """One cycle; then (with `mail`) history and digests. `write=False` leaves every file as is."""
+    from dataclasses import replace
+
+    from kkmp_sheets.outputs.base import NullSink
     from kkmp_sheets.pipeline import run_cycle
     from kkmp_sheets.wiring import make_sink, make_source
 
+    now = datetime.now(WIB)
     source = make_source(cfg)
-    sink = make_sink(cfg)
+    sink = make_sink(cfg) if write else NullSink()
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     try:
-        return run_cycle(cfg, source=source, sink=sink, as_of=as_of, progress=progress)
+        cycle = run_cycle(
+            cfg if write else replace(cfg, write_feedback=False),
+            source=source,
+            sink=sink,
+            as_of=as_of,
+            now=now,
+            progress=progress,
+        )
     finally:
         if progress:
             progress.close()
+    if mail and write:
+        from kkmp_sheets.notify import record_and_notify
+
+        cycle.notified = record_and_notify(cycle, cfg, now)
+    return cycle
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from kkmp_sheets.notify import dry_run
+
+    cfg = config.load(args.config)
+    as_of = args.as_of or datetime.now(WIB).date()
+    folder = args.out or cfg.data_dir / "dry-run"
+    cycle = run_once(cfg, as_of, mail=False, write=False)
+    notified = dry_run(cycle, cfg, datetime.now(WIB), folder)
+    for d in notified.digests:
+        to = ", ".join(d.recipients()) or "(belum ada penerima)"
+        print(f"{d.key.kind:<10} {d.key.audience:<34} {to:<40} {d.subject}")
+    print(f"\n{len(notified.digests)} email ditulis ke {folder} (tidak dikirim)")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -202,5 +260,13 @@ def print_summary(cycle, out: TextIO) -> None:  # cycle: CycleResult
     ]
     width = max(len(label) for label, _ in rows)
     out.write("\n".join(f"{label:<{width}}  {value}" for label, value in rows) + "\n")
+    notified = getattr(cycle, "notified", None)
+    if notified is not None and notified.report is not None:
+        r = notified.report
+        out.write(
+            f"{'Email':<{width}}  {len(notified.digests)} digest; terkirim {r.sent}, "
+            f"sudah terkirim {r.skipped_already_sent}, antre {r.queued_for_retry}, "
+            f"gagal {r.failed_permanent}, tidak pasti {r.uncertain}\n"
+        )
     for coop_id, error in cycle.feedback_failed:
         out.write(f"  ! {coop_id}: Hasil Pemeriksaan tidak ditulis: {error}\n")

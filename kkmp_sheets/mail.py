@@ -274,7 +274,9 @@ def message_bytes(msg: EmailMessage) -> bytes:
 
 def slug_of(msg: EmailMessage) -> str:
     """The digest slug inside a Message-ID made by `build_message`."""
-    match = re.fullmatch(rf"<([a-z0-9_-]+)@{MESSAGE_ID_DOMAIN}>", str(msg["Message-ID"] or ""))
+    # A long Message-ID read back from stored bytes is folded: strip the leading white space.
+    message_id = str(msg["Message-ID"] or "").strip()
+    match = re.fullmatch(rf"<([a-z0-9_-]+)@{MESSAGE_ID_DOMAIN}>", message_id)
     if match is None:
         raise ValueError(f"not a digest message: Message-ID {msg['Message-ID']!r}")
     return match.group(1)

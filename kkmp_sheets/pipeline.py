@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from kkmp_sheets import validation
@@ -53,6 +54,7 @@ class CycleResult:
     feedback_written: int = 0
     feedback_unchanged: int = 0
     feedback_failed: list[tuple[str, str]] = field(default_factory=list)
+    notified: Any = None  # notify.Notified, once digests were handed over
 
     @property
     def unreadable(self) -> list[CoopResult]:

@@ -19,3 +19,13 @@ class Sink(Protocol):
     def history(self) -> list[list]:
         """The Riwayat rows already published (first cell a date), oldest first; [] if none."""
         ...
+
+
+class NullSink:
+    """Publishes nothing: for dry runs that must leave every file as it is."""
+
+    def publish(self, book: StatusBook) -> str:
+        return "(tidak ditulis)"
+
+    def history(self) -> list[list]:
+        return []
