@@ -15,7 +15,7 @@ import pandas as pd
 
 from kkmp_sheets import formats
 from kkmp_sheets.issue import Issue, Severity
-from kkmp_sheets.metrics import CoopFigures, pasokan_table, rollup
+from kkmp_sheets.metrics import SUMMED, CoopFigures, pasokan_table, rollup
 from kkmp_sheets.registry import Coop
 from kkmp_sheets.tables import (
     ZONE_SERIES_COLORS,
@@ -69,10 +69,12 @@ class Summary:
 
 
 def coop_frame(results: list[CoopResult], as_of: date, reporting_window_days: int) -> pd.DataFrame:
+    """One row per cooperative: the columns `metrics.rollup` sums and counts."""
     records = []
     for r in results:
         f = r.figures
         updated = f.data_diperbarui.date() if f.data_diperbarui else None
+        counts = {"galat": r.galat, "peringatan": r.peringatan}
         records.append(
             {
                 "id": r.coop.id,
@@ -81,40 +83,12 @@ def coop_frame(results: list[CoopResult], as_of: date, reporting_window_days: in
                 "aktif": f.readable and f.status_operasional == "Aktif",
                 "reported": f.readable
                 and updated is not None
-                and (as_of - updated).days < reporting_window_days
-                and updated <= as_of,
-                "anggota_aktif": f.anggota_aktif,
-                "anggota_baru": f.anggota_baru,
-                "simpanan_pokok": f.simpanan_pokok,
-                "simpanan_wajib": f.simpanan_wajib,
-                "simpanan_sukarela": f.simpanan_sukarela,
-                "nilai_stok": f.nilai_stok,
-                "omset": f.omset,
-                "transaksi": f.transaksi,
-                "galat": r.galat,
-                "peringatan": r.peringatan,
+                and 0 <= (as_of - updated).days < reporting_window_days,
+                **{key: counts[key] if key in counts else getattr(f, key) for key in SUMMED},
             }
         )
-    return pd.DataFrame.from_records(
-        records,
-        columns=[
-            "id",
-            "kecamatan",
-            "zona",
-            "aktif",
-            "reported",
-            "anggota_aktif",
-            "anggota_baru",
-            "simpanan_pokok",
-            "simpanan_wajib",
-            "simpanan_sukarela",
-            "nilai_stok",
-            "omset",
-            "transaksi",
-            "galat",
-            "peringatan",
-        ],
-    )
+    columns = ["id", "kecamatan", "zona", "aktif", "reported", *SUMMED]
+    return pd.DataFrame.from_records(records, columns=columns)
 
 
 def summarize(frame: pd.DataFrame) -> Summary:

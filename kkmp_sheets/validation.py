@@ -14,11 +14,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from kkmp_sheets import formats, wilayah
 from kkmp_sheets.issue import Issue, Severity, display_value
-from kkmp_sheets.parse import NikValue, ParsedWorkbook, Table
-from kkmp_sheets.template import ANGGOTA, PENJUALAN, SIMPANAN, STOK
+from kkmp_sheets.parse import NikValue, ParsedWorkbook, Record, Table
+from kkmp_sheets.template import ANGGOTA, PENJUALAN, PROFIL, SIMPANAN, STOK
 
 # A Total may differ from Jumlah × Harga Satuan by this much (rounding) before we say so.
 TOTAL_TOLERANCE_RP = 1.0
@@ -53,6 +54,11 @@ def validate(book: ParsedWorkbook, ctx: Context) -> list[Issue]:
     return issues
 
 
+def _at(table: Table, rec: Record, key: str, code: str, **details: Any) -> Issue:
+    """An issue at one cell of a table: its tab, the row the user sees, the header as typed."""
+    return Issue(code, tab=table.tab, row=rec.row, column=table.header(key), **details)
+
+
 # --- per tab ----------------------------------------------------------------------------------
 
 
@@ -67,11 +73,11 @@ def check_anggota(table: Table, ctx: Context) -> list[Issue]:
         if member_id:
             if member_id in first_id:
                 issues.append(
-                    Issue(
+                    _at(
+                        table,
+                        rec,
+                        "no_anggota",
                         "member-id-duplicate",
-                        tab=table.tab,
-                        row=rec.row,
-                        column=table.header("no_anggota"),
                         value=member_id,
                         detail=str(first_id[member_id]),
                     )
@@ -100,14 +106,7 @@ def check_anggota(table: Table, ctx: Context) -> list[Issue]:
         issues += _date_issues(table, rec.row, "tanggal_keluar", rec["tanggal_keluar"], ctx)
         joined, left = rec["tanggal_masuk"], rec["tanggal_keluar"]
         if joined and left and left < joined:
-            issues.append(
-                Issue(
-                    "member-left-before-join",
-                    tab=table.tab,
-                    row=rec.row,
-                    column=table.header("tanggal_keluar"),
-                )
-            )
+            issues.append(_at(table, rec, "tanggal_keluar", "member-left-before-join"))
     return issues
 
 
@@ -152,11 +151,11 @@ def check_simpanan(table: Table, ctx: Context, member_ids: set[str] | None) -> l
         amount = rec["jumlah"]
         if amount is not None and amount < 0:
             issues.append(
-                Issue(
+                _at(
+                    table,
+                    rec,
+                    "jumlah",
                     "negative-value",
-                    tab=table.tab,
-                    row=rec.row,
-                    column=table.header("jumlah"),
                     value=amount,
                     personal=True,
                 )
@@ -164,11 +163,11 @@ def check_simpanan(table: Table, ctx: Context, member_ids: set[str] | None) -> l
         member = rec["no_anggota"]
         if member and member_ids is not None and member not in member_ids:
             issues.append(
-                Issue(
+                _at(
+                    table,
+                    rec,
+                    "no_anggota",
                     "member-unknown",
-                    tab=table.tab,
-                    row=rec.row,
-                    column=table.header("no_anggota"),
                     value=member,
                 )
             )
@@ -184,11 +183,11 @@ def check_stok(table: Table, ctx: Context) -> list[Issue]:
         if code:
             if code in first_code:
                 issues.append(
-                    Issue(
+                    _at(
+                        table,
+                        rec,
+                        "kode_barang",
                         "item-code-duplicate",
-                        tab=table.tab,
-                        row=rec.row,
-                        column=table.header("kode_barang"),
                         value=code,
                         detail=str(first_code[code]),
                     )
@@ -199,21 +198,21 @@ def check_stok(table: Table, ctx: Context) -> list[Issue]:
             value = rec[key]
             if value is not None and value < 0:
                 issues.append(
-                    Issue(
+                    _at(
+                        table,
+                        rec,
+                        key,
                         "negative-value",
-                        tab=table.tab,
-                        row=rec.row,
-                        column=table.header(key),
                         value=value,
                     )
                 )
         if rec["harga_beli"] is None and rec["jumlah_stok"] is not None:
             issues.append(
-                Issue(
+                _at(
+                    table,
+                    rec,
+                    "harga_beli",
                     "missing-optional",
-                    tab=table.tab,
-                    row=rec.row,
-                    column=table.header("harga_beli"),
                     detail="Nilai Stok"
                     if has_cost_column
                     else "Nilai Stok (kolom Harga Beli belum ada)",
@@ -222,11 +221,11 @@ def check_stok(table: Table, ctx: Context) -> list[Issue]:
         buy, sell = rec["harga_beli"], rec["harga_jual"]
         if buy and sell and 0 < sell < buy:
             issues.append(
-                Issue(
+                _at(
+                    table,
+                    rec,
+                    "harga_jual",
                     "sale-price-below-cost",
-                    tab=table.tab,
-                    row=rec.row,
-                    column=table.header("harga_jual"),
                     value=sell,
                 )
             )
@@ -241,22 +240,22 @@ def check_penjualan(table: Table, ctx: Context, item_codes: set[str] | None) -> 
             value = rec[key]
             if value is not None and value < 0:
                 issues.append(
-                    Issue(
+                    _at(
+                        table,
+                        rec,
+                        key,
                         "negative-value",
-                        tab=table.tab,
-                        row=rec.row,
-                        column=table.header(key),
                         value=value,
                     )
                 )
         code = rec["kode_barang"]
         if code and item_codes is not None and code not in item_codes:
             issues.append(
-                Issue(
+                _at(
+                    table,
+                    rec,
+                    "kode_barang",
                     "item-unknown",
-                    tab=table.tab,
-                    row=rec.row,
-                    column=table.header("kode_barang"),
                     value=code,
                 )
             )
@@ -265,11 +264,11 @@ def check_penjualan(table: Table, ctx: Context, item_codes: set[str] | None) -> 
             difference = total - qty * price
             if abs(difference) > TOTAL_TOLERANCE_RP:
                 issues.append(
-                    Issue(
+                    _at(
+                        table,
+                        rec,
+                        "total",
                         "total-mismatch",
-                        tab=table.tab,
-                        row=rec.row,
-                        column=table.header("total"),
                         value=total,
                         detail=formats.format_rupiah(abs(difference)),
                     )
@@ -322,74 +321,36 @@ def check_profil(book: ParsedWorkbook, ctx: Context) -> list[Issue]:
     profil = book.profil
     if profil.tab is None:
         return []
-    issues: list[Issue] = []
     tab = profil.tab
-    from kkmp_sheets.template import PROFIL
 
+    def at(key: str, code: str, **details: Any) -> Issue:
+        """An issue at a Profil field: the row the user sees, the label as typed."""
+        label = profil.labels.get(key) or PROFIL.field(key).label
+        return Issue(code, tab=tab, row=profil.rows.get(key), column=label, **details)
+
+    issues: list[Issue] = []
     for key in PROFIL_WANTED:
         if profil.values.get(key) is None and formats.is_blank(profil.raw.get(key)):
-            issues.append(
-                Issue(
-                    "profil-field-missing",
-                    tab=tab,
-                    row=profil.rows.get(key),
-                    column=profil.labels.get(key) or PROFIL.field(key).label,
-                )
-            )
+            issues.append(at(key, "profil-field-missing"))
     npwp = profil.values.get("npwp")
     if isinstance(npwp, formats.Npwp) and npwp.legacy:
-        issues.append(
-            Issue(
-                "npwp-15-digit",
-                tab=tab,
-                row=profil.rows.get("npwp"),
-                column=profil.labels.get("npwp", "NPWP"),
-                value=npwp.digits,
-            )
-        )
+        issues.append(at("npwp", "npwp-15-digit", value=npwp.digits))
     bank, account = profil.values.get("nama_bank"), profil.values.get("nomor_rekening")
     if bool(bank) != bool(account):
-        key = "nomor_rekening" if bank else "nama_bank"
-        issues.append(
-            Issue(
-                "bank-account-incomplete",
-                tab=tab,
-                row=profil.rows.get(key),
-                column=profil.labels.get(key) or PROFIL.field(key).label,
-            )
-        )
+        issues.append(at("nomor_rekening" if bank else "nama_bank", "bank-account-incomplete"))
     kode = profil.values.get("kode_wilayah")
-    if kode:
-        if wilayah.get(kode) is None:
-            issues.append(
-                Issue(
-                    "kode-wilayah-unknown",
-                    tab=tab,
-                    row=profil.rows.get("kode_wilayah"),
-                    column=profil.labels.get("kode_wilayah", "Kode Wilayah"),
-                    value=kode,
-                )
-            )
-        elif ctx.registry_kode_wilayah and wilayah.dotted(ctx.registry_kode_wilayah) != kode:
-            issues.append(
-                Issue(
-                    "kode-wilayah-mismatch",
-                    tab=tab,
-                    row=profil.rows.get("kode_wilayah"),
-                    column=profil.labels.get("kode_wilayah", "Kode Wilayah"),
-                    value=kode,
-                    detail=wilayah.dotted(ctx.registry_kode_wilayah),
-                )
-            )
-    for key in ("tanggal_musyawarah", "tanggal_mulai_operasi", "tanggal_launching"):
+    registered = wilayah.dotted(ctx.registry_kode_wilayah) if ctx.registry_kode_wilayah else None
+    if kode and wilayah.get(kode) is None:
+        issues.append(at("kode_wilayah", "kode-wilayah-unknown", value=kode))
+    elif kode and registered and registered != kode:
+        issues.append(at("kode_wilayah", "kode-wilayah-mismatch", value=kode, detail=registered))
+    for key in ("tanggal_musyawarah", "tanggal_mulai_operasi"):  # a launch may be planned ahead
         value = profil.values.get(key)
-        if isinstance(value, date) and value > ctx.as_of and key != "tanggal_launching":
+        if isinstance(value, date) and value > ctx.as_of:
             issues.append(
-                Issue(
+                at(
+                    key,
                     "future-date",
-                    tab=tab,
-                    row=profil.rows.get(key),
-                    column=profil.labels.get(key, key),
                     value=value.isoformat(),
                     detail=formats.format_date(ctx.as_of),
                 )
