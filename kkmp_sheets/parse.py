@@ -52,6 +52,7 @@ FORMULA_ERRORS = frozenset(
 class RawWorkbook:
     tabs: dict[str, Rows]
     modified: datetime | None = None  # when the data last changed (Drive time or file mtime)
+    version: str | None = None  # the source's revision of what was read (Drive's version)
 
 
 @dataclass
@@ -181,7 +182,7 @@ def parse_table(rows: Rows, title: str, spec: TableSpec, issues: list[Issue]) ->
         issues.append(Issue("tab-too-large", tab=title, detail=formats.format_number(data_rows)))
     for index in range(header_index + 1, len(rows)):
         row = rows[index]
-        if all(formats.is_blank(c) for c in row):
+        if _blank_row(row):
             continue  # blank rows inside a table are skipped by contract
         sheet_row = index + 1
         values: dict[str, Any] = {}
@@ -190,6 +191,15 @@ def parse_table(rows: Rows, title: str, spec: TableSpec, issues: list[Issue]) ->
             values[col.key] = read_cell(cell, col, title, sheet_row, header, issues)
         table.records.append(Record(sheet_row, values))
     return table
+
+
+def _blank_row(row: list[Any]) -> bool:
+    for cell in row:
+        if cell is None or cell == "":
+            continue
+        if not formats.is_blank(cell):
+            return False
+    return True
 
 
 def parse_profil(rows: Rows, title: str, spec: ProfilSpec, issues: list[Issue]) -> Profil:
@@ -239,10 +249,11 @@ EXAMPLES = {
 
 def read_cell(cell: Any, col: Column, tab: str, row: int, header: str, issues: list[Issue]) -> Any:
     """The typed value of one cell, or None; problems go to `issues`."""
-    if isinstance(cell, str) and cell.strip() in FORMULA_ERRORS:
+    # Most cells are empty or plain: the two cheap tests first (this runs on every cell).
+    if isinstance(cell, str) and cell[:1] == "#" and cell.strip() in FORMULA_ERRORS:
         issues.append(Issue("formula-error", tab=tab, row=row, column=header, detail=cell.strip()))
         return None
-    if formats.is_blank(cell):
+    if cell is None or cell == "" or formats.is_blank(cell):
         if col.required:
             issues.append(Issue("required-missing", tab=tab, row=row, column=header))
         return None

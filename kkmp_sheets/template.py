@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -367,6 +368,17 @@ REGISTRY = RegistryColumns()
 
 def match_choice(value: object, choices: tuple[str, ...]) -> str | None:
     """The listed value `value` means, matched tolerantly, or None."""
+    if isinstance(value, str):
+        return _match_text_choice(value, choices)  # a column repeats a handful of values
+    return _match_choice(value, choices)
+
+
+@lru_cache(maxsize=4096)
+def _match_text_choice(value: str, choices: tuple[str, ...]) -> str | None:
+    return _match_choice(value, choices)
+
+
+def _match_choice(value: object, choices: tuple[str, ...]) -> str | None:
     key = normalize(value)
     if not key:
         return None
