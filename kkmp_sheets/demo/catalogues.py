@@ -1,4 +1,4 @@
-"""Catalogues for the demo city (`demo.py`): names, goods, banks, and how people type values.
+"""Catalogues for the demo city: names, goods, banks, and how people type values.
 
 Everything here is synthetic or public knowledge: common Indonesian given and family names
 (combined at random, never a real person's record), retail goods with typical 2025–2026 Jakarta

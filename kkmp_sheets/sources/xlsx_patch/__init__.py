@@ -1,0 +1,210 @@
+"""Write the service's own tab, Hasil Pemeriksaan, into a cooperative's `.xlsx` and nothing else.
+
+PRODUCT.md: "The service never changes a cooperative's data tabs. It owns exactly one tab in each
+cooperative workbook, Hasil Pemeriksaan". In local mode the workbook is an `.xlsx` file that staff
+also edit by hand, in Excel, LibreOffice or a phone app.
+
+Why patch the zip package instead of loading and saving it with a library: openpyxl's load + save
+drops charts, images, slicers, form controls and anything else it does not model, and rewrites
+every part it does keep (styles renumbered, shared strings rebuilt). That would quietly damage the
+cooperative's own data tabs. An `.xlsx` is a zip of XML parts, and adding one worksheet needs only
+a handful of small edits, so this package:
+
+- copies every existing zip entry as its stored (still compressed) bytes, in the same order and
+  under the same name, so nothing we do not need to touch can change;
+- edits `xl/workbook.xml` (one `<sheet/>`, plus the tab's `_xlnm._FilterDatabase` name that
+  LibreOffice needs to show the autofilter), `xl/_rels/workbook.xml.rels` (one `<Relationship/>`)
+  and `[Content_Types].xml` (one `<Override/>`) by inserting text, never by re-serialising the
+  XML (ElementTree would rename namespace prefixes and break `mc:Ignorable`);
+- appends, at most once per workbook, a bold font, two date formats and four cell formats at the
+  END of the lists in `xl/styles.xml`, so every existing style index keeps its meaning;
+- writes the tab itself as a new part, with inline strings (so `sharedStrings.xml` is untouched)
+  and never a formula.
+
+Replacing an existing Hasil Pemeriksaan (matched case-insensitively) swaps only that part (and
+its filter range name) and keeps the tab where it is and as it is named. A new tab goes last so
+that `localSheetId` indexes of defined names stay valid.
+
+The new package is written to a temp file next to the workbook and verified: zip CRCs; every entry
+we did not edit is the same bytes and every tab still points at its own part; python-calamine
+reads the new tab back as written and (within a size budget, see `FULL_CHECK_MAX_SHEET_XML`)
+every other tab with the same values as before. Then it is moved over the original with
+`os.replace` while a `.bak` hard link (or copy) of the original exists. Any failure leaves the
+original untouched and raises `PatchError`, whose message is meant for the operator's log. The file's mtime is kept by
+default: it is how the service knows when staff last edited the data.
+
+`docProps/app.xml` (a cached list of tab titles) is left as it is: Excel and LibreOffice rebuild it
+on save and do not check it on open.
+The modules, in the order a write uses them:
+
+- `values`: what is stored for a Python value, how a tab reads back, and the arguments' limits;
+- `package`: the `.xlsx` as read, and the `_Changes` planned to it;
+- `styles`, `sheet_xml` and `package_edits` (editing text with `xml_text`): the edits themselves;
+- `zipcopy`: the new zip, with unchanged entries copied byte for byte;
+- `verify` and `commit`: the checks on the result, and putting it in place of the original;
+- `ooxml`: the names they all share, and `PatchError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from kkmp_sheets.sources.xlsx_patch.commit import _commit
+from kkmp_sheets.sources.xlsx_patch.ooxml import PatchError
+from kkmp_sheets.sources.xlsx_patch.package import _Changes, _Package, _read_file, _rels_part_of
+from kkmp_sheets.sources.xlsx_patch.package_edits import (
+    _check_workbook_edit,
+    _insert_sheet_element,
+    _plan_new_sheet,
+    _set_filter_name,
+)
+from kkmp_sheets.sources.xlsx_patch.sheet_xml import _filter_range, _sheet_xml, _text_xml
+from kkmp_sheets.sources.xlsx_patch.styles import _plan_styles
+from kkmp_sheets.sources.xlsx_patch.values import (
+    _calamine_open,
+    _check_layout,
+    _check_title,
+    _comparable,
+    _match_name,
+    _normalise_rows,
+    _read_sheet,
+    _snapshot,
+    _Unreadable,
+)
+from kkmp_sheets.sources.xlsx_patch.verify import (
+    FULL_CHECK_MAX_SHEET_XML,
+    _Expected,
+    _full_check_affordable,
+    _verify,
+)
+from kkmp_sheets.sources.xlsx_patch.xml_text import _decode_bytes, _encode
+from kkmp_sheets.sources.xlsx_patch.zipcopy import _write_zip
+from kkmp_sheets.tables import CellValue
+
+__all__ = ["CellValue", "PatchError", "read_tab", "write_tab"]
+
+# `write_tab` and `_plan_changes` look up `_write_zip`, `_verify`, `_text_xml` and
+# `FULL_CHECK_MAX_SHEET_XML` here, in the package, each time they run: the tests replace them on
+# the package (`monkeypatch.setattr(xlsx_patch, "_verify", ...)`) to make a write fail on purpose.
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+
+
+def write_tab(
+    path: Path,
+    title: str,
+    rows: Sequence[Sequence[CellValue]],
+    *,
+    header_row: int | None = None,
+    column_widths: Sequence[float] | None = None,
+    keep_mtime: bool = True,
+) -> bool:
+    """Put `rows` into the tab `title` of the workbook at `path`, creating or replacing that tab.
+
+    `header_row` is the 1-based row holding column headers: it is bold, the sheet is frozen below
+    it and an autofilter covers it. `column_widths` are in Excel's character units, from column A.
+    Returns False, without touching the file, when the tab already holds exactly these values.
+    Raises PatchError (file missing, locked, read-only, encrypted, not an .xlsx, damaged, or the
+    result failed verification); the original file is then unchanged.
+    """
+    path = Path(path)
+    _check_title(title)
+    cells = _normalise_rows(rows)
+    _check_layout(cells, header_row, column_widths)
+
+    original_stat, blob = _read_file(path)
+    package = _Package.open(path, blob)
+    calamine_book = _calamine_open(path, blob)
+    existing = package.find_sheet(title)
+    if existing is not None:
+        existing.require_worksheet(path)
+        current = _read_sheet(calamine_book, existing.name)
+        if not isinstance(current, _Unreadable) and current == _comparable(cells):
+            return False
+
+    tab_name = existing.name if existing is not None else title
+    expected = _Expected(
+        package=package,
+        names=[*calamine_book.sheet_names, *([] if existing else [title])],
+        tab_name=tab_name,
+        adds_tab=existing is None,
+        cells=cells,
+        values=(
+            _snapshot(calamine_book, tab_name)
+            if _full_check_affordable(package, FULL_CHECK_MAX_SHEET_XML)
+            else None
+        ),
+    )
+    changes = _plan_changes(package, title, cells, header_row, column_widths)
+    new_blob = _write_zip(package, changes)
+
+    def verify(candidate: Path) -> None:
+        _verify(candidate, expected, changes)
+
+    _commit(path, original_stat, new_blob, verify, keep_mtime=keep_mtime)
+    return True
+
+
+def read_tab(path: Path, title: str) -> list[list[CellValue]] | None:
+    """The values of tab `title` (matched case-insensitively), or None when there is no such tab.
+
+    Rows start at A1; an empty cell is None; trailing empty cells and rows are dropped; whole
+    numbers come back as int, dated cells as date (or datetime when they carry a time of day).
+    """
+    path = Path(path)
+    _, blob = _read_file(path)
+    _Package.open(path, blob)  # for a clear message when the file is not a usable .xlsx
+    book = _calamine_open(path, blob)
+    name = _match_name(book.sheet_names, title)
+    if name is None:
+        return None
+    values = _read_sheet(book, name)
+    if isinstance(values, _Unreadable):
+        raise PatchError(f"{path}: the tab {name!r} cannot be read ({values.reason})")
+    return values
+
+
+# --------------------------------------------------------------------------------------------
+# Planning the edits
+
+
+def _plan_changes(
+    package: _Package,
+    title: str,
+    cells: list[list[CellValue]],
+    header_row: int | None,
+    column_widths: Sequence[float] | None,
+) -> _Changes:
+    """Every entry one write replaces, adds or drops: the cell formats first (the tab's cells
+    refer to them), then the tab's own part, then its place in workbook.xml."""
+    changes = _Changes()
+    styles = _plan_styles(package, changes)
+    sheet_xml = _sheet_xml(
+        cells, styles, package.date1904, header_row, column_widths, text_xml=_text_xml
+    )
+    filter_range = _filter_range(cells, header_row)
+    existing = package.find_sheet(title)
+    workbook = package.read(package.workbook_part)
+    text = _decode_bytes(package, package.workbook_part, workbook)
+    if existing is not None and existing.part is not None:
+        changes.replaced[existing.part] = sheet_xml
+        # Whatever hung off the old tab (notes, a drawing someone added) would point at cells
+        # that no longer exist; the tab is the service's, so it starts clean.
+        old_rels = _rels_part_of(existing.part)
+        if package.has(old_rels):
+            changes.dropped.add(package.info(old_rels).filename)
+        index, name, new_sheet = package.sheets.index(existing), existing.name, None
+    else:
+        part, new_sheet = _plan_new_sheet(package, title, changes)
+        changes.added[part] = sheet_xml
+        text = _insert_sheet_element(package, text, new_sheet)
+        index, name = len(package.sheets), title
+    text = _set_filter_name(package, text, index, name, filter_range)
+    edited = _encode(text)
+    if edited != workbook:
+        _check_workbook_edit(package, workbook, edited, new_sheet, index)
+        changes.replaced[package.workbook_part] = edited
+    return changes
