@@ -7,7 +7,7 @@ later version adds tables without touching what an older one wrote. Opening a st
 newer version is refused rather than guessed at.
 
 What is kept (aggregates and positions only — never an issue's value, a NIK, a member name or an
-individual's savings):
+individual's savings — except in the snapshots):
 
 - `coop_day`: one row per (day, cooperative): the zone, its reasons in words, the cooperative's
   figures (`CoopFigures`) and its problem counts. Recording a day again replaces that day.
@@ -15,6 +15,10 @@ individual's savings):
 - `problem`: the life of each problem, keyed by (cooperative, code, tab, row, column):
   `first_seen`, `last_seen`, and `resolved_on` — the first recorded day on which a cycle no longer
   reported it. A problem that comes back after being resolved starts a new life (a new row).
+- `blob`, `content`, `snapshot` (schema 2): a snapshot of every workbook read, compressed and
+  deduplicated by content hash (see `snapshots.py`). Unlike everything above, snapshots hold
+  personal data; they leave the store only through `kkmp-sheets restore`.
+- `guard` (schema 2): each cooperative's last accepted and latest reading (`protection.py`).
 
 Problem lives move forward only: recording a day earlier than the latest recorded day updates
 that day's figures but leaves the lives alone. A cooperative whose workbook could not be read
@@ -33,12 +37,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from kkmp_sheets import snapshots
 from kkmp_sheets.config import ZoneRules
 from kkmp_sheets.errors import OutputError
 from kkmp_sheets.zoning import HIJAU, KUNING, MERAH, days_since
 
 if TYPE_CHECKING:  # pipeline imports every I/O module; the store needs only the shapes
     from kkmp_sheets.config import Config
+    from kkmp_sheets.parse import RawWorkbook
     from kkmp_sheets.pipeline import CycleResult
     from kkmp_sheets.report import CoopResult
 
@@ -122,6 +128,62 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
                 WHERE resolved_on IS NULL
             """,
             "CREATE INDEX problem_coop ON problem (coop_id, first_seen)",
+        ),
+    ),
+    (
+        2,
+        (
+            # Snapshots of every workbook read (snapshots.py): tab contents stored once each,
+            # by SHA-256, zlib-compressed JSON; a workbook content is its list of tabs.
+            """
+            CREATE TABLE blob (
+                hash TEXT PRIMARY KEY,      -- SHA-256 of the uncompressed JSON
+                data BLOB NOT NULL,         -- zlib(JSON rows of one tab)
+                size INTEGER NOT NULL       -- uncompressed bytes
+            )
+            """,
+            """
+            CREATE TABLE content (
+                hash TEXT NOT NULL,         -- SHA-256 of the [[title, blob hash], ...] list
+                position INTEGER NOT NULL,
+                tab TEXT NOT NULL,
+                blob TEXT NOT NULL REFERENCES blob (hash),
+                rows INTEGER NOT NULL,
+                PRIMARY KEY (hash, position)
+            )
+            """,
+            "CREATE INDEX content_blob ON content (blob)",
+            """
+            CREATE TABLE snapshot (
+                id INTEGER PRIMARY KEY,
+                coop_id TEXT NOT NULL,
+                taken_at TEXT NOT NULL,     -- first read with this content (ISO, WIB)
+                seen_at TEXT NOT NULL,      -- last read with it
+                hash TEXT NOT NULL,         -- content hash
+                version TEXT,               -- the source's revision, when it has one
+                modified TEXT               -- the workbook's own modification time, as read
+            )
+            """,
+            "CREATE INDEX snapshot_coop ON snapshot (coop_id, taken_at)",
+            "CREATE INDEX snapshot_hash ON snapshot (hash)",
+            # The last accepted and the latest reading of each cooperative (protection.py).
+            """
+            CREATE TABLE guard (
+                coop_id TEXT PRIMARY KEY,
+                good_day TEXT NOT NULL,         -- the accepted reading: the cycle's day,
+                good_at TEXT NOT NULL,          -- when it was read,
+                good_hash TEXT NOT NULL,        -- its snapshot content,
+                good_anggota INTEGER NOT NULL,  -- active members
+                good_stok INTEGER NOT NULL,     -- stock items (rows of the Stok tab)
+                seen_day TEXT NOT NULL,         -- the latest reading, accepted or held
+                seen_at TEXT NOT NULL,
+                seen_hash TEXT NOT NULL,
+                seen_anggota INTEGER NOT NULL,
+                seen_stok INTEGER NOT NULL,
+                held_since TEXT,                -- first day of the current held drop, or NULL
+                confirmed_at TEXT               -- when an official last confirmed a drop as real
+            )
+            """,
         ),
     ),
 )
@@ -495,6 +557,30 @@ class HistoryStore:
     def _coop_rows(self, day: date) -> dict[str, dict[str, Any]]:
         cursor = self.conn.execute("SELECT * FROM coop_day WHERE as_of = ?", (day.isoformat(),))
         return {row[1]: _as_dict(cursor, row) for row in cursor.fetchall()}
+
+    # --- snapshots (snapshots.py) --------------------------------------------------------------
+
+    def save_snapshot(
+        self, coop_id: str, raw: RawWorkbook, *, taken_at: datetime, version: str | None = None
+    ) -> str:
+        """Keep the workbook as read; return its content hash (unchanged: nothing new stored)."""
+        return snapshots.save(self, coop_id, raw, taken_at=taken_at, version=version)
+
+    def latest_snapshot(self, coop_id: str) -> snapshots.Snapshot | None:
+        return snapshots.latest(self, coop_id)
+
+    def snapshot_on(self, coop_id: str, day: date | datetime) -> snapshots.Snapshot | None:
+        """The latest snapshot taken on or before `day` (WIB), or by that moment."""
+        return snapshots.on(self, coop_id, day)
+
+    def list_snapshots(self, coop_id: str) -> list[snapshots.SnapshotInfo]:
+        """Every kept snapshot of a cooperative (tab titles and row counts, no cells)."""
+        return snapshots.listing(self, coop_id)
+
+    def prune(self, keep_days: int, *, now: datetime | None = None) -> snapshots.Pruned:
+        """Forget snapshots older than `keep_days` (see `snapshots.prune` for what stays)."""
+        keep = {h for (h,) in self.conn.execute("SELECT good_hash FROM guard")}
+        return snapshots.prune(self, keep_days, now or datetime.now(UTC), keep=keep)
 
 
 class _Transaction:

@@ -1,0 +1,740 @@
+"""`kkmp-sheets serve`: the schedule that runs the service by itself, day after day.
+
+Three jobs, their times in WIB from `[schedule]`:
+
+- **sync**, every `sync_every_minutes`: one cycle (read and snapshot every workbook, check,
+  write the status workbook and each Hasil Pemeriksaan), recorded in the history store; then
+  the penanggung jawab alerts that this cycle detects; then old snapshots are pruned.
+- **daily**, at `daily_digest_at`: the city and kecamatan digests.
+- **weekly**, on `weekly_digest_day` at `weekly_digest_at`: the cooperative digests.
+
+A digest job uses the day's latest sync, and runs one first when there is none for today.
+Every digest still goes through the delivery ledger, so nothing is sent twice whatever runs
+again after a crash.
+
+**The clock.** The loop is `schedule` with a private `Scheduler`. `schedule` reads the wall
+clock as naive local time through `datetime.datetime.now()`; while the loop runs, that call
+answers from the service's `Clock` in WIB wall time (`_schedule_reads`). So `at("07:00")`
+means 07:00 WIB whatever time zone the machine is set to, and tests and simulations run on a
+`SimulatedClock` without waiting. Asia/Jakarta has no daylight saving time: WIB wall time never
+repeats or skips an hour.
+
+**One boundary catches.** `Service.run_job` is the one place a job's exception is caught: it
+is logged with its duration, recorded in `<data dir>/status.json` (written atomically; read by
+`kkmp-sheets status`), and mailed to `[mail] operator` at most once per job per hour. The loop
+goes on.
+
+**One instance.** `<data dir>/serve.lock` is held with `flock` for the life of the process.
+The kernel releases it when the process ends in any way, so a crash or `kill -9` never leaves a
+stale lock; a second instance is refused (`ServiceLocked`, exit code 5).
+
+**Stopping.** SIGTERM or SIGINT sets a stop flag that the loop checks between jobs: a running
+job finishes (its writes are atomic anyway), the next one does not start. A second signal
+stops at once.
+
+**Catching up.** `schedule` runs a job whose time passed while the machine slept once, not once
+per missed slot. On start, after downtime: one sync at once when the last successful one is
+older than the interval; today's daily digest, late and once, when its time has passed and it
+was not sent; the same for this week's cooperative digests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
+
+import schedule
+
+from kkmp_sheets import __version__
+from kkmp_sheets.config import WEEKDAYS, Config
+from kkmp_sheets.errors import KkmpError, ServiceLocked
+
+if TYPE_CHECKING:
+    from kkmp_sheets.pipeline import CycleResult
+
+log = logging.getLogger(__name__)
+WIB = ZoneInfo("Asia/Jakarta")
+STATUS_FILE = "status.json"
+LOCK_FILE = "serve.lock"
+JOBS = ("sync", "daily", "weekly")
+MAX_SLEEP_SECONDS = 60.0  # wake at least this often: a clock that jumped is noticed
+DAILY_KINDS = ("city", "kecamatan")
+WEEKLY_KINDS = ("coop",)
+SYNC_KINDS = ("alert",)
+
+
+# --- the clock -----------------------------------------------------------------------------------
+
+
+class StopFlag:
+    """Set from a signal handler, read by the loop: a plain flag (no lock a handler could block on)."""
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, aware, in WIB."""
+        ...
+
+    def wait(self, seconds: float, stop: StopFlag) -> None:
+        """Let `seconds` pass, or less when `stop` is set meanwhile."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(WIB)
+
+    def wait(self, seconds: float, stop: StopFlag) -> None:
+        end = time.monotonic() + max(0.0, seconds)
+        while not stop.is_set() and (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 1.0))  # a signal's flag is seen within a second
+
+
+class SimulatedClock:
+    """Time that starts at `start` and skips every wait.
+
+    With `real_time`, it also moves on with the real time that passes between waits (the jobs'
+    own run time), so a simulation shows how long jobs take; without it, it stands still
+    except when waiting or `advance()`d (a frozen clock for tests).
+    """
+
+    def __init__(self, start: datetime, *, real_time: bool = False) -> None:
+        if start.tzinfo is None:
+            raise ValueError("the simulated clock's start must carry a time zone")
+        self._start = start.astimezone(WIB)
+        self._skipped = 0.0
+        self._real_time = real_time
+        self._origin = time.perf_counter()
+
+    def now(self) -> datetime:
+        moved = time.perf_counter() - self._origin if self._real_time else 0.0
+        return self._start + timedelta(seconds=self._skipped + moved)
+
+    def wait(self, seconds: float, stop: StopFlag) -> None:
+        if not stop.is_set():
+            self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self._skipped += max(0.0, seconds)
+
+
+@contextmanager
+def _schedule_reads(clock: Clock) -> Iterator[None]:
+    """While inside, `schedule` reads the time from `clock`, as naive WIB wall time."""
+
+    class WibDatetime(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            moment = clock.now()
+            if tz is not None:
+                return moment.astimezone(tz)
+            return moment.astimezone(WIB).replace(tzinfo=None)
+
+    module = vars(schedule)
+    real = module["datetime"]
+    shim = types.SimpleNamespace(**{k: v for k, v in vars(real).items() if not k.startswith("__")})
+    shim.datetime = WibDatetime
+    module["datetime"] = shim
+    try:
+        yield
+    finally:
+        module["datetime"] = real
+
+
+def _naive_wib(moment: datetime) -> datetime:
+    return moment.astimezone(WIB).replace(tzinfo=None)
+
+
+def _aware_wib(naive: datetime) -> datetime:
+    return naive.replace(tzinfo=WIB)
+
+
+# --- one instance per data folder ----------------------------------------------------------------
+
+
+class ServiceLock:
+    """An exclusive `flock` on `<data dir>/serve.lock`, held while inside; holds the pid.
+
+    The file stays when the lock is released (removing it would let two processes lock two
+    different files of the same name); what counts is the lock, which dies with its process.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    def __enter__(self) -> ServiceLock:
+        fcntl = _fcntl()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = _read_pid(fd)
+            os.close(fd)
+            raise ServiceLocked(
+                f"another kkmp-sheets serve{f' (pid {holder})' if holder else ''} already runs "
+                f"with the data folder {self.path.parent}: stop it first (systemctl stop "
+                "kkmp-sheets), or give this config its own [data] dir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            _fcntl().flock(self._fd, _fcntl().LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    @staticmethod
+    def holder(path: Path) -> int | None:
+        """The pid of the running instance that holds the lock at `path`, or None."""
+        if not Path(path).is_file():
+            return None
+        fcntl = _fcntl()
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return _read_pid(fd) or -1
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
+
+def _fcntl() -> Any:
+    if sys.platform == "win32":
+        raise KkmpError(
+            "serve needs Linux or another POSIX system (it runs under systemd); on Windows, "
+            "schedule `kkmp-sheets run --once` with the Task Scheduler instead"
+        )
+    import fcntl
+
+    return fcntl
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+# --- status.json ---------------------------------------------------------------------------------
+
+
+class StatusFile:
+    """`<data dir>/status.json`: the service and each job's last run, for `kkmp-sheets status`.
+
+    Written whole to a temporary file and moved into place, so a reader (or a crash) never sees
+    half of it. Only times, outcomes, counts and the operator-facing error text: no cell value.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            log.warning("status file %s unreadable (%s); starting a new one", self.path, exc)
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def write(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".status.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(data, out, ensure_ascii=False, indent=2)
+                out.write("\n")
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def update(self, change: Callable[[dict[str, Any]], None]) -> None:
+        data = self.read()
+        change(data)
+        try:
+            self.write(data)
+        except OSError as exc:  # the status is for the operator; it never stops a job
+            log.warning("status file %s not written: %s", self.path, exc)
+
+    def last_success(self, job: str) -> datetime | None:
+        text = self.read().get("jobs", {}).get(job, {}).get("last_success")
+        return _parse_time(text)
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return moment.astimezone(WIB).isoformat(timespec="seconds") if moment else None
+
+
+def _parse_time(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+# --- the service ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One run of a job, as `on_job` observers and the log see it."""
+
+    job: str
+    started: datetime  # service clock, WIB
+    seconds: float  # real time it took
+    ok: bool
+    message: str
+    catch_up: bool = False
+
+
+class Service:
+    """The scheduled service for one config. `run()` until stopped (or `until`, in simulations)."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        *,
+        clock: Clock | None = None,
+        on_job: Callable[[JobRun], None] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.clock: Clock = clock or SystemClock()
+        self.on_job = on_job
+        self.status = StatusFile(cfg.data_dir / STATUS_FILE)
+        self.stop = StopFlag()
+        self.scheduler = schedule.Scheduler()
+        self.last_cycle: CycleResult | None = None  # of the latest successful sync
+        self._catching_up = False
+
+    # --- the loop
+
+    def run(self, *, until: datetime | None = None) -> None:
+        """Hold the lock, catch up, then run jobs as they fall due until stopped."""
+        lock = ServiceLock(self.cfg.data_dir / LOCK_FILE)
+        with lock, self._signals(), _schedule_reads(self.clock):
+            self._started()
+            try:
+                self._plan()
+                self.catch_up()
+                while not self.stop.is_set():
+                    now = self.clock.now()
+                    if until is not None and now >= until:
+                        break
+                    self.scheduler.run_pending()
+                    self._record_next_runs()
+                    idle = self.scheduler.idle_seconds
+                    wait = MAX_SLEEP_SECONDS if idle is None else max(0.0, idle)
+                    wait = min(wait, MAX_SLEEP_SECONDS)
+                    if until is not None:
+                        wait = min(wait, max(0.0, (until - now).total_seconds()))
+                    if wait > 0:
+                        self.clock.wait(wait, self.stop)
+            finally:
+                self._stopped()
+
+    def _plan(self) -> None:
+        s = self.cfg.schedule
+        every = s.sync_every_minutes
+        sync = self.scheduler.every(every).minutes.do(self.run_job, "sync", self.sync)
+        sync.tag("sync")
+        last = self.status.last_success("sync")
+        now = self.clock.now()
+        if last is not None and now - timedelta(minutes=every) < last <= now:
+            sync.next_run = _naive_wib(last + timedelta(minutes=every))  # keep the rhythm
+        daily = self.scheduler.every().day.at(f"{s.daily_digest_at:%H:%M}")
+        daily.do(self.run_job, "daily", self.daily_digest).tag("daily")
+        weekly = getattr(self.scheduler.every(), s.weekly_digest_day)
+        weekly.at(f"{s.weekly_digest_at:%H:%M}").do(self.run_job, "weekly", self.weekly_digest).tag(
+            "weekly"
+        )
+        log.info(
+            "schedule: sync every %d min, daily digests at %s WIB, cooperative digests on %s "
+            "at %s WIB",
+            every,
+            f"{s.daily_digest_at:%H:%M}",
+            s.weekly_digest_day,
+            f"{s.weekly_digest_at:%H:%M}",
+        )
+
+    def catch_up(self) -> None:
+        """After downtime: one sync, and the digests whose time passed while nobody sent them."""
+        self._catching_up = True
+        try:
+            now = self.clock.now()
+            last = self.status.last_success("sync")
+            interval = timedelta(minutes=self.cfg.schedule.sync_every_minutes)
+            if last is None or not now - interval < last <= now:
+                self.run_job("sync", self.sync)
+            # Done means the whole job finished (status.json). The ledger alone cannot say so: a
+            # crash may fall between the city digest and the kecamatan ones. Running it again
+            # sends only what is missing; the ledger never sends anything twice.
+            daily = self._daily_slot(now.date())
+            if now >= daily and not self._done_since("daily", daily):
+                self.run_job("daily", self.daily_digest)
+            slot = self._weekly_slot(now)
+            if now >= slot and not self._done_since("weekly", slot):
+                self.run_job("weekly", self.weekly_digest)
+        finally:
+            self._catching_up = False
+
+    def _daily_slot(self, day: date) -> datetime:
+        return datetime.combine(day, self.cfg.schedule.daily_digest_at, WIB)
+
+    def _weekly_slot(self, now: datetime) -> datetime:
+        """This ISO week's slot of the cooperative digests."""
+        today = now.astimezone(WIB).date()
+        day = today - timedelta(days=today.weekday())
+        day += timedelta(days=WEEKDAYS.index(self.cfg.schedule.weekly_digest_day))
+        return datetime.combine(day, self.cfg.schedule.weekly_digest_at, WIB)
+
+    def _done_since(self, job: str, slot: datetime) -> bool:
+        last = self.status.last_success(job)
+        return last is not None and last >= slot
+
+    # --- the one wrapper
+
+    def run_job(self, name: str, job: Callable[[], str]) -> None:
+        """Run one job: logged, timed, its outcome in status.json; a failure goes to the
+        operator and never out of here (the loop goes on)."""
+        if self.stop.is_set():
+            log.info("%s: not started, the service is stopping", name)
+            return
+        started = self.clock.now()
+        began = time.perf_counter()
+        late = self._catching_up
+        self.status.update(lambda d: _job_started(d, name, started))
+        log.info("%s: started%s", name, " (catching up)" if late else "")
+        try:
+            message = job()
+        except Exception as exc:
+            seconds = time.perf_counter() - began
+            # A KkmpError says what to fix; anything else is a bug: keep its traceback.
+            log.error(
+                "%s: failed after %.1f s: %s",
+                name,
+                seconds,
+                exc,
+                exc_info=not isinstance(exc, KkmpError),
+            )
+            outcome = JobRun(name, started, seconds, False, _one_line(exc), late)
+            self.status.update(lambda d: _job_finished(d, outcome, self.clock.now()))
+            self._tell_operator(outcome)
+        else:
+            seconds = time.perf_counter() - began
+            log.info("%s: done in %.1f s: %s", name, seconds, message)
+            outcome = JobRun(name, started, seconds, True, message, late)
+            self.status.update(lambda d: _job_finished(d, outcome, self.clock.now()))
+        if self.on_job is not None:
+            self.on_job(outcome)
+
+    def _tell_operator(self, run: JobRun) -> None:
+        from kkmp_sheets.notify import notify_operator
+
+        now = self.clock.now()
+        subject = f"kkmp-sheets: the {run.job} job failed ({self.cfg.city_name})"
+        text = (
+            f"The {run.job} job of kkmp-sheets for {self.cfg.city_name} failed at "
+            f"{run.started:%Y-%m-%d %H:%M} WIB after {run.seconds:.1f} s:\n\n"
+            f"    {run.message}\n\n"
+            f"The service keeps running and tries again at the next scheduled time.\n"
+            f"Where to look: `kkmp-sheets status --config {self.cfg.path}` and the log "
+            f"(journalctl -u kkmp-sheets).\n"
+            f"This notice is sent at most once an hour for each job.\n"
+        )
+        try:
+            report = notify_operator(self.cfg, run.job, subject, text, now)
+            log.info("operator notice for %s: %s", run.job, report)
+        except Exception as exc:  # telling must never stop the loop either
+            log.error("could not tell the operator that %s failed: %s", run.job, exc)
+
+    # --- the jobs
+
+    def sync(self) -> str:
+        """One cycle, recorded; then the alerts it detects; then snapshot retention."""
+        from kkmp_sheets.history import HistoryStore
+        from kkmp_sheets.notify import record_and_notify
+        from kkmp_sheets.pipeline import run_cycle
+        from kkmp_sheets.wiring import close, make_sink, make_source
+
+        now = self.clock.now()
+        cfg = self.cfg
+        source = make_source(cfg)
+        sink = make_sink(cfg, source=source)  # Google mode: the sink uses the source's listing
+        try:
+            with HistoryStore.for_config(cfg) as store:
+                cycle = run_cycle(
+                    cfg, source=source, sink=sink, as_of=now.date(), now=now, store=store
+                )
+                pruned = store.prune(cfg.snapshot_days, now=now)
+        finally:
+            close(source, sink)  # Google mode: its HTTP sessions and state file
+        notified = record_and_notify(cycle, cfg, self.clock.now(), kinds=SYNC_KINDS)
+        self.last_cycle = cycle  # recorded: the digest jobs may use it
+        s = cycle.summary
+        held = sum(1 for r in cycle.results if any(i.code == "likely-deletion" for i in r.issues))
+        parts = [
+            f"{s.jumlah} cooperatives ({s.hijau} Hijau, {s.kuning} Kuning, {s.merah} Merah)",
+            f"{len(cycle.unreadable)} unreadable",
+            f"{held} held (likely deletion)",
+            f"{len(notified.digests)} alerts",
+        ]
+        if pruned.snapshots:
+            parts.append(str(pruned))
+        return "; ".join(parts)
+
+    def daily_digest(self) -> str:
+        return self._digests("daily", DAILY_KINDS)
+
+    def weekly_digest(self) -> str:
+        return self._digests("weekly", WEEKLY_KINDS)
+
+    def _digests(self, job: str, kinds: tuple[str, ...]) -> str:
+        from kkmp_sheets.notify import record_and_notify
+
+        today = self.clock.now().date()
+        if self.last_cycle is None or self.last_cycle.as_of != today:
+            log.info("%s: no sync yet today; running one first", job)
+            self.run_job("sync", self.sync)
+        cycle = self.last_cycle
+        if cycle is None or cycle.as_of != today:
+            raise KkmpError(f"no cycle for {today}: the sync before the digests failed")
+        notified = record_and_notify(cycle, self.cfg, self.clock.now(), record=False, kinds=kinds)
+        report = notified.report
+        return (
+            f"{len(notified.digests)} digests ({', '.join(kinds)}); sent {report.sent}, "
+            f"already sent {report.skipped_already_sent}, queued {report.queued_for_retry}, "
+            f"failed {report.failed_permanent}, uncertain {report.uncertain}"
+            if report is not None
+            else f"{len(notified.digests)} digests"
+        )
+
+    # --- status and signals
+
+    def _started(self) -> None:
+        now = self.clock.now()
+
+        def change(d: dict[str, Any]) -> None:
+            for job in d.get("jobs", {}).values():
+                if job.get("running_since"):  # the previous process died inside this job
+                    job["last_outcome"] = "interrupted"
+                    job["last_message"] = "the service stopped during this run"
+                    job["running_since"] = None
+            d["service"] = {
+                "state": "running",
+                "pid": os.getpid(),
+                "version": __version__,
+                "config": str(self.cfg.path),
+                "city": self.cfg.city_name,
+                "started_at": _stamp(now),
+                "stopped_at": None,
+            }
+            jobs = d.setdefault("jobs", {})
+            for name, when in self._describe().items():
+                jobs.setdefault(name, {})["schedule"] = when
+
+        self.status.update(change)
+        log.info("kkmp-sheets %s serving %s (pid %d)", __version__, self.cfg.path, os.getpid())
+
+    def _stopped(self) -> None:
+        def change(d: dict[str, Any]) -> None:
+            d.setdefault("service", {}).update(state="stopped", stopped_at=_stamp(now))
+            for job in d.get("jobs", {}).values():
+                job["next_run"] = None
+
+        now = self.clock.now()
+        self.status.update(change)
+        log.info("stopped")
+
+    def _describe(self) -> dict[str, str]:
+        s = self.cfg.schedule
+        return {
+            "sync": f"every {s.sync_every_minutes} min",
+            "daily": f"daily {s.daily_digest_at:%H:%M} WIB",
+            "weekly": f"{s.weekly_digest_day} {s.weekly_digest_at:%H:%M} WIB",
+        }
+
+    def _record_next_runs(self) -> None:
+        nexts = {}
+        for job in self.scheduler.get_jobs():
+            name = next(iter(job.tags), None)
+            if name and job.next_run is not None:
+                nexts[name] = _stamp(_aware_wib(job.next_run))
+        known = self.status.read().get("jobs", {})
+        if all(known.get(name, {}).get("next_run") == when for name, when in nexts.items()):
+            return  # nothing new: no write
+
+        def change(d: dict[str, Any]) -> None:
+            for name, when in nexts.items():
+                d.setdefault("jobs", {}).setdefault(name, {})["next_run"] = when
+
+        self.status.update(change)
+
+    @contextmanager
+    def _signals(self) -> Iterator[None]:
+        """SIGTERM/SIGINT: stop between jobs; another one later: stop now (KeyboardInterrupt).
+
+        A repeat within a second is the same request (`timeout`, for one, signals both the
+        process and its group)."""
+        if not _in_main_thread():
+            yield
+            return
+        first: list[float] = []
+
+        def handle(signum: int, frame: types.FrameType | None) -> None:
+            if first and time.monotonic() - first[0] > 1.0:
+                raise KeyboardInterrupt
+            if first:
+                return
+            first.append(time.monotonic())
+            self.stop.set()
+            log.warning("%s received: stopping after the current job", signal.Signals(signum).name)
+
+        previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, KkmpError) else f"{type(exc).__name__}: {text}"
+
+
+def _job_started(d: dict[str, Any], name: str, at: datetime) -> None:
+    job = d.setdefault("jobs", {}).setdefault(name, {})
+    job["running_since"] = _stamp(at)
+    job["last_started"] = _stamp(at)
+
+
+def _job_finished(d: dict[str, Any], run: JobRun, at: datetime) -> None:
+    job = d.setdefault("jobs", {}).setdefault(run.job, {})
+    job.update(
+        running_since=None,
+        last_finished=_stamp(at),
+        last_outcome="ok" if run.ok else "failed",
+        last_seconds=round(run.seconds, 2),
+        last_message=run.message,
+        runs=int(job.get("runs", 0)) + 1,
+    )
+    if run.ok:
+        job["last_success"] = _stamp(at)
+    else:
+        job["last_failure"] = _stamp(at)
+        job["failures"] = int(job.get("failures", 0)) + 1
+
+
+# --- `kkmp-sheets status` ------------------------------------------------------------------------
+
+
+def status_text(cfg: Config) -> str:
+    """What `kkmp-sheets status` prints: is it running, and each job's last and next run."""
+    for path in (cfg.data_dir / STATUS_FILE, cfg.data_dir / LOCK_FILE):
+        if path.exists() and not os.access(path, os.R_OK):
+            raise KkmpError(
+                f"{path} cannot be read by this user: run the command as the service's user, "
+                "e.g. sudo -u kkmp kkmp-sheets status --config ..."
+            )
+    data = StatusFile(cfg.data_dir / STATUS_FILE).read()
+    holder = ServiceLock.holder(cfg.data_dir / LOCK_FILE)
+    service = data.get("service", {})
+    if holder is not None:
+        since = _short(service.get("started_at"))
+        pid = f"pid {holder}, " if holder > 0 else ""
+        state = f"running ({pid}since {since} WIB)"
+    elif not data:
+        state = "has never run with this config"
+    elif service.get("state") == "running":
+        state = (
+            f"not running: it stopped without a clean shutdown (crash, kill or power cut) "
+            f"after starting at {_short(service.get('started_at'))} WIB"
+        )
+    else:
+        state = f"not running (stopped {_short(service.get('stopped_at'))} WIB)"
+    lines = [f"kkmp-sheets serve for {cfg.city_name}: {state}", ""]
+    header = ("job", "schedule", "last run (WIB)", "result", "took", "next run (WIB)")
+    table = [header]
+    jobs = data.get("jobs", {})
+    for name in JOBS:
+        job = jobs.get(name, {})
+        result = "running" if job.get("running_since") else job.get("last_outcome") or "–"
+        took = (
+            f"{job['last_seconds']:.1f} s"
+            if isinstance(job.get("last_seconds"), float | int)
+            else ""
+        )
+        table.append(
+            (
+                name,
+                job.get("schedule", ""),
+                _short(job.get("last_started")),
+                result,
+                took,
+                _short(job.get("next_run")) if holder is not None else "–",
+            )
+        )
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    lines += [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in table
+    ]
+    messages = [(name, jobs[name]) for name in JOBS if jobs.get(name, {}).get("last_message")]
+    if messages:
+        lines += ["", "last messages:"]
+        for name, job in messages:
+            failed = (
+                f" (last failure {_short(job.get('last_failure'))})" if job.get("failures") else ""
+            )
+            lines.append(f"  {name:<7} {job['last_message']}{failed}")
+    return "\n".join(lines) + "\n"
+
+
+def _short(text: object) -> str:
+    moment = _parse_time(text)
+    return f"{moment.astimezone(WIB):%Y-%m-%d %H:%M}" if moment else "never"
