@@ -47,8 +47,17 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from kkmp_sheets.errors import OutputError
-from kkmp_sheets.tables import (
+from kkmp_sheets.outputs.style import (
+    DATES,
+    HEADER_BG,
+    NOTE_COLOR,
+    NUMERIC,
     ZONE_COLORS,
+    fitted,
+    header_width,
+    number_width,
+)
+from kkmp_sheets.tables import (
     Cell,
     CellValue,
     Chart,
@@ -75,14 +84,12 @@ NUM_FORMATS: dict[Fmt, str] = {
     Fmt.ZONE: "@",
     Fmt.LINK: "@",
 }
-_NUMERIC = frozenset({Fmt.INT, Fmt.NUMBER, Fmt.RUPIAH, Fmt.PERCENT})
-_DATES = frozenset({Fmt.DATE, Fmt.DATETIME})
+_NUMERIC = NUMERIC
+_DATES = DATES
 
 MAX_TEXT = 32_767  # Excel's cell limit, in UTF-16 code units
 MAX_URL = 2_079  # Excel 2016+ per URL (and per #anchor); xlsxwriter's default
 MAX_LINKS = 65_530  # Excel's limit per worksheet
-MAX_WIDTH = 50  # fitted column width cap, in characters
-MIN_WIDTH = 6
 MAX_EXACT_INT = 10**15  # Excel stores 15 significant digits; larger integers would be rounded
 
 # XML 1.0 forbids these; lone surrogates would also break the UTF-8 encoding of the file.
@@ -230,14 +237,14 @@ class _Styles:
             header=workbook.add_format(
                 {
                     "bold": True,
-                    "bg_color": "#D9E2EC",
+                    "bg_color": HEADER_BG,
                     "pattern": 1,
                     "text_wrap": True,
                     "valign": "top",
                     "bottom": 1,
                 }
             ),
-            note=workbook.add_format({"italic": True, "font_color": "#595959"}),
+            note=workbook.add_format({"italic": True, "font_color": NOTE_COLOR}),
         )
 
 
@@ -295,7 +302,7 @@ def _write_sheet(worksheet: Any, sheet: Sheet, styles: _Styles) -> tuple[int, in
     for index, col in enumerate(columns):
         name = _clean(col.name)
         worksheet.write_string(header_row, index, name, styles.header)
-        widths.append(_header_width(name))
+        widths.append(header_width(name))
 
     cells = _CellWriter(worksheet, styles)
     fmts = [col.fmt for col in columns]
@@ -308,8 +315,7 @@ def _write_sheet(worksheet: Any, sheet: Sheet, styles: _Styles) -> tuple[int, in
                 widths[col_index] = width
 
     for index, col in enumerate(columns):
-        fitted = min(max(widths[index] + 2, MIN_WIDTH), MAX_WIDTH)
-        worksheet.set_column(index, index, col.width or fitted)
+        worksheet.set_column(index, index, col.width or fitted(widths[index]))
     last_row = header_row + len(sheet.rows)
     worksheet.freeze_panes(header_row + 1, 0)
     worksheet.autofilter(header_row, 0, last_row, len(columns) - 1)
@@ -318,13 +324,6 @@ def _write_sheet(worksheet: Any, sheet: Sheet, styles: _Styles) -> tuple[int, in
     worksheet.fit_to_pages(1, 0)
     worksheet.repeat_rows(header_row)
     return header_row, cells.xml_bytes
-
-
-def _header_width(name: str) -> int:
-    """Headers wrap, so they need their longest word and about half their length, plus the
-    autofilter button."""
-    longest_word = max((len(word) for word in name.split()), default=0)
-    return max(longest_word, math.ceil(len(name) / 2)) + 2
 
 
 # --- cells -----------------------------------------------------------------------------------
@@ -391,7 +390,7 @@ class _CellWriter:
         if fmt in _DATES:  # a bare number in a date column is shown as a number
             fmt = Fmt.NUMBER
         self.worksheet.write_number(row, col, value, self.styles.by_fmt[fmt])
-        return _number_width(value, fmt)
+        return number_width(value, fmt)
 
     def _date(self, row: int, col: int, value: date, fmt: Fmt) -> int:
         if value != value:  # pandas NaT
@@ -426,14 +425,6 @@ def _number_text(value: int | float) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < MAX_EXACT_INT:
         return str(int(value))
     return str(value) if isinstance(value, int) else repr(value)
-
-
-def _number_width(value: int | float, fmt: Fmt) -> int:
-    if fmt == Fmt.PERCENT:
-        return len(f"{value * 100:.1f}%")
-    if fmt == Fmt.NUMBER:
-        return len(f"{value:,.2f}")
-    return len(f"{value:,.0f}") + (2 if fmt == Fmt.RUPIAH else 0)
 
 
 # --- charts ----------------------------------------------------------------------------------

@@ -93,13 +93,23 @@ def _value_json(value: Scalar | FormulaErr | None) -> dict[str, Any]:
     return {"stringValue": value}
 
 
+def _json_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars): what `copy.deepcopy` gives,
+    several times faster (grid data renders this for every cell)."""
+    if isinstance(value, dict):
+        return {key: _json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(item) for item in value]
+    return value
+
+
 def _merge_format(base: dict[str, Any], over: Any) -> dict[str, Any]:
-    out = copy.deepcopy(base)
+    out = _json_copy(base)
     for key, value in (over or {}).items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge_format(out[key], value)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = _json_copy(value)
     return out
 
 
@@ -116,7 +126,7 @@ def cell_data_json(
         out["effectiveValue"] = _value_json(effective)
         out["formattedValue"] = formatted(cell, effective, ss.locale)
     if cell.fmt:
-        out["userEnteredFormat"] = copy.deepcopy(dict(cell.fmt))
+        out["userEnteredFormat"] = _json_copy(dict(cell.fmt))
     if cell.has_content or cell.fmt:
         out["effectiveFormat"] = _merge_format(DEFAULT_FORMAT, cell.fmt)
     if cell.note:

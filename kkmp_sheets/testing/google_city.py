@@ -1,0 +1,113 @@
+"""A demo city inside the local Google fake, as an office would have it in Google Drive.
+
+Each cooperative workbook becomes a native spreadsheet owned by its pengurus and shared with the
+service account as Editor; the registry is a spreadsheet with a `Daftar KKMP` tab whose
+Spreadsheet column holds each cooperative's ID (every third one as a full URL, as officials
+paste them); the city status spreadsheet is empty, owned by the office, shared as Editor.
+
+Used by the Google-mode tests, the benchmark and `kkmp-sheets demo --google-fake`.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gspread
+from google.auth.credentials import AnonymousCredentials
+
+from kkmp_sheets.config import GoogleSettings
+from kkmp_sheets.google_api import Clock, GoogleApi, RateLimiter, guarded_client, limits
+from kkmp_sheets.google_http import make_session
+from kkmp_sheets.google_state import GoogleState
+from kkmp_sheets.outputs.google import GoogleSink
+from kkmp_sheets.sources.google import GoogleSource
+from kkmp_sheets.template import REGISTRY
+
+from .fake_google import FakeGoogle
+
+OFFICE = "sudin.kukm@jakbar.example"
+
+
+@dataclass
+class GoogleCity:
+    registry_id: str
+    status_id: str
+    sheets: dict[str, str] = field(default_factory=dict)  # coop id → spreadsheet id
+    owners: dict[str, str] = field(default_factory=dict)  # coop id → owner (pengurus) email
+
+
+def load_city(fake: FakeGoogle, root: Path, *, urls: bool = True) -> GoogleCity:
+    """Put the demo city at `root` (registry.csv + workbooks/) into `fake`."""
+    sa = fake.default_identity
+    with (root / "registry.csv").open(encoding="utf-8", newline="") as fh:
+        rows = [list(r) for r in csv.reader(fh)]
+    header, body = rows[0], rows[1:]
+    col = header.index("Spreadsheet")
+    city = GoogleCity(registry_id="", status_id="")
+    for number, row in enumerate(body):
+        coop_id = row[0]
+        owner = f"pengurus.{coop_id.lower()}@koperasi.example"
+        sid = fake.load_xlsx(
+            root / row[col], owner=owner, shared_with={sa: "writer"}, time_zone="Asia/Jakarta"
+        )
+        city.sheets[coop_id] = sid
+        city.owners[coop_id] = owner
+        row[col] = (
+            f"https://docs.google.com/spreadsheets/d/{sid}/edit#gid=0"
+            if urls and number % 3 == 2
+            else sid
+        )
+    city.registry_id = fake.add_spreadsheet(
+        "Daftar KKMP Kota",
+        {REGISTRY.tab: [header, *body]},
+        owner=OFFICE,
+        shared_with={sa: "reader"},
+    )
+    city.status_id = fake.add_spreadsheet(
+        "Status KKMP Kota", {"Sheet1": []}, owner=OFFICE, shared_with={sa: "writer"}
+    )
+    return city
+
+
+@dataclass
+class GoogleClients:
+    """A source and sink on the fake sharing one guarded client (one limiter, one session)."""
+
+    api: GoogleApi
+    source: GoogleSource
+    sink: GoogleSink
+    state: GoogleState
+
+    def close(self) -> None:
+        self.state.close()
+        self.api.close()
+
+
+def connect_fake(
+    fake: FakeGoogle,
+    city: GoogleCity,
+    *,
+    clock: Clock,
+    settings: GoogleSettings | None = None,
+    state: GoogleState | None = None,
+    feedback: bool = True,
+) -> GoogleClients:
+    """Google-mode source and sink pointed at `fake`, as `wiring` builds them for Google."""
+    settings = settings or GoogleSettings(base_url=fake.base_url, timeout_seconds=10)
+    credentials = AnonymousCredentials()
+    session = make_session(credentials, fake.base_url, timeout=settings.timeout_seconds)
+    client: gspread.Client = guarded_client(
+        credentials,
+        session,
+        settings,
+        clock,
+        limiter=RateLimiter(limits(settings), clock),
+        seed=0,
+    )
+    api = GoogleApi(client, fake.default_identity)
+    state = state or GoogleState()
+    source = GoogleSource(api, city.registry_id, state=state, feedback=feedback)
+    sink = GoogleSink(api, city.status_id, state=state, listing=lambda: source.listing)
+    return GoogleClients(api, source, sink, state)
