@@ -1,11 +1,22 @@
 """The command line. Maps every outcome to an exit code in one place (`main`).
 
     kkmp-sheets run --once --config city.toml [--as-of 2026-01-29]
+    kkmp-sheets serve --config city.toml
+    kkmp-sheets status --config city.toml
+    kkmp-sheets history COOP --config city.toml
+    kkmp-sheets restore COOP --tab Anggota --date 2026-01-28 --config city.toml [--to-file F]
+    kkmp-sheets confirm COOP --config city.toml
     kkmp-sheets demo [DIR] [--kode 31.73] [--size N]
+    kkmp-sheets provision (ID ... | --all | --status) --config city.toml
+    kkmp-sheets check --config city.toml
 
 Exit codes: 0 the cycle completed (even with data problems or unreadable workbooks: those are
-reported, not fatal); 2 bad config; 3 an output cannot be written; 4 the registry cannot be
-read; 1 anything else unexpected.
+reported, not fatal), or serve stopped cleanly; 2 bad config (or a command asking for what
+cannot be, e.g. an ID not in the registry); 3 an output cannot be written (also: a workbook
+could not be provisioned); 4 the registry cannot be read; 5 another serve already runs with the
+same data folder; 6 the cooperative, snapshot or tab asked for is not in the history store;
+7 `check` found a GALAT; 130 interrupted; 1 anything else unexpected. (The codes live on the
+exceptions of `errors.py`; `main` maps them.)
 """
 
 from __future__ import annotations
@@ -116,7 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="the day the sample data leads up to (default 2026-01-29)",
     )
     demo.add_argument("--workers", type=int, default=1, help="processes used to generate workbooks")
+    demo.add_argument(
+        "--google-fake",
+        action="store_true",
+        help="run the cycle in Google mode, against a local fake of the Sheets and Drive APIs "
+        "started in this process (no Google account needed)",
+    )
     demo.set_defaults(func=cmd_demo)
+    _add_service_commands(sub)
+    _add_onboarding_commands(sub)
     return parser
 
 
@@ -153,14 +172,16 @@ def run_once(
     """One cycle; then (with `mail`) history and digests. `write=False` leaves every file as is."""
     from dataclasses import replace
 
+    from kkmp_sheets.history import HistoryStore
     from kkmp_sheets.outputs.base import NullSink
     from kkmp_sheets.pipeline import run_cycle
-    from kkmp_sheets.wiring import make_sink, make_source
+    from kkmp_sheets.wiring import close, make_sink, make_source
 
     now = datetime.now(WIB)
     source = make_source(cfg)
-    sink = make_sink(cfg) if write else NullSink()
+    sink = make_sink(cfg, source=source) if write else NullSink()
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+    store = HistoryStore.for_config(cfg) if write else None  # snapshots, protection, Riwayat
     try:
         cycle = run_cycle(
             cfg if write else replace(cfg, write_feedback=False),
@@ -169,10 +190,16 @@ def run_once(
             as_of=as_of,
             now=now,
             progress=progress,
+            store=store,
         )
+        if store is not None:
+            store.prune(cfg.snapshot_days, now=now)
     finally:
         if progress:
             progress.close()
+        if store is not None:
+            store.close()
+        close(source, sink)  # Google mode: its HTTP session and state file
     if mail and write:
         from kkmp_sheets.notify import record_and_notify
 
@@ -205,6 +232,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     city = build_demo_city(
         root, kode=args.kode, size=args.size, seed=args.seed, as_of=args.as_of, workers=args.workers
     )
+    if args.google_fake:
+        from kkmp_sheets.google_demo import run_google_demo
+
+        run_google_demo(city, args.as_of, sys.stdout)
+        return 0
     cfg = config.load(city.config_path)
     cycle = run_once(cfg, args.as_of)
     print_summary(cycle, sys.stdout)
@@ -215,6 +247,211 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"  email (outbox)   {cfg.outbox_dir}\n"
         f"Jalankan lagi:  kkmp-sheets run --once --config {city.config_path} --as-of {args.as_of}"
     )
+    return 0
+
+
+# --- the scheduled service and its memory --------------------------------------------------------
+
+
+def _add_service_commands(sub: argparse._SubParsersAction) -> None:
+    config_help = "the city config (.toml)"
+    serve = sub.add_parser(
+        "serve",
+        help="run the schedule: sync every N minutes, digests at set WIB times ([schedule])",
+        description="Runs until stopped (SIGTERM/SIGINT stop it between jobs). One instance per "
+        "data folder. Logs go to stderr (the journal under systemd).",
+    )
+    serve.add_argument("--config", required=True, type=Path, help=config_help)
+    serve.set_defaults(func=cmd_serve)
+
+    status = sub.add_parser("status", help="is serve running; when each job last ran and how")
+    status.add_argument("--config", required=True, type=Path, help=config_help)
+    status.add_argument("--json", action="store_true", help="print status.json as it is")
+    status.set_defaults(func=cmd_status)
+
+    history = sub.add_parser(
+        "history", help="a cooperative's figures over time, its snapshots, what is held"
+    )
+    history.add_argument("coop", metavar="COOP", help="the cooperative's ID in the registry")
+    history.add_argument("--config", required=True, type=Path, help=config_help)
+    history.add_argument("--days", type=int, default=None, help="only the last N recorded days")
+    history.set_defaults(func=cmd_history)
+
+    restore = sub.add_parser(
+        "restore",
+        help="give back a tab from a snapshot, as a NEW tab (never over the current one)",
+        description="Writes the tab as it stood at the end of DATE (WIB) into the cooperative's "
+        "workbook as a new tab named '<tab> (pulihan DATE)', or with --to-file into a separate "
+        ".xlsx. The rows hold personal data: give them only to the cooperative.",
+    )
+    restore.add_argument("coop", metavar="COOP", help="the cooperative's ID in the registry")
+    restore.add_argument("--tab", required=True, help="the tab to give back, e.g. Anggota")
+    restore.add_argument(
+        "--date",
+        required=True,
+        type=_moment,
+        metavar="DATE",
+        help="YYYY-MM-DD: the tab as it stood at the end of that day (WIB); or 'YYYY-MM-DD HH:MM' "
+        "for the snapshot taken by then (see the times in `kkmp-sheets history COOP`)",
+    )
+    restore.add_argument("--config", required=True, type=Path, help=config_help)
+    restore.add_argument(
+        "--to-file", type=Path, default=None, metavar="PATH", help="write a new .xlsx instead"
+    )
+    restore.set_defaults(func=cmd_restore)
+
+    confirm = sub.add_parser(
+        "confirm", help="accept a held sudden drop as real: its new figures are used from now on"
+    )
+    confirm.add_argument("coop", metavar="COOP", help="the cooperative's ID in the registry")
+    confirm.add_argument("--config", required=True, type=Path, help=config_help)
+    confirm.set_defaults(func=cmd_confirm)
+
+
+def _moment(text: str) -> date | datetime:
+    """A day, or a WIB time of day ('2026-01-28 09:00' or '2026-01-28T09:00')."""
+    if len(text.strip()) <= 10:
+        return _as_of(text)
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date or time: use YYYY-MM-DD or 'YYYY-MM-DD HH:MM' (WIB)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=WIB)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from kkmp_sheets.service import Service
+
+    cfg = config.load(args.config)
+    if args.verbose == 0:  # a service logs what it does; -v is for one-off commands
+        log.setLevel(logging.INFO)
+    Service(cfg).run()
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from kkmp_sheets.service import STATUS_FILE, status_text
+
+    cfg = config.load(args.config)
+    if args.json:
+        path = cfg.data_dir / STATUS_FILE
+        print(path.read_text(encoding="utf-8") if path.is_file() else "{}")
+    else:
+        print(status_text(cfg), end="")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from kkmp_sheets.memory import history_text
+
+    print(history_text(config.load(args.config), args.coop, days=args.days), end="")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from kkmp_sheets.memory import restore
+
+    done = restore(config.load(args.config), args.coop, args.tab, args.date, to_file=args.to_file)
+    where = "new file" if args.to_file else "new tab"
+    print(
+        f"{done.coop_id}: {done.tab} ({done.rows} rows) from the snapshot taken "
+        f"{done.taken_at.astimezone(WIB):%Y-%m-%d %H:%M} WIB (unchanged until "
+        f"{done.seen_until.astimezone(WIB):%Y-%m-%d %H:%M}) written as {where} "
+        f"{done.title!r} in {done.path}.\n"
+        "It holds personal data: hand it only to this cooperative. The current tab is untouched."
+    )
+    return 0
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    from kkmp_sheets.memory import confirm_text
+
+    print(confirm_text(config.load(args.config), args.coop, datetime.now(WIB)), end="")
+    return 0
+
+
+# --- onboarding a city: provision and check ------------------------------------------------------
+
+
+def _add_onboarding_commands(sub: argparse._SubParsersAction) -> None:
+    provision = sub.add_parser(
+        "provision",
+        help="create cooperative workbooks from the template; --status: the city status sheet",
+        description="Creates each cooperative's workbook from the template (local: an .xlsx in "
+        "[provision] folder; Google: a spreadsheet in [provision] google_folder, shared with its "
+        "Email Pengurus) and records it in the registry. Rows that already have one are left "
+        "alone, so running it again creates nothing twice.",
+    )
+    provision.add_argument("ids", nargs="*", metavar="ID", help="registry IDs to provision")
+    provision.add_argument(
+        "--all", dest="every", action="store_true", help="every registry row without a workbook"
+    )
+    provision.add_argument(
+        "--status",
+        action="store_true",
+        help="create the city status spreadsheet (Google) or its folder (local), shared with "
+        "[provision] status_readers (default [mail] officials) as readers",
+    )
+    provision.add_argument(
+        "--blank",
+        type=Path,
+        metavar="FILE",
+        help="only write the blank template to FILE (.xlsx), e.g. to upload as a Google template",
+    )
+    provision.add_argument("--config", type=Path, help="the city config (.toml)")
+    provision.set_defaults(func=cmd_provision)
+
+    check = sub.add_parser(
+        "check",
+        help="before the first cycle: config, registry rows, access to every workbook, mail",
+        description="One line per finding (OK, GALAT, PERINGATAN), each with what to do. Changes "
+        "nothing. Exit code 7 when there is a GALAT.",
+    )
+    check.add_argument("--config", required=True, type=Path, help="the city config (.toml)")
+    check.add_argument(
+        "--smtp-timeout", type=float, default=10.0, help="seconds to wait for the SMTP server"
+    )
+    check.set_defaults(func=cmd_check)
+
+
+def cmd_provision(args: argparse.Namespace) -> int:
+    from kkmp_sheets import provision
+    from kkmp_sheets.errors import OutputError, UsageError
+
+    if args.blank:
+        print(f"template written: {provision.write_blank(args.blank)}")
+        return 0
+    if args.config is None:
+        raise UsageError("provision needs --config (or --blank FILE)")
+    if not (args.ids or args.every or args.status):
+        raise UsageError("name the registry IDs to provision, or --all, or --status")
+    cfg = provision.load_for_provision(args.config)  # the status spreadsheet may be to come
+    done = []
+    if args.status:
+        done.append(provision.provision_status(cfg))
+    if args.ids or args.every:
+        done.append(provision.provision(cfg, args.ids, every=args.every))
+    for report in done:
+        print(report.text(), end="")
+    failed = [o for report in done for o in report.failed]
+    if failed:
+        raise OutputError(
+            f"{len(failed)} workbook(s) not provisioned (see above); run the same command "
+            "again to retry: what was made is not made twice"
+        )
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from kkmp_sheets.check import report, run_checks
+    from kkmp_sheets.errors import ChecksFailed
+
+    text, errors = report(run_checks(args.config, smtp_timeout=args.smtp_timeout))
+    print(text, end="")
+    if errors:
+        raise ChecksFailed(f"{errors} GALAT: fix them (see each line) and run check again")
     return 0
 
 

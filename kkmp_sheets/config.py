@@ -12,9 +12,10 @@ Every key is documented in `KEYS` (and so in `docs/configuration.md`, which a te
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ class Key:
     required: bool = False
     choices: tuple[str, ...] = ()
 
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 # section -> key -> Key. The one source of truth for what the config file may say.
 KEYS: dict[str, dict[str, Key]] = {
@@ -73,6 +76,13 @@ KEYS: dict[str, dict[str, Key]] = {
             "Local mode: the `.xlsx` path of the city status workbook.",
             default="out/status-kota.xlsx",
         ),
+        "spreadsheet": Key(
+            str,
+            "Google mode: the ID or URL of the city status spreadsheet. Create an empty Google "
+            "spreadsheet and share it with the service account as Editor; the service rewrites "
+            "its own tabs and leaves any other tab alone.",
+            default="",
+        ),
     },
     "mail": {
         "kind": Key(
@@ -112,7 +122,11 @@ KEYS: dict[str, dict[str, Key]] = {
     },
     "data": {
         "dir": Key(
-            str, "Folder for the service's own state (history, deliveries).", default="out/data"
+            str,
+            "Folder for the service's own state: the history store (figures, problems and the "
+            "workbook snapshots, which hold personal data: keep the folder private), the delivery "
+            "ledger, `status.json` and `serve.lock`.",
+            default="out/data",
         ),
     },
     "zones": {
@@ -138,6 +152,132 @@ KEYS: dict[str, dict[str, Key]] = {
             bool,
             "Write the Hasil Pemeriksaan tab into each cooperative workbook.",
             default=True,
+        ),
+    },
+    # --- the scheduled service (`kkmp-sheets serve`) and its memory
+    "schedule": {
+        "sync_every_minutes": Key(
+            int,
+            "`serve`: minutes between two syncs (read every workbook, write the status workbook "
+            "and Hasil Pemeriksaan, record the day, send penanggung jawab alerts).",
+            default=60,
+        ),
+        "daily_digest_at": Key(
+            str, "`serve`: time (HH:MM, WIB) of the daily city and kecamatan digests.", "07:00"
+        ),
+        "weekly_digest_day": Key(
+            str,
+            "`serve`: day of the weekly cooperative digests.",
+            default="monday",
+            choices=WEEKDAYS,
+        ),
+        "weekly_digest_at": Key(
+            str, "`serve`: time (HH:MM, WIB) of the weekly cooperative digests.", "07:00"
+        ),
+    },
+    "protection": {
+        "max_drop_share": Key(
+            (int, float),
+            "A cooperative whose active members or stock items fall by more than this share (0–1) "
+            "from its last accepted reading is flagged as a likely accidental deletion; the city "
+            "view keeps its last good figures until the rows come back or `kkmp-sheets confirm` "
+            "accepts the drop.",
+            default=0.5,
+        ),
+        "min_rows": Key(
+            int,
+            "Only readings of at least this many active members (or stock items) are guarded.",
+            default=20,
+        ),
+    },
+    "history": {
+        "snapshot_days": Key(
+            int,
+            "Days the snapshots of each workbook are kept in the history store (for `kkmp-sheets "
+            "restore`); the newest snapshot of each cooperative, and its last accepted one, are "
+            "always kept.",
+            default=90,
+        ),
+    },
+    # --- Google mode ([source] or [output] kind = "google"); see docs/google-setup.md
+    "google": {
+        "credentials_env": Key(
+            str,
+            "Name of the environment variable holding the path of the service account's JSON "
+            "key file (the key itself never goes in this file).",
+            default="GOOGLE_APPLICATION_CREDENTIALS",
+        ),
+        "base_url": Key(
+            str,
+            "Send Sheets and Drive requests to this address instead of Google, e.g. the local "
+            'fake `"http://127.0.0.1:8089"`; empty means Google itself.',
+            default="",
+        ),
+        "reads_per_minute_per_user": Key(
+            int,
+            "Sheets read requests per minute the service allows itself (Google's per-user "
+            "quota; a service account is one user).",
+            default=60,
+        ),
+        "writes_per_minute_per_user": Key(
+            int, "Sheets write requests per minute the service allows itself.", default=60
+        ),
+        "requests_per_minute_per_project": Key(
+            int,
+            "Sheets read (and, separately, write) requests per minute for the whole Google "
+            "Cloud project; lower it when other programs share the project.",
+            default=300,
+        ),
+        "timeout_seconds": Key(
+            (int, float), "Seconds to wait for one answer from Google before retrying.", default=30
+        ),
+        "max_attempts": Key(
+            int,
+            "Attempts per request on 408/429/5xx answers, timeouts and dropped connections, with "
+            "exponential backoff and jitter between them.",
+            default=5,
+        ),
+        "max_wait_seconds": Key(
+            (int, float),
+            "Most seconds spent waiting between the attempts of one request; then that "
+            "cooperative is reported as unreadable this cycle and the others go on.",
+            default=120,
+        ),
+    },
+    # --- onboarding: `kkmp-sheets provision` (see docs/onboarding.md)
+    "provision": {
+        "folder": Key(
+            str,
+            "Local mode: folder where `provision` writes new cooperative workbooks "
+            "(`<ID>.xlsx`); the registry's Spreadsheet cell is set to the new file.",
+            default="workbooks",
+        ),
+        "google_folder": Key(
+            str,
+            "Google mode: ID or URL of the Drive folder where `provision` creates the "
+            "cooperative spreadsheets and the city status spreadsheet. Use a folder in a Shared "
+            "Drive with the service account as Content manager: a service account has no Drive "
+            "storage of its own.",
+            default="",
+        ),
+        "google_template": Key(
+            str,
+            "Google mode: ID or URL of a template spreadsheet to copy for each cooperative "
+            "(its Profil is then filled from the registry); empty means the service builds "
+            "the template itself.",
+            default="",
+        ),
+        "notify": Key(
+            bool,
+            "Google mode: Drive emails the pengurus (and the status readers) when a spreadsheet "
+            "is shared with them.",
+            default=True,
+        ),
+        "status_readers": Key(
+            list,
+            "Addresses given read access to the city status spreadsheet by `provision --status`; "
+            "empty means `[mail] officials`.",
+            default=[],
         ),
     },
 }
@@ -166,6 +306,47 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    """When `serve` runs its jobs; times are WIB wall-clock times."""
+
+    sync_every_minutes: int = 60
+    daily_digest_at: time = time(7, 0)
+    weekly_digest_day: str = "monday"
+    weekly_digest_at: time = time(7, 0)
+
+
+@dataclass(frozen=True)
+class ProtectionRules:
+    max_drop_share: float = 0.5
+    min_rows: int = 20
+
+
+@dataclass(frozen=True)
+class GoogleSettings:
+    """The `[google]` section (`google_api` uses it)."""
+
+    credentials_env: str = "GOOGLE_APPLICATION_CREDENTIALS"
+    base_url: str = ""
+    reads_per_minute_per_user: int = 60
+    writes_per_minute_per_user: int = 60
+    requests_per_minute_per_project: int = 300
+    timeout_seconds: float = 30.0
+    max_attempts: int = 5
+    max_wait_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class ProvisionSettings:
+    """The `[provision]` section (`provision.py` uses it)."""
+
+    folder: Path = Path("workbooks")  # resolved against the config file
+    google_folder: str = ""
+    google_template: str = ""
+    notify: bool = True
+    status_readers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     city_name: str
@@ -184,6 +365,12 @@ class Config:
     write_feedback: bool = True
     target_date: date | None = None
     target_active_share: float = 1.0
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    protection: ProtectionRules = field(default_factory=ProtectionRules)
+    snapshot_days: int = 90
+    google: GoogleSettings = field(default_factory=GoogleSettings)
+    output_spreadsheet: str = ""  # Google mode: the status spreadsheet's ID or URL
+    provision: ProvisionSettings = field(default_factory=ProvisionSettings)
 
     @property
     def base_dir(self) -> Path:
@@ -243,6 +430,9 @@ def parse(data: dict[str, Any], path: Path) -> Config:
     for key in ("reporting_window_days", "window_days"):
         if values["report"][key] < 1:
             problems.append(f"[report] {key} = {values['report'][key]}: expected 1 or more")
+    schedule, protection = _service_settings(values, problems)
+    google = _google_settings(values, problems)
+    provision = _provision_settings(values, base, problems)
     if problems:
         raise ConfigError(
             f"{path} has {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
@@ -281,7 +471,115 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         write_feedback=values["report"]["write_feedback"],
         target_date=values["city"]["target_date"],
         target_active_share=share,
+        schedule=schedule,
+        protection=protection,
+        snapshot_days=values["history"]["snapshot_days"],
+        google=google,
+        output_spreadsheet=values["output"]["spreadsheet"],
+        provision=provision,
     )
+
+
+def _google_settings(values: dict[str, dict[str, Any]], problems: list[str]) -> GoogleSettings:
+    """[google], and the keys Google mode needs elsewhere; mistakes go to `problems`."""
+    given = values["google"]
+    for key in (
+        "reads_per_minute_per_user",
+        "writes_per_minute_per_user",
+        "requests_per_minute_per_project",
+        "max_attempts",
+    ):
+        if given[key] < 1:
+            problems.append(f"[google] {key} = {given[key]}: expected 1 or more")
+    for key in ("timeout_seconds", "max_wait_seconds"):
+        if given[key] <= 0:
+            problems.append(f"[google] {key} = {given[key]}: expected a number of seconds above 0")
+    if values["output"]["kind"] == "google" and not values["output"]["spreadsheet"].strip():
+        problems.append(
+            '[output] spreadsheet is required with kind = "google": the ID or URL of an empty '
+            "Google spreadsheet shared with the service account as Editor"
+        )
+    return GoogleSettings(
+        credentials_env=given["credentials_env"],
+        base_url=given["base_url"].strip(),
+        reads_per_minute_per_user=given["reads_per_minute_per_user"],
+        writes_per_minute_per_user=given["writes_per_minute_per_user"],
+        requests_per_minute_per_project=given["requests_per_minute_per_project"],
+        timeout_seconds=float(given["timeout_seconds"]),
+        max_attempts=given["max_attempts"],
+        max_wait_seconds=float(given["max_wait_seconds"]),
+    )
+
+
+def _provision_settings(
+    values: dict[str, dict[str, Any]], base: Path, problems: list[str]
+) -> ProvisionSettings:
+    """[provision]; mistakes go to `problems`."""
+    given = values["provision"]
+    readers = given["status_readers"]
+    if any(not isinstance(a, str) or "@" not in a for a in readers):
+        problems.append(
+            '[provision] status_readers: expected a list of email addresses, e.g. ["kadis@contoh.go.id"]'
+        )
+        readers = []
+    return ProvisionSettings(
+        folder=(base / given["folder"]).resolve(),
+        google_folder=given["google_folder"].strip(),
+        google_template=given["google_template"].strip(),
+        notify=given["notify"],
+        status_readers=tuple(readers),
+    )
+
+
+def _service_settings(
+    values: dict[str, dict[str, Any]], problems: list[str]
+) -> tuple[ScheduleSettings, ProtectionRules]:
+    """[schedule], [protection] and [history]: ranges and times; mistakes go to `problems`."""
+    sched, guard = values["schedule"], values["protection"]
+    every = sched["sync_every_minutes"]
+    if not 1 <= every <= 1440:
+        problems.append(
+            f"[schedule] sync_every_minutes = {every}: expected 1 to 1440 (one day), e.g. 60"
+        )
+    times = {}
+    for key in ("daily_digest_at", "weekly_digest_at"):
+        times[key] = _clock_time(sched[key])
+        if times[key] is None:
+            problems.append(
+                f'[schedule] {key} = {sched[key]!r}: expected a WIB time as HH:MM, e.g. "07:00"'
+            )
+    share = guard["max_drop_share"]
+    if not 0 < share < 1:
+        problems.append(
+            f"[protection] max_drop_share = {share}: expected a share above 0 and below 1, "
+            "e.g. 0.5 (a drop of more than half)"
+        )
+    if guard["min_rows"] < 0:
+        problems.append(f"[protection] min_rows = {guard['min_rows']}: expected 0 or more")
+    operator = values["mail"]["operator"]
+    if operator.strip() and "@" not in operator:
+        problems.append(
+            f'[mail] operator = {operator!r}: expected an email address, e.g. "it@contoh.go.id"'
+        )
+    if values["history"]["snapshot_days"] < 1:
+        problems.append(
+            f"[history] snapshot_days = {values['history']['snapshot_days']}: expected 1 or more"
+        )
+    schedule = ScheduleSettings(
+        sync_every_minutes=every,
+        daily_digest_at=times["daily_digest_at"] or time(7, 0),
+        weekly_digest_day=sched["weekly_digest_day"],
+        weekly_digest_at=times["weekly_digest_at"] or time(7, 0),
+    )
+    return schedule, ProtectionRules(max_drop_share=float(share), min_rows=guard["min_rows"])
+
+
+def _clock_time(text: str) -> time | None:
+    """`"07:00"` or `"7:00"` as a time of day; None when it is not one."""
+    match = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*", text)
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        return None
+    return time(int(match[1]), int(match[2]))
 
 
 def _check(data: dict[str, Any], problems: list[str]) -> dict[str, dict[str, Any]]:

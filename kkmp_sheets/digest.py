@@ -30,12 +30,13 @@ into the package); when no folder is found, rendering stops with a `KkmpError` t
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -406,8 +407,12 @@ def render_digests(
     now: datetime,
     series: Sequence[CityPoint | Sequence[Any]] | None = None,
     templates: str | Path | None = None,
+    kinds: Collection[str] | None = None,
 ) -> list[Digest]:
     """Every digest of one cycle: city, one per kecamatan, one per cooperative, and the alerts.
+
+    `kinds` (a subset of `KINDS`) renders only those: the scheduled jobs of `serve` each send
+    their own kinds; None renders all.
 
     `changes` compares the cycle's day with the previous recorded one (`HistoryStore.changes`);
     `series` is the city trend, `(day, aktif, hijau, kuning, merah)` per day
@@ -423,11 +428,17 @@ def render_digests(
         raise ConfigError(
             f"[mail] sender = {sender!r}: expected an address like kkmp@contoh.go.id"
         ) from None
+    wanted = set(KINDS if kinds is None else kinds)
+    if wanted - set(KINDS):
+        raise ValueError(f"unknown digest kinds {sorted(wanted - set(KINDS))}; expected {KINDS}")
     ctx = _Context(cycle, changes, cfg, now, env)
-    digests = [ctx.city(series)]
-    digests += ctx.kecamatan_digests()
-    digests += [ctx.coop(result) for result in _by_id(cycle.results)]
-    digests += ctx.alerts()
+    digests = [ctx.city(series)] if "city" in wanted else []
+    if "kecamatan" in wanted:
+        digests += ctx.kecamatan_digests()
+    if "coop" in wanted:
+        digests += [ctx.coop(result) for result in _by_id(cycle.results)]
+    if "alert" in wanted:
+        digests += ctx.alerts()
     return digests
 
 
@@ -687,7 +698,11 @@ class _Context:
                 "total": len(mine),
                 "bar": Bar(*(sum(1 for r in mine if r.zone.name == z) for z in ZONES)),
             }
-            key = DigestKey("alert", f"pj:{pj}", self.as_of.isoformat())
+            # Once per day per *set* of flagged cooperatives: a cooperative of the same person
+            # that turns Merah later the same day changes the set, so it is alerted too.
+            flagged_ids = ",".join(sorted(i.coop.id for i in items))
+            fingerprint = hashlib.sha1(flagged_ids.encode()).hexdigest()[:8]
+            key = DigestKey("alert", f"pj:{pj}:{fingerprint}", self.as_of.isoformat())
             subject = {"count": len(items), "red": sum(1 for i in items if i.red)}
             out.append(self.render("alert", key, (addresses[pj],), subject, view))
         return out

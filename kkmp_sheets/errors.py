@@ -29,3 +29,27 @@ class SourceError(KkmpError):
     """The registry of cooperatives itself cannot be read (a single workbook failing is an Issue)."""
 
     exit_code = 4
+
+
+class ServiceLocked(KkmpError):
+    """Another `kkmp-sheets serve` already runs with the same data folder."""
+
+    exit_code = 5
+
+
+class NotFound(KkmpError):
+    """What was asked for (a cooperative, a snapshot, a tab) is not in the history store."""
+
+    exit_code = 6
+
+
+class UsageError(KkmpError):
+    """The command asks for something that cannot be: an ID not in the registry, no target."""
+
+    exit_code = 2
+
+
+class ChecksFailed(KkmpError):
+    """`kkmp-sheets check` found at least one GALAT (each printed with its fix)."""
+
+    exit_code = 7

@@ -46,13 +46,20 @@ CATALOG: dict[str, Entry] = {
     "workbook-no-access": Entry(
         G,
         "Spreadsheet tidak bisa dibaca oleh layanan: {detail}.",
-        "Bagikan spreadsheet ke akun layanan {expected} sebagai Viewer/Editor.",
+        "Bagikan spreadsheet ke akun layanan {expected} sebagai Editor (Bagikan > tambahkan "
+        "alamat itu > Editor), agar layanan bisa membaca data dan menulis tab Hasil Pemeriksaan.",
     ),
     "workbook-not-native": Entry(
         G,
         "Berkas di Google Drive masih berformat Excel (.xlsx), bukan Google Spreadsheet.",
         "Buka berkas lalu pilih File > Simpan sebagai Google Spreadsheet, dan catat tautan "
         "yang baru di daftar KKMP.",
+    ),
+    "workbook-unavailable": Entry(
+        G,
+        "Spreadsheet tidak bisa dibaca saat ini: {detail}.",
+        "Tidak perlu tindakan: layanan mencoba lagi pada pemeriksaan berikutnya. Bila berulang "
+        "beberapa hari, hubungi petugas IT dinas.",
     ),
     "workbook-no-tabs": Entry(
         G,
@@ -261,6 +268,15 @@ CATALOG: dict[str, Entry] = {
         P,
         "Nama Bank atau Nomor Rekening belum lengkap.",
         "Isi Nama Bank dan Nomor Rekening koperasi di tab Profil.",
+    ),
+    # --- protection against mistakes (protection.py)
+    "likely-deletion": Entry(
+        G,
+        "{column} turun tajam: {detail}. Kemungkinan banyak baris terhapus tanpa sengaja; "
+        "laporan dinas tetap memakai angka terakhir yang baik.",
+        "Bila terhapus tanpa sengaja, kembalikan barisnya di tab {tab} (petugas dinas dapat "
+        "memulihkannya dari salinan: kkmp-sheets restore). Bila memang benar berkurang, minta "
+        "petugas dinas mengonfirmasi (kkmp-sheets confirm) agar angka baru dipakai.",
     ),
 }
 

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 WIB = timezone(timedelta(hours=7), "WIB")
 MESSAGE_ID_DOMAIN = "kkmp-sheets"
-KINDS = ("city", "kecamatan", "coop", "alert")
+KINDS = ("city", "kecamatan", "coop", "alert", "operator")  # operator: a job of `serve` failed
 
 # A day (2026-01-29), an ISO week (2026-W05) or an hour for an alert batch (2026-01-29T08).
 _PERIOD = re.compile(r"\d{4}-(?:\d{2}-\d{2}(?:T\d{2})?|W\d{2})")
@@ -97,17 +97,18 @@ def require_timezone(now: datetime) -> None:
 def period_for(kind: str, at: datetime) -> str:
     """The period a digest of `kind` made at `at` belongs to, in WIB (PRODUCT.md "Emails").
 
-    City and kecamatan digests are daily, cooperative digests weekly (ISO week), alerts are
-    batched per hour.
+    City and kecamatan digests and alerts are daily (an alert's audience also names the set of
+    cooperatives it flags, so a new one the same day is a new alert), cooperative digests weekly
+    (ISO week); notices to the operator are batched per hour.
     """
     require_timezone(at)
     local = at.astimezone(WIB)
-    if kind in ("city", "kecamatan"):
+    if kind in ("city", "kecamatan", "alert"):
         return local.date().isoformat()
     if kind == "coop":
         year, week, _ = local.isocalendar()
         return f"{year}-W{week:02d}"
-    if kind == "alert":
+    if kind == "operator":
         return local.strftime("%Y-%m-%dT%H")
     raise ValueError(f"unknown digest kind {kind!r}; expected one of {', '.join(KINDS)}")
 
@@ -121,7 +122,7 @@ class DigestKey:
     """What makes a digest "the same digest": kind, audience and period.
 
     `audience` names who it is for ("kota", "kecamatan:31.73.01", "coop:KKMP-3173011001",
-    "pj:budi@contoh.id"); `period` is a day, an ISO week or an alert hour (see `period_for`).
+    "pj:budi@contoh.id"); `period` is a day, an ISO week or an hour (see `period_for`).
     """
 
     kind: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,16 @@ from kkmp_sheets.config import Config
 from kkmp_sheets.deliveries import DeliveryLedger, DeliveryReport, deliver
 from kkmp_sheets.digest import render_digests
 from kkmp_sheets.history import HistoryStore
-from kkmp_sheets.mail import Digest, OutboxTransport, SmtpTransport, Transport, build_message
+from kkmp_sheets.mail import (
+    Digest,
+    DigestKey,
+    OutboxTransport,
+    SmtpTransport,
+    Transport,
+    build_message,
+    one_line,
+    period_for,
+)
 from kkmp_sheets.pipeline import CycleResult
 
 log = logging.getLogger(__name__)
@@ -42,21 +52,37 @@ def make_transport(cfg: Config) -> Transport:
     )
 
 
-def digests_for(cycle: CycleResult, cfg: Config, now: datetime, *, record: bool) -> list[Digest]:
-    """Render every digest of a cycle; with `record`, the cycle is stored in the history first."""
+def digests_for(
+    cycle: CycleResult,
+    cfg: Config,
+    now: datetime,
+    *,
+    record: bool,
+    kinds: Collection[str] | None = None,
+) -> list[Digest]:
+    """Render the digests of a cycle (only `kinds`, when given); with `record`, the cycle is
+    stored in the history first. Without it, a cycle recorded earlier compares the same way."""
     with HistoryStore.for_config(cfg) as store:
         since = store.previous_day(cycle.as_of)
         if record:
             store.record_cycle(cycle)
         changes = store.changes(cycle.as_of, since, rules=cfg.zones)
         series = store.city_series(cycle.as_of)
-    return render_digests(cycle, changes, cfg, now=now, series=series)
+    return render_digests(cycle, changes, cfg, now=now, series=series, kinds=kinds)
 
 
 def record_and_notify(
-    cycle: CycleResult, cfg: Config, now: datetime, transport: Transport | None = None
+    cycle: CycleResult,
+    cfg: Config,
+    now: datetime,
+    transport: Transport | None = None,
+    *,
+    record: bool = True,
+    kinds: Collection[str] | None = None,
 ) -> Notified:
-    digests = digests_for(cycle, cfg, now, record=True)
+    """Record the cycle (unless `record` is False: it already was), then deliver its digests
+    (only `kinds`, when given) and whatever earlier deliveries still wait in the ledger."""
+    digests = digests_for(cycle, cfg, now, record=record, kinds=kinds)
     with DeliveryLedger.for_config(cfg) as ledger:
         report = deliver(digests, transport or make_transport(cfg), ledger, now=now)
     log.info("digests: %d rendered; %s", len(digests), report)
@@ -70,3 +96,29 @@ def dry_run(cycle: CycleResult, cfg: Config, now: datetime, folder: Path) -> Not
     for digest in digests:
         transport.send(build_message(digest, now=now), digest.recipients())
     return Notified(digests, None)
+
+
+def notify_operator(
+    cfg: Config,
+    job: str,
+    subject: str,
+    text: str,
+    now: datetime,
+    transport: Transport | None = None,
+) -> DeliveryReport:
+    """Tell `[mail] operator` that a job of the service failed: at most once per job per hour.
+
+    It goes through the delivery ledger like a digest (key kind "operator"), so a job failing
+    every few minutes sends one message an hour, and a mail server that is down keeps it
+    queued. In outbox mode it is written even without an operator address, so it can be read.
+    """
+    to = (cfg.mail.operator,) if cfg.mail.operator.strip() else ()
+    notice = Digest(
+        key=DigestKey("operator", f"job:{one_line(job)}", period_for("operator", now)),
+        to=to,
+        subject=one_line(subject),
+        text=text,
+        sender=cfg.mail.sender,
+    )
+    with DeliveryLedger.for_config(cfg) as ledger:
+        return deliver([notice], transport or make_transport(cfg), ledger, now=now)

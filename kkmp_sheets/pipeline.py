@@ -10,17 +10,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from kkmp_sheets import validation
+from kkmp_sheets import formats, validation
 from kkmp_sheets.config import Config
 from kkmp_sheets.issue import Issue
 from kkmp_sheets.metrics import CoopFigures, coop_figures
 from kkmp_sheets.outputs.base import Sink
-from kkmp_sheets.parse import parse_workbook
+from kkmp_sheets.parse import RawWorkbook, parse_workbook
+from kkmp_sheets.protection import Guard, zone_note
 from kkmp_sheets.registry import Coop, read_registry
 from kkmp_sheets.report import (
     FEEDBACK_HEADER_ROW,
@@ -30,12 +31,16 @@ from kkmp_sheets.report import (
     Target,
     coop_frame,
     feedback_rows,
+    riwayat_row,
     status_book,
     summarize,
 )
 from kkmp_sheets.sources.base import ReadFailure, Source
 from kkmp_sheets.template import ANGGOTA
-from kkmp_sheets.zoning import zone
+from kkmp_sheets.zoning import Zone, zone
+
+if TYPE_CHECKING:
+    from kkmp_sheets.history import HistoryStore
 
 log = logging.getLogger(__name__)
 WIB = ZoneInfo("Asia/Jakarta")
@@ -69,17 +74,26 @@ def run_cycle(
     as_of: date,
     now: datetime | None = None,
     progress: Progress | None = None,
+    store: HistoryStore | None = None,
 ) -> CycleResult:
+    """One cycle. With a history `store`, every workbook read is snapshotted, sudden drops are
+    held (`protection.Guard`) and Riwayat comes from the store's recorded days."""
     started = time.perf_counter()
     now = (now or datetime.now(WIB)).astimezone(WIB)
     coops, registry_issues = read_registry(source.registry_rows())
     log.info("registry: %d cooperatives, %d problems", len(coops), len(registry_issues))
+    guard = None
+    if store is not None:
+        guard = Guard(store, config.protection, now=now, window_days=config.window_days)
 
     checked: list[_Checked] = []
     niks: dict[str, dict[str, int]] = {}
+    early: set[str] = set()  # cooperatives whose Hasil Pemeriksaan was written while reading
     for done, coop in enumerate(coops, start=1):
-        item = check_one(coop, source, config, as_of)
+        item = check_one(coop, source, config, as_of, guard=guard)
         checked.append(item)
+        if config.write_feedback and item.read and getattr(source, "early_feedback", False):
+            _early_feedback(item, source, config, now, as_of, early)
         if item.niks:
             niks[coop.id] = item.niks
         item.niks = {}  # NIKs are needed only for the cross-cooperative check below
@@ -90,13 +104,17 @@ def run_cycle(
     del niks
     results: list[CoopResult] = []
     for item in checked:
-        issues = item.issues + elsewhere.get(item.coop.id, [])
+        # An unreadable workbook's last NIKs still count for the others, not for itself.
+        issues = item.issues + (elsewhere.get(item.coop.id, []) if item.figures.readable else [])
         galat, _ = validation.count(issues)
         results.append(
             CoopResult(
                 coop=item.coop,
                 figures=item.figures,
-                zone=zone(item.figures, galat, as_of, config.zones),
+                zone=_stale(
+                    _noted(zone(item.figures, galat, as_of, config.zones), item.kept_from),
+                    item.stale_from,
+                ),
                 issues=issues,
                 link=source.link(item.coop),
             )
@@ -110,7 +128,7 @@ def run_cycle(
         reporting_window_days=config.reporting_window_days,
         target=Target(config.target_date, config.target_active_share),
         registry_issues=registry_issues,
-        history=sink.history(),
+        history=_riwayat(sink, store),
     )
     output = sink.publish(book)
     log.info("status workbook written: %s", output)
@@ -124,7 +142,7 @@ def run_cycle(
         seconds=0.0,
     )
     if config.write_feedback:
-        write_feedback(cycle, source, now.date())
+        write_feedback(cycle, source, now.date(), early=early)
     cycle.seconds = time.perf_counter() - started
     return cycle
 
@@ -136,16 +154,25 @@ class _Checked:
     issues: list[Issue]
     niks: dict[str, int]
     anggota_tab: str
+    kept_from: date | None = None  # a held drop: the day whose figures are kept
+    stale_from: datetime | None = None  # unreadable: when its shown figures were last read
+    read: bool = False  # read from the source this cycle (not its unchanged snapshot)
 
 
-def check_one(coop: Coop, source: Source, config: Config, as_of: date) -> _Checked:
-    """Read, parse, validate and measure one cooperative; never raises for its data."""
+def check_one(
+    coop: Coop, source: Source, config: Config, as_of: date, *, guard: Guard | None = None
+) -> _Checked:
+    """Read, parse, validate and measure one cooperative; never raises for its data.
+
+    With a `guard`, the workbook is snapshotted and a sudden drop is held (its last good
+    figures kept, a `likely-deletion` problem added)."""
+    store = guard.store if guard is not None else None
     try:
-        raw = source.read(coop)
+        raw, read = _read(coop, source, store)
     except ReadFailure as failure:
         log.warning("%s: workbook not read (%s)", coop.id, failure.code)
         issue = Issue(failure.code, detail=failure.detail, expected=failure.expected)
-        return _Checked(coop, CoopFigures(readable=False), [issue], {}, ANGGOTA.name)
+        return _last_good(coop, issue, store, config, as_of)
     parsed = parse_workbook(raw)
     ctx = validation.Context(
         as_of=as_of,
@@ -155,6 +182,11 @@ def check_one(coop: Coop, source: Source, config: Config, as_of: date) -> _Check
     )
     issues = parsed.issues + validation.validate(parsed, ctx)
     figures = coop_figures(parsed, as_of, window_days=config.window_days, modified=raw.modified)
+    kept_from = None
+    if guard is not None:
+        held = guard.check(coop, raw, parsed, figures, as_of)
+        figures, kept_from = held.figures, held.kept_from
+        issues += held.issues
     anggota = parsed.tables.get(ANGGOTA.name)
     return _Checked(
         coop,
@@ -162,11 +194,101 @@ def check_one(coop: Coop, source: Source, config: Config, as_of: date) -> _Check
         issues,
         validation.member_niks(parsed),
         anggota.tab if anggota else ANGGOTA.name,
+        kept_from,
+        read=read,
     )
 
 
-def write_feedback(cycle: CycleResult, source: Source, checked_on: date) -> None:
-    """Hasil Pemeriksaan into each readable workbook; a failure is logged and the rest go on."""
+def _read(coop: Coop, source: Source, store: HistoryStore | None) -> tuple[RawWorkbook, bool]:
+    """The workbook, and whether it was read: its snapshot when the source says it is unchanged
+    since (no request), else read. Sources with change detection (Google) offer
+    `unchanged(coop, version)`."""
+    unchanged = getattr(source, "unchanged", None)
+    if store is not None and unchanged is not None:
+        snap = store.latest_snapshot(coop.id)
+        if snap is not None and unchanged(coop, snap.version):
+            version = getattr(source, "version", lambda _: None)(coop)
+            return RawWorkbook(snap.raw.tabs, modified=snap.raw.modified, version=version), False
+    return source.read(coop), True
+
+
+def _last_good(
+    coop: Coop, issue: Issue, store: HistoryStore | None, config: Config, as_of: date
+) -> _Checked:
+    """An unreadable workbook: Merah with its problem, showing its last good figures (from its
+    latest snapshot, as of today) when there are any, marked as such in Alasan Zona."""
+    snap = store.latest_snapshot(coop.id) if store is not None else None
+    if snap is None:
+        return _Checked(coop, CoopFigures(readable=False), [issue], {}, ANGGOTA.name)
+    parsed = parse_workbook(snap.raw)
+    figures = coop_figures(
+        parsed, as_of, window_days=config.window_days, modified=snap.raw.modified
+    )
+    figures.readable = False
+    anggota = parsed.tables.get(ANGGOTA.name)
+    return _Checked(
+        coop,
+        figures,
+        [issue],
+        validation.member_niks(parsed),
+        anggota.tab if anggota else ANGGOTA.name,
+        stale_from=snap.seen_at,
+    )
+
+
+def _stale(found: Zone, stale_from: datetime | None) -> Zone:
+    if stale_from is None:
+        return found
+    day = formats.format_date(stale_from.date())
+    return Zone(found.name, (*found.reasons, f"angka terakhir yang terbaca, dari {day}"))
+
+
+def _early_feedback(
+    item: _Checked, source: Source, config: Config, now: datetime, as_of: date, early: set[str]
+) -> None:
+    """Hasil Pemeriksaan right after reading, for sources whose writes have their own quota
+    (Google): the writes then share the read phase's minutes instead of following it. Only the
+    cross-cooperative checks are missing yet; the final pass writes again where they add rows."""
+    if not item.figures.readable:
+        return
+    galat, _ = validation.count(item.issues)
+    result = CoopResult(
+        item.coop, item.figures, zone(item.figures, galat, as_of, config.zones), item.issues
+    )
+    rows = feedback_rows(result, now.date(), as_of)
+    try:
+        if source.write_feedback(item.coop, rows, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS):
+            early.add(item.coop.id)
+    except Exception as exc:  # the final pass tries again, and reports it
+        log.info("%s: Hasil Pemeriksaan not written yet: %s", item.coop.id, exc)
+
+
+def _noted(found: Zone, kept_from: date | None) -> Zone:
+    """Alasan Zona says when a held drop's last good figures stand in for the reading."""
+    if kept_from is None:
+        return found
+    return Zone(found.name, (*found.reasons, zone_note(kept_from)))
+
+
+def _riwayat(sink: Sink, store: HistoryStore | None) -> list[list]:
+    """Riwayat rows: the store's recorded days, and the published ones it does not have."""
+    published = sink.history()
+    if store is None:
+        return published
+    recorded = {row["as_of"]: row for row in store.city_rows()}
+    older = [row for row in published if row and row[0] not in recorded]
+    names = [f.name for f in fields(Summary)]  # city_day's columns have the same names
+    stored = [
+        riwayat_row(day, Summary(**{n: row[n] for n in names})) for day, row in recorded.items()
+    ]
+    return older + stored
+
+
+def write_feedback(
+    cycle: CycleResult, source: Source, checked_on: date, *, early: set[str] | None = None
+) -> None:
+    """Hasil Pemeriksaan into each readable workbook; a failure is logged and the rest go on.
+    `early`: cooperatives already written this cycle (counted as written when now unchanged)."""
     for result in cycle.results:
         if not result.figures.readable:
             continue
@@ -177,7 +299,7 @@ def write_feedback(cycle: CycleResult, source: Source, checked_on: date) -> None
             log.warning("%s: Hasil Pemeriksaan not written: %s", result.coop.id, exc)
             cycle.feedback_failed.append((result.coop.id, str(exc)))
             continue
-        if written:
+        if written or (early and result.coop.id in early):
             cycle.feedback_written += 1
         else:
             cycle.feedback_unchanged += 1

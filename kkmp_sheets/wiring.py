@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from kkmp_sheets.config import Config
 from kkmp_sheets.errors import ConfigError
 from kkmp_sheets.outputs.base import Sink
 from kkmp_sheets.sources.base import Source
+
+if TYPE_CHECKING:
+    from kkmp_sheets.sources.google import FileState, GoogleSource
 
 
 def make_source(cfg: Config) -> Source:
@@ -13,12 +19,50 @@ def make_source(cfg: Config) -> Source:
         from kkmp_sheets.sources.local import LocalSource
 
         return LocalSource(cfg.registry)
-    raise ConfigError(f'[source] kind = {cfg.source_kind!r} is not available yet: use "local"')
+    if cfg.source_kind == "google":
+        from kkmp_sheets.google_api import connect
+        from kkmp_sheets.google_state import GoogleState
+        from kkmp_sheets.sources.google import GoogleSource
+
+        api = connect(cfg.google)
+        return GoogleSource(
+            api,
+            cfg.registry,
+            state=GoogleState.in_folder(cfg.data_dir),
+            feedback=cfg.write_feedback,
+        )
+    raise ConfigError(f'[source] kind = {cfg.source_kind!r} is not known: use "local" or "google"')
 
 
-def make_sink(cfg: Config) -> Sink:
+def make_sink(cfg: Config, source: Source | None = None) -> Sink:
+    """The sink; given the cycle's Google `source`, a Google sink shares its Drive listing."""
     if cfg.output_kind == "local":
         from kkmp_sheets.outputs.local import LocalSink
 
         return LocalSink(cfg.output_path)
-    raise ConfigError(f'[output] kind = {cfg.output_kind!r} is not available yet: use "local"')
+    if cfg.output_kind == "google":
+        from kkmp_sheets.google_api import connect
+        from kkmp_sheets.google_state import GoogleState
+        from kkmp_sheets.outputs.google import GoogleSink
+        from kkmp_sheets.sources.google import GoogleSource
+
+        listing = _listing_of(source) if isinstance(source, GoogleSource) else None
+        return GoogleSink(
+            connect(cfg.google),
+            cfg.output_spreadsheet,
+            state=GoogleState.in_folder(cfg.data_dir),
+            listing=listing,
+        )
+    raise ConfigError(f'[output] kind = {cfg.output_kind!r} is not known: use "local" or "google"')
+
+
+def close(*parts: object) -> None:
+    """Close what a source or sink holds open (Google mode: an HTTP session, a state file)."""
+    for part in parts:
+        closer = getattr(part, "close", None)
+        if callable(closer):
+            closer()
+
+
+def _listing_of(source: GoogleSource) -> Callable[[], dict[str, FileState] | None]:
+    return lambda: source.listing

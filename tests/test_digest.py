@@ -194,7 +194,12 @@ def render(**kwargs: Any) -> list[Digest]:
 
 
 def by_key(digests: list[Digest]) -> dict[tuple[str, str, str], Digest]:
-    return {(d.key.kind, d.key.audience, d.key.period): d for d in digests}
+    """Digests by key; an alert's audience without the fingerprint of its flagged set."""
+
+    def audience(d: Digest) -> str:
+        return d.key.audience.rsplit(":", 1)[0] if d.key.kind == "alert" else d.key.audience
+
+    return {(d.key.kind, audience(d), d.key.period): d for d in digests}
 
 
 def everything(d: Digest) -> str:
@@ -498,3 +503,25 @@ def assert_well_formed(html: str) -> None:
     assert parser.problems == []
     assert parser.stack == []
     assert html.lstrip().startswith("<!DOCTYPE html>")
+
+
+def test_a_second_cooperative_turning_red_the_same_day_is_alerted_too():
+    from dataclasses import replace
+
+    results = city_results()
+    one = next(i for i, r in enumerate(results) if r.coop.id == "KKMP-001")
+    andi = ("andi@dinas.contoh.go.id",)
+    results[one] = replace(
+        results[one], coop=replace(results[one].coop, email_penanggung_jawab=andi)
+    )
+
+    def alert_keys(newly_red: list[str]) -> list:
+        changes = Changes(AS_OF, AS_OF - timedelta(days=1), newly_red=newly_red)
+        digests = render(cycle=make_cycle(*results), changes=changes)
+        return [d.key for d in digests if d.key.kind == "alert" and "andi@" in d.key.audience]
+
+    morning, afternoon = alert_keys(["KKMP-002"]), alert_keys(["KKMP-002", "KKMP-001"])
+    assert len(morning) == len(afternoon) == 1
+    assert morning[0] != afternoon[0]  # a new key: the ledger sends it
+    assert morning[0].period == afternoon[0].period
+    assert alert_keys(["KKMP-002"]) == morning  # the same set again: the same key, not resent

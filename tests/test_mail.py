@@ -248,7 +248,7 @@ def test_digest_key_rejects_bad_parts(kind, audience, period):
         ("coop", datetime(2026, 1, 29, tzinfo=WIB), "2026-W05"),
         ("coop", datetime(2026, 1, 1, tzinfo=WIB), "2026-W01"),
         ("coop", datetime(2027, 1, 1, tzinfo=WIB), "2026-W53"),  # ISO year, not calendar year
-        ("alert", datetime(2026, 1, 29, 8, 59, tzinfo=WIB), "2026-01-29T08"),
+        ("alert", datetime(2026, 1, 29, 8, 59, tzinfo=WIB), "2026-01-29"),
     ],
 )
 def test_period_for(kind, at, period):
