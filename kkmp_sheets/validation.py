@@ -59,6 +59,17 @@ def _at(table: Table, rec: Record, key: str, code: str, **details: Any) -> Issue
     return Issue(code, tab=table.tab, row=rec.row, column=table.header(key), **details)
 
 
+def _negatives(
+    table: Table, rec: Record, keys: tuple[str, ...], personal: bool = False
+) -> list[Issue]:
+    """A negative amount, price or stock is certainly wrong (figures skip it)."""
+    return [
+        _at(table, rec, key, "negative-value", value=rec[key], personal=personal)
+        for key in keys
+        if rec[key] is not None and rec[key] < 0
+    ]
+
+
 # --- per tab ----------------------------------------------------------------------------------
 
 
@@ -148,18 +159,7 @@ def check_simpanan(table: Table, ctx: Context, member_ids: set[str] | None) -> l
     issues: list[Issue] = []
     for rec in table.records:
         issues += _date_issues(table, rec.row, "tanggal", rec["tanggal"], ctx)
-        amount = rec["jumlah"]
-        if amount is not None and amount < 0:
-            issues.append(
-                _at(
-                    table,
-                    rec,
-                    "jumlah",
-                    "negative-value",
-                    value=amount,
-                    personal=True,
-                )
-            )
+        issues += _negatives(table, rec, ("jumlah",), personal=True)  # a member's savings
         member = rec["no_anggota"]
         if member and member_ids is not None and member not in member_ids:
             issues.append(
@@ -194,18 +194,9 @@ def check_stok(table: Table, ctx: Context) -> list[Issue]:
                 )
             else:
                 first_code[code] = rec.row
-        for key in ("jumlah_stok", "harga_beli", "harga_jual", "stok_minimum"):
-            value = rec[key]
-            if value is not None and value < 0:
-                issues.append(
-                    _at(
-                        table,
-                        rec,
-                        key,
-                        "negative-value",
-                        value=value,
-                    )
-                )
+        issues += _negatives(
+            table, rec, ("jumlah_stok", "harga_beli", "harga_jual", "stok_minimum")
+        )
         if rec["harga_beli"] is None and rec["jumlah_stok"] is not None:
             issues.append(
                 _at(
@@ -236,18 +227,7 @@ def check_penjualan(table: Table, ctx: Context, item_codes: set[str] | None) -> 
     issues: list[Issue] = []
     for rec in table.records:
         issues += _date_issues(table, rec.row, "tanggal", rec["tanggal"], ctx)
-        for key in ("jumlah", "harga_satuan", "total"):
-            value = rec[key]
-            if value is not None and value < 0:
-                issues.append(
-                    _at(
-                        table,
-                        rec,
-                        key,
-                        "negative-value",
-                        value=value,
-                    )
-                )
+        issues += _negatives(table, rec, ("jumlah", "harga_satuan", "total"))
         code = rec["kode_barang"]
         if code and item_codes is not None and code not in item_codes:
             issues.append(
