@@ -407,7 +407,7 @@ def sorted_issues(issues: list[Issue]) -> list[Issue]:
 
 # --- Hasil Pemeriksaan -------------------------------------------------------------------------
 
-FEEDBACK_WIDTHS = [12.0, 14.0, 7.0, 18.0, 22.0, 60.0, 60.0]
+FEEDBACK_WIDTHS = [12.0, 18.0, 9.0, 18.0, 22.0, 60.0, 60.0]  # B and C hold the dates line too
 FEEDBACK_HEADER_ROW = 4
 
 
