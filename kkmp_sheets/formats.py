@@ -98,6 +98,7 @@ __all__ = [
     "NikCheck",
     "Npwp",
     "check_nik",
+    "compose_nik",
     "format_date",
     "format_number",
     "format_percent",
@@ -646,6 +647,13 @@ def _nik_birth_date(day: int, month: int, yy: int) -> date | None:
         return date(year, month, day)
     except ValueError:  # day 0 or 32-40, month 0 or 13+, 30 February
         return None
+
+
+def compose_nik(kecamatan: str, born: date, *, female: bool, serial: int) -> str:
+    """The NIK those parts make (the reverse of `check_nik`): kecamatan code, DDMMYY with 40
+    added to the day for women, a 4-digit serial. For examples and synthetic data only."""
+    day = born.day + 40 if female else born.day
+    return f"{kecamatan}{day:02d}{born.month:02d}{born.year % 100:02d}{serial:04d}"
 
 
 def check_nik(

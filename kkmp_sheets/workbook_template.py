@@ -32,6 +32,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from kkmp_sheets import wilayah
+from kkmp_sheets.formats import compose_nik
 from kkmp_sheets.google_cells import cell, rgb
 from kkmp_sheets.registry import Coop
 from kkmp_sheets.template import (
@@ -166,7 +167,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     ANGGOTA.name: {
         "no_anggota": "A-0001",
         "nama": "Siti Rahmawati",
-        "nik": "3173054508900001",  # well-formed, synthetic: kecamatan 31.73.05, born 05/08/1990
+        # Well-formed and synthetic: kecamatan 31.73.05, a woman born 5 August 1990, serial 1.
+        "nik": compose_nik("317305", date(1990, 8, 5), female=True, serial=1),
         "jenis_kelamin": "P",
         "tanggal_masuk": date(2025, 8, 17),
         "rt": "003",

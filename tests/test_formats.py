@@ -20,6 +20,7 @@ from kkmp_sheets.formats import (
     NikCheck,
     Npwp,
     check_nik,
+    compose_nik,
     format_date,
     format_number,
     format_percent,
@@ -1155,3 +1156,19 @@ def test_serial_window_edges():
     for outside in (formats._SERIAL_MIN - 0.5, formats._SERIAL_MAX + 1, "18263", "80001"):
         with pytest.raises(FormatError):
             parse_date(outside)
+
+
+@given(
+    kecamatan=st.sampled_from(["317301", "317305", "367401"]),
+    born=st.dates(min_value=date(1930, 1, 1), max_value=date(2005, 12, 31)),
+    female=st.booleans(),
+    serial=st.integers(min_value=1, max_value=9999),
+)
+def test_compose_nik_reads_back(kecamatan, born, female, serial):
+    check = check_nik(compose_nik(kecamatan, born, female=female, serial=serial))
+    assert check is not None and check.problems == ()
+    assert (check.birth_date, check.sex, check.kecamatan) == (
+        born,
+        "P" if female else "L",
+        kecamatan,
+    )

@@ -12,6 +12,8 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from kkmp_sheets.formats import compose_nik
+
 # --- members' names. Members always get two or three words, so that a privacy test scanning an
 # output for a member's name looks for something specific.
 GIVEN_MALE = (
@@ -200,9 +202,8 @@ def person_name(rng: random.Random, female: bool) -> str:
 def nik(rng: random.Random, kecamatan: str, female: bool, as_of: date) -> str:
     """A well-formed, random NIK: 6-digit kecamatan, birth date DDMMYY (+40 for women), serial."""
     born = date(as_of.year - rng.randint(19, 70), rng.randint(1, 12), rng.randint(1, 28))
-    day = born.day + 40 if female else born.day
     serial = rng.randint(1, 2500) if rng.random() < 0.8 else rng.randint(2501, 9999)
-    return f"{kecamatan}{day:02d}{born.month:02d}{born.year % 100:02d}{serial:04d}"
+    return compose_nik(kecamatan, born, female=female, serial=serial)
 
 
 def official_names() -> list[tuple[str, str]]:
