@@ -39,10 +39,10 @@ from google.auth.credentials import AnonymousCredentials
 from gspread.exceptions import APIError, GSpreadException
 
 from kkmp_sheets import config
-from kkmp_sheets.google_api import WarpClock
-from kkmp_sheets.google_http import make_session
-from kkmp_sheets.history import HistoryStore
-from kkmp_sheets.pipeline import run_cycle
+from kkmp_sheets.google.api import WarpClock
+from kkmp_sheets.google.http import make_session
+from kkmp_sheets.service.cycle import run_cycle
+from kkmp_sheets.store.history import HistoryStore
 from kkmp_sheets.testing import FakeGoogle, QuotaConfig
 from kkmp_sheets.testing.google_city import GoogleCity, connect_fake, load_city
 

@@ -22,8 +22,8 @@ CYCLE = """
 import json, time
 from datetime import date
 from kkmp_sheets import config
-from kkmp_sheets.pipeline import run_cycle
-from kkmp_sheets.wiring import make_sink, make_source
+from kkmp_sheets.service.cycle import run_cycle
+from kkmp_sheets.service.wiring import make_sink, make_source
 from _common import peak_rss_mb
 cfg = config.load({config_path!r})
 results = []

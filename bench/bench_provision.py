@@ -26,10 +26,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import demo_city
 
-from kkmp_sheets import config, provision
+from kkmp_sheets import config
 from kkmp_sheets.config import GoogleSettings
-from kkmp_sheets.google_api import WarpClock
-from kkmp_sheets.template import REGISTRY
+from kkmp_sheets.core.template import REGISTRY
+from kkmp_sheets.google.api import WarpClock
+from kkmp_sheets.onboarding import provision
 from kkmp_sheets.testing import FakeGoogle
 
 

@@ -32,7 +32,7 @@ def wipe_members(workbook: Path) -> str:
     """A sort gone wrong: every row of the Anggota tab after the tenth is deleted."""
     import openpyxl
 
-    from kkmp_sheets.template import ANGGOTA, normalize
+    from kkmp_sheets.core.template import ANGGOTA, normalize
 
     wb = openpyxl.load_workbook(workbook)
     title = next(n for n in wb.sheetnames if normalize(n) in ANGGOTA.match_keys)
@@ -49,7 +49,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format=" " * 29 + "log: %(message)s")
 
     from kkmp_sheets import config
-    from kkmp_sheets.service import JobRun, Service, SimulatedClock, status_text
+    from kkmp_sheets.service.serve import JobRun, Service, SimulatedClock, status_text
 
     root = fresh_copy(demo_city("jakarta-barat", kode="31.73", size=None), "simulate-serve")
     config_path = root / "city.toml"

@@ -33,7 +33,7 @@ FIRST_DAY = date(2026, 1, 29)
 
 
 def header_row(sheet, keys: frozenset[str]) -> int:
-    from kkmp_sheets.template import normalize
+    from kkmp_sheets.core.template import normalize
 
     for row in range(1, 8):
         if any(normalize(c.value) in keys for c in sheet[row]):
@@ -42,7 +42,7 @@ def header_row(sheet, keys: frozenset[str]) -> int:
 
 
 def column_of(sheet, row: int, keys: frozenset[str]) -> int | None:
-    from kkmp_sheets.template import normalize
+    from kkmp_sheets.core.template import normalize
 
     return next((c.column for c in sheet[row] if normalize(c.value) in keys), None)
 
@@ -51,7 +51,7 @@ def sells(path: Path) -> bool:
     """The workbook has a Penjualan tab with a header row."""
     import python_calamine
 
-    from kkmp_sheets.template import PENJUALAN, normalize
+    from kkmp_sheets.core.template import PENJUALAN, normalize
 
     book = python_calamine.CalamineWorkbook.from_path(str(path))
     title = next((t for t in book.sheet_names if normalize(t) in PENJUALAN.match_keys), None)
@@ -66,7 +66,7 @@ def a_days_work(path: Path, day: date, rng: random.Random) -> None:
     """Append a few sales of `day` (copies of the last sale, new date and nota), change a stock."""
     import openpyxl
 
-    from kkmp_sheets.template import PENJUALAN, STOK, normalize
+    from kkmp_sheets.core.template import PENJUALAN, STOK, normalize
 
     wb = openpyxl.load_workbook(path)
     titles = {normalize(t): t for t in wb.sheetnames}
@@ -105,10 +105,11 @@ def main() -> None:
     parser.add_argument("--edited", type=int, default=5, help="workbooks edited per day (5)")
     args = parser.parse_args()
 
-    from kkmp_sheets import config, snapshots
-    from kkmp_sheets.history import HistoryStore
-    from kkmp_sheets.pipeline import run_cycle
-    from kkmp_sheets.wiring import make_sink, make_source
+    from kkmp_sheets import config
+    from kkmp_sheets.service.cycle import run_cycle
+    from kkmp_sheets.service.wiring import make_sink, make_source
+    from kkmp_sheets.store import snapshots
+    from kkmp_sheets.store.history import HistoryStore
 
     root = fresh_copy(demo_city("jakarta-barat", kode="31.73", size=None), "store-growth")
     cfg = replace(config.load(root / "city.toml"), write_feedback=False)

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from kkmp_sheets import __version__, config, formats
+from kkmp_sheets import __version__, config
+from kkmp_sheets.core import formats
 from kkmp_sheets.errors import ConfigError, KkmpError
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -172,10 +173,10 @@ def run_once(
     """One cycle; then (with `mail`) history and digests. `write=False` leaves every file as is."""
     from dataclasses import replace
 
-    from kkmp_sheets.history import HistoryStore
     from kkmp_sheets.outputs.base import NullSink
-    from kkmp_sheets.pipeline import run_cycle
-    from kkmp_sheets.wiring import close, make_sink, make_source
+    from kkmp_sheets.service.cycle import run_cycle
+    from kkmp_sheets.service.wiring import close, make_sink, make_source
+    from kkmp_sheets.store.history import HistoryStore
 
     now = datetime.now(WIB)
     source = make_source(cfg)
@@ -201,14 +202,14 @@ def run_once(
             store.close()
         close(source, sink)  # Google mode: its HTTP session and state file
     if mail and write:
-        from kkmp_sheets.notify import record_and_notify
+        from kkmp_sheets.service.notify import record_and_notify
 
         cycle.notified = record_and_notify(cycle, cfg, now)
     return cycle
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from kkmp_sheets.notify import dry_run
+    from kkmp_sheets.service.notify import dry_run
 
     cfg = config.load(args.config)
     as_of = args.as_of or datetime.now(WIB).date()
@@ -233,7 +234,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         root, kode=args.kode, size=args.size, seed=args.seed, as_of=args.as_of, workers=args.workers
     )
     if args.google_fake:
-        from kkmp_sheets.google_demo import run_google_demo
+        from kkmp_sheets.demo.google import run_google_demo
 
         run_google_demo(city, args.as_of, sys.stdout)
         return 0
@@ -322,7 +323,7 @@ def _moment(text: str) -> date | datetime:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from kkmp_sheets.service import Service
+    from kkmp_sheets.service.serve import Service
 
     cfg = config.load(args.config)
     if args.verbose == 0:  # a service logs what it does; -v is for one-off commands
@@ -332,7 +333,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from kkmp_sheets.service import STATUS_FILE, status_text
+    from kkmp_sheets.service.serve import STATUS_FILE, status_text
 
     cfg = config.load(args.config)
     if args.json:
@@ -344,14 +345,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from kkmp_sheets.memory import history_text
+    from kkmp_sheets.service.restore import history_text
 
     print(history_text(config.load(args.config), args.coop, days=args.days), end="")
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from kkmp_sheets.memory import restore
+    from kkmp_sheets.service.restore import restore
 
     done = restore(config.load(args.config), args.coop, args.tab, args.date, to_file=args.to_file)
     where = "new file" if args.to_file else "new tab"
@@ -366,7 +367,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_confirm(args: argparse.Namespace) -> int:
-    from kkmp_sheets.memory import confirm_text
+    from kkmp_sheets.service.restore import confirm_text
 
     print(confirm_text(config.load(args.config), args.coop, datetime.now(WIB)), end="")
     return 0
@@ -417,8 +418,8 @@ def _add_onboarding_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
-    from kkmp_sheets import provision
     from kkmp_sheets.errors import OutputError, UsageError
+    from kkmp_sheets.onboarding import provision
 
     if args.blank:
         print(f"template written: {provision.write_blank(args.blank)}")
@@ -445,8 +446,8 @@ def cmd_provision(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from kkmp_sheets.check import report, run_checks
     from kkmp_sheets.errors import ChecksFailed
+    from kkmp_sheets.onboarding.check import report, run_checks
 
     text, errors = report(run_checks(args.config, smtp_timeout=args.smtp_timeout))
     print(text, end="")

@@ -19,7 +19,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from kkmp_sheets import wilayah
+from kkmp_sheets.core import wilayah
 from kkmp_sheets.errors import ConfigError
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kkmp_sheets.parse import RawWorkbook
+from kkmp_sheets.core.parse import RawWorkbook
 
 AS_OF = date(2026, 1, 29)
 

@@ -14,7 +14,7 @@ import sys
 from datetime import datetime
 
 from kkmp_sheets import config
-from kkmp_sheets.service import Service, SimulatedClock
+from kkmp_sheets.service.serve import Service, SimulatedClock
 
 
 def main(argv: list[str]) -> int:

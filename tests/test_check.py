@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from kkmp_sheets import check
-from kkmp_sheets import workbook_template as wt
 from kkmp_sheets.cli import main
+from kkmp_sheets.core.registry import Coop
+from kkmp_sheets.core.template import REGISTRY
 from kkmp_sheets.demo import build_demo_city
-from kkmp_sheets.registry import Coop
-from kkmp_sheets.template import REGISTRY
+from kkmp_sheets.onboarding import check
+from kkmp_sheets.onboarding import workbook_template as wt
 from kkmp_sheets.testing import XLSX_MIME, FakeGoogle
 
 HEADER = [c.label for c in REGISTRY.columns]

@@ -15,8 +15,8 @@ import pytest
 import python_calamine
 
 from kkmp_sheets.cli import main
+from kkmp_sheets.core.template import FEEDBACK_TAB, STOK, normalize
 from kkmp_sheets.demo import DemoCity, build_demo_city
-from kkmp_sheets.template import FEEDBACK_TAB, STOK, normalize
 
 AS_OF = date(2026, 1, 29)
 

@@ -19,15 +19,14 @@ from typing import Any
 import pytest
 from test_mail import NOW, PNG, Mailbox, SmtpServer, city_key, make_digest, parse
 
-from kkmp_sheets.deliveries import (
+from kkmp_sheets.delivery.ledger import (
     SCHEMA_VERSION,
     DeliveryLedger,
     DeliveryReport,
     State,
     deliver,
 )
-from kkmp_sheets.errors import OutputError
-from kkmp_sheets.mail import (
+from kkmp_sheets.delivery.mail import (
     Digest,
     DigestKey,
     InlineImage,
@@ -36,6 +35,7 @@ from kkmp_sheets.mail import (
     RecipientResult,
     SendResult,
 )
+from kkmp_sheets.errors import OutputError
 
 LATER = NOW + timedelta(minutes=15)
 OFFICIALS = ("kadis@jakbar.go.id", "Sekretaris <sekdis@jakbar.go.id>", "kabid@jakbar.go.id")
@@ -338,8 +338,8 @@ import json, os, sys
 from datetime import datetime
 from pathlib import Path
 
-from kkmp_sheets.deliveries import DeliveryLedger, deliver
-from kkmp_sheets.mail import Digest, DigestKey, OutboxTransport, SmtpTransport
+from kkmp_sheets.delivery.ledger import DeliveryLedger, deliver
+from kkmp_sheets.delivery.mail import Digest, DigestKey, OutboxTransport, SmtpTransport
 
 spec = json.loads(sys.argv[1])
 digest = Digest(key=DigestKey(*spec["key"]), **spec["digest"])

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from python_calamine import CalamineWorkbook
 
-from kkmp_sheets import issue, template, wilayah
+from kkmp_sheets.core import issue, template, wilayah
 from kkmp_sheets.demo import WIB, DemoCity, DemoCoop, SeededMistake, build_demo_city
 
 AS_OF = date(2026, 1, 29)

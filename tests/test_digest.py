@@ -14,18 +14,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kkmp_sheets import digest
 from kkmp_sheets.config import Config, MailSettings
-from kkmp_sheets.digest import LOCALES, render_digests
+from kkmp_sheets.core.issue import Issue
+from kkmp_sheets.core.metrics import ADA, TIDAK_ADA, CoopFigures
+from kkmp_sheets.core.registry import Coop
+from kkmp_sheets.core.report import CoopResult, Summary
+from kkmp_sheets.core.zoning import Zone
+from kkmp_sheets.delivery import digest
+from kkmp_sheets.delivery.digest import LOCALES, render_digests
+from kkmp_sheets.delivery.mail import Digest, build_message
 from kkmp_sheets.errors import ConfigError, KkmpError
-from kkmp_sheets.history import Changes, CityPoint, HistoryStore, ZoneMove
-from kkmp_sheets.issue import Issue
-from kkmp_sheets.mail import Digest, build_message
-from kkmp_sheets.metrics import ADA, TIDAK_ADA, CoopFigures
-from kkmp_sheets.pipeline import CycleResult
-from kkmp_sheets.registry import Coop
-from kkmp_sheets.report import CoopResult, Summary
-from kkmp_sheets.zoning import Zone
+from kkmp_sheets.service.cycle import CycleResult
+from kkmp_sheets.store.history import Changes, CityPoint, HistoryStore, ZoneMove
 
 WIB = ZoneInfo("Asia/Jakarta")
 AS_OF = date(2026, 1, 29)  # a Thursday of ISO week 2026-W05

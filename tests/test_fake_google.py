@@ -23,7 +23,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 
-from kkmp_sheets.google_http import GoogleApiAdapter, make_session
+from kkmp_sheets.google.http import GoogleApiAdapter, make_session
 from kkmp_sheets.testing import XLSX_MIME, FakeGoogle, QuotaConfig, StaticTokenCredentials
 
 SHEETS = "https://sheets.googleapis.com/v4/spreadsheets"

@@ -1,4 +1,4 @@
-"""Reading and writing Indonesian values as typed by hand (kkmp_sheets.formats).
+"""Reading and writing Indonesian values as typed by hand (kkmp_sheets.core.formats).
 
 Synthetic data only: every NIK, NIB, NPWP, phone number and address here is made up.
 """
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from kkmp_sheets import formats, wilayah
-from kkmp_sheets.formats import (
+from kkmp_sheets.core import formats, wilayah
+from kkmp_sheets.core.formats import (
     MONTHS,
     FormatError,
     NikCheck,
@@ -39,7 +39,7 @@ from kkmp_sheets.formats import (
     parse_sk_ahu,
     parse_yes_no,
 )
-from kkmp_sheets.issue import CATALOG
+from kkmp_sheets.core.issue import CATALOG
 
 PARSERS = [
     parse_number,

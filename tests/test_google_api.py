@@ -17,7 +17,7 @@ from gspread.http_client import BackOffHTTPClient
 from kkmp_sheets import config
 from kkmp_sheets.config import GoogleSettings
 from kkmp_sheets.errors import ConfigError
-from kkmp_sheets.google_api import (
+from kkmp_sheets.google.api import (
     SCOPES,
     GoogleApi,
     GuardedHTTPClient,
@@ -28,7 +28,7 @@ from kkmp_sheets.google_api import (
     guarded_client,
     load_credentials,
 )
-from kkmp_sheets.google_http import make_session
+from kkmp_sheets.google.http import make_session
 from kkmp_sheets.testing import FakeGoogle, QuotaConfig
 
 
@@ -323,7 +323,7 @@ def test_base_url_without_key_talks_to_the_fake_anonymously(
 
 
 def test_requests_exception_types_are_retryable() -> None:
-    from kkmp_sheets.google_api import is_retryable
+    from kkmp_sheets.google.api import is_retryable
 
     assert is_retryable(requests.exceptions.ConnectTimeout())
     assert is_retryable(requests.exceptions.ConnectionError())
@@ -378,9 +378,9 @@ def test_google_config_mistakes_name_the_key(tmp_path: Path) -> None:
 def test_wiring_builds_google_source_and_sink_sharing_one_limiter(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kkmp_sheets.outputs.google import GoogleSink
-    from kkmp_sheets.sources.google import GoogleSource
-    from kkmp_sheets.wiring import close, make_sink, make_source
+    from kkmp_sheets.google.sink import GoogleSink
+    from kkmp_sheets.google.source import GoogleSource
+    from kkmp_sheets.service.wiring import close, make_sink, make_source
 
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     cfg = load_google(
@@ -402,7 +402,7 @@ def test_wiring_builds_google_source_and_sink_sharing_one_limiter(
 
 
 def test_one_limiter_per_account_whatever_the_clock_instance() -> None:
-    from kkmp_sheets.google_api import RealClock, shared_limiter
+    from kkmp_sheets.google.api import RealClock, shared_limiter
 
     settings = GoogleSettings(base_url="http://127.0.0.1:9")
     first = shared_limiter("SA@x.iam.gserviceaccount.com", settings, RealClock())

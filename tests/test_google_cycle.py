@@ -20,14 +20,14 @@ import pytest
 
 from kkmp_sheets import config
 from kkmp_sheets.config import GoogleSettings
+from kkmp_sheets.core.report import CoopResult
+from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.demo import DemoCity, build_demo_city
-from kkmp_sheets.google_api import WarpClock
-from kkmp_sheets.history import HistoryStore
+from kkmp_sheets.google.api import WarpClock
 from kkmp_sheets.outputs.local import LocalSink
-from kkmp_sheets.pipeline import CycleResult, run_cycle
-from kkmp_sheets.report import CoopResult
+from kkmp_sheets.service.cycle import CycleResult, run_cycle
 from kkmp_sheets.sources.local import LocalSource
-from kkmp_sheets.template import FEEDBACK_TAB
+from kkmp_sheets.store.history import HistoryStore
 from kkmp_sheets.testing import XLSX_MIME, FakeGoogle, QuotaConfig
 from kkmp_sheets.testing.google_city import GoogleCity, connect_fake, load_city
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from kkmp_sheets.core.tables import Cell, Chart, ChartKind, Col, Fmt, Sheet, StatusBook
 from kkmp_sheets.errors import OutputError
-from kkmp_sheets.google_api import WarpClock
-from kkmp_sheets.outputs.google import GoogleSink, fingerprint
+from kkmp_sheets.google.api import WarpClock
+from kkmp_sheets.google.sink import GoogleSink, fingerprint
 from kkmp_sheets.outputs.style import HEADER_BG, ZONE_COLORS
-from kkmp_sheets.tables import Cell, Chart, ChartKind, Col, Fmt, Sheet, StatusBook
 from kkmp_sheets.testing import FakeGoogle
 from kkmp_sheets.testing.google_city import GoogleCity, GoogleClients, connect_fake
 
@@ -324,7 +324,7 @@ def test_an_address_that_is_not_a_spreadsheet_is_refused(setup: Setup) -> None:
 def test_a_book_over_googles_request_limit_is_refused_before_sending(
     setup: Setup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kkmp_sheets.google_api as google_api
+    import kkmp_sheets.google.api as google_api
 
     publish(setup, book())
     before = setup.fake.get_values(setup.sid, "Status KKMP")

@@ -11,19 +11,19 @@ from typing import Any
 import pytest
 from conftest import ANGGOTA_HEADER, PENJUALAN_HEADER, PROFIL_ROWS, SIMPANAN_HEADER, STOK_HEADER
 
+from kkmp_sheets.core.parse import parse_workbook
+from kkmp_sheets.core.registry import Coop, read_registry
+from kkmp_sheets.core.report import FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS
+from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.errors import SourceError
-from kkmp_sheets.google_api import WarpClock
-from kkmp_sheets.parse import parse_workbook
-from kkmp_sheets.registry import Coop, read_registry
-from kkmp_sheets.report import FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS
-from kkmp_sheets.sources.base import ReadFailure
-from kkmp_sheets.sources.google import (
+from kkmp_sheets.google.api import WarpClock
+from kkmp_sheets.google.source import (
     FEEDBACK_SHEET_ID,
     FeedbackNotWritten,
     GoogleSource,
     spreadsheet_id,
 )
-from kkmp_sheets.template import FEEDBACK_TAB
+from kkmp_sheets.sources.base import ReadFailure
 from kkmp_sheets.testing import XLSX_MIME, FakeGoogle
 from kkmp_sheets.testing.google_city import GoogleCity, connect_fake
 

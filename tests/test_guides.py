@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from kkmp_sheets import guide
 from kkmp_sheets.cli import main
-from kkmp_sheets.issue import CATALOG
-from kkmp_sheets.template import REGISTRY
+from kkmp_sheets.core.issue import CATALOG
+from kkmp_sheets.core.template import REGISTRY
+from kkmp_sheets.onboarding import guide
 from kkmp_sheets.testing import FakeGoogle
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +35,9 @@ def test_the_generated_parts_of_the_staff_guide_are_current():
     found = guide.regions(STAFF.read_text(encoding="utf-8"))
     assert set(found) == set(guide.GENERATED)
     for name, make in guide.GENERATED.items():
-        assert found[name] == make(), f"run `python -m kkmp_sheets.guide` ({name} changed)"
+        assert found[name] == make(), (
+            f"run `python -m kkmp_sheets.onboarding.guide` ({name} changed)"
+        )
 
 
 def test_every_problem_is_explained_in_the_staff_guide():

@@ -22,8 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from kkmp_sheets.errors import ConfigError, OutputError
-from kkmp_sheets.mail import (
+from kkmp_sheets.delivery.mail import (
     WIB,
     Archive,
     Digest,
@@ -39,6 +38,7 @@ from kkmp_sheets.mail import (
     period_for,
     slug_of,
 )
+from kkmp_sheets.errors import ConfigError, OutputError
 
 NOW = datetime(2026, 1, 29, 7, 0, tzinfo=WIB)
 # A real 1×1 PNG.

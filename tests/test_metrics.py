@@ -3,8 +3,8 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from kkmp_sheets.metrics import base_unit, coop_figures, months_due, rollup
-from kkmp_sheets.parse import parse_workbook
+from kkmp_sheets.core.metrics import base_unit, coop_figures, months_due, rollup
+from kkmp_sheets.core.parse import parse_workbook
 from tests.conftest import AS_OF, PROFIL_ROWS, make_book, member
 
 

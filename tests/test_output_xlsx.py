@@ -17,10 +17,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from kkmp_sheets.errors import OutputError
-from kkmp_sheets.outputs import xlsx
-from kkmp_sheets.outputs.xlsx import write_status_workbook
-from kkmp_sheets.tables import (
+from kkmp_sheets.core.tables import (
     ZONE_COLORS,
     ZONE_SERIES_COLORS,
     Cell,
@@ -31,6 +28,9 @@ from kkmp_sheets.tables import (
     Sheet,
     StatusBook,
 )
+from kkmp_sheets.errors import OutputError
+from kkmp_sheets.outputs import xlsx
+from kkmp_sheets.outputs.xlsx import write_status_workbook
 
 UPDATED = datetime(2025, 8, 17, 8, 30)
 ZONES = ("Hijau", "Kuning", "Merah")

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from kkmp_sheets.parse import RawWorkbook, parse_workbook
-from kkmp_sheets.template import match_choice, normalize
+from kkmp_sheets.core.parse import RawWorkbook, parse_workbook
+from kkmp_sheets.core.template import match_choice, normalize
 from tests.conftest import make_book, member, nik
 
 

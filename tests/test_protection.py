@@ -10,19 +10,20 @@ import openpyxl
 import pytest
 import python_calamine
 
-from kkmp_sheets import config, protection
+from kkmp_sheets import config
 from kkmp_sheets.cli import main
 from kkmp_sheets.config import ProtectionRules
+from kkmp_sheets.core.issue import Severity
+from kkmp_sheets.core.metrics import coop_figures
+from kkmp_sheets.core.parse import parse_workbook
+from kkmp_sheets.core.registry import Coop
+from kkmp_sheets.core.template import ANGGOTA, normalize
 from kkmp_sheets.demo import DemoCity, build_demo_city
 from kkmp_sheets.errors import NotFound
-from kkmp_sheets.history import HistoryStore
-from kkmp_sheets.issue import Severity
-from kkmp_sheets.metrics import coop_figures
-from kkmp_sheets.parse import parse_workbook
-from kkmp_sheets.registry import Coop
-from kkmp_sheets.service import Service, SimulatedClock
+from kkmp_sheets.service import protection
+from kkmp_sheets.service.serve import Service, SimulatedClock
 from kkmp_sheets.sources import xlsx_patch
-from kkmp_sheets.template import ANGGOTA, normalize
+from kkmp_sheets.store.history import HistoryStore
 from tests.conftest import make_book, member
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -243,7 +244,7 @@ def test_mass_deletion_is_held_then_restored_then_confirmed(city, capsys):
 
 
 def test_restore_names_a_free_title_within_excel_limits():
-    from kkmp_sheets.memory import free_title
+    from kkmp_sheets.service.restore import free_title
 
     assert free_title(["Anggota"], "Anggota (pulihan 2026-01-27)") == "Anggota (pulihan 2026-01-27)"
     taken = ["Anggota", "anggota (PULIHAN 2026-01-27)"]

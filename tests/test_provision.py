@@ -14,18 +14,19 @@ import openpyxl
 import pytest
 import python_calamine
 
-from kkmp_sheets import config, provision
-from kkmp_sheets import workbook_template as wt
+from kkmp_sheets import config
 from kkmp_sheets.cli import main, run_once
 from kkmp_sheets.config import GoogleSettings
+from kkmp_sheets.core.registry import Coop, read_registry
+from kkmp_sheets.core.template import PROFIL, REGISTRY, TABLES, Kind
 from kkmp_sheets.demo import DemoCity, build_demo_city
 from kkmp_sheets.errors import ConfigError, UsageError
-from kkmp_sheets.google_api import WarpClock
-from kkmp_sheets.guide import into_city, records_from
-from kkmp_sheets.pipeline import run_cycle
-from kkmp_sheets.registry import Coop, read_registry
+from kkmp_sheets.google.api import WarpClock
+from kkmp_sheets.onboarding import provision
+from kkmp_sheets.onboarding import workbook_template as wt
+from kkmp_sheets.onboarding.guide import into_city, records_from
+from kkmp_sheets.service.cycle import run_cycle
 from kkmp_sheets.sources.local import LocalSource
-from kkmp_sheets.template import PROFIL, REGISTRY, TABLES, Kind
 from kkmp_sheets.testing import FakeGoogle
 from kkmp_sheets.testing.google_city import GoogleCity, connect_fake
 

@@ -1,4 +1,4 @@
-from kkmp_sheets.registry import read_registry
+from kkmp_sheets.core.registry import read_registry
 
 
 def test_registry_rows_with_tolerant_headers():

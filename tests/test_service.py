@@ -27,9 +27,10 @@ from aiosmtpd.controller import Controller
 
 from kkmp_sheets import config
 from kkmp_sheets.cli import main
+from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.demo import DemoCity, build_demo_city
 from kkmp_sheets.errors import ConfigError, KkmpError, ServiceLocked
-from kkmp_sheets.service import (
+from kkmp_sheets.service.serve import (
     LOCK_FILE,
     STATUS_FILE,
     JobRun,
@@ -38,7 +39,6 @@ from kkmp_sheets.service import (
     SimulatedClock,
     StatusFile,
 )
-from kkmp_sheets.template import FEEDBACK_TAB
 
 WIB = ZoneInfo("Asia/Jakarta")
 ROOT = Path(__file__).resolve().parents[1]
@@ -251,7 +251,7 @@ def test_a_second_instance_is_refused(tmp_path, capsys):
 def test_a_killed_holder_leaves_no_stuck_lock(tmp_path):
     lock = tmp_path / "data" / LOCK_FILE
     code = (
-        "import sys, time\nfrom pathlib import Path\nfrom kkmp_sheets.service import ServiceLock\n"
+        "import sys, time\nfrom pathlib import Path\nfrom kkmp_sheets.service.serve import ServiceLock\n"
         f"with ServiceLock(Path({str(lock)!r})):\n    print('held', flush=True)\n    time.sleep(60)\n"
     )
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kkmp_sheets import snapshots
 from kkmp_sheets.cli import main
+from kkmp_sheets.core.parse import RawWorkbook
 from kkmp_sheets.demo import build_demo_city
-from kkmp_sheets.history import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, HistoryStore
-from kkmp_sheets.parse import RawWorkbook
+from kkmp_sheets.store import snapshots
+from kkmp_sheets.store.history import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, HistoryStore
 from tests.conftest import make_book, member
 
 WIB = ZoneInfo("Asia/Jakarta")

@@ -2,9 +2,9 @@ from datetime import date
 
 import pytest
 
-from kkmp_sheets.issue import Severity
-from kkmp_sheets.parse import parse_workbook
-from kkmp_sheets.validation import Context, cross_coop_issues, member_niks, validate
+from kkmp_sheets.core.issue import Severity
+from kkmp_sheets.core.parse import parse_workbook
+from kkmp_sheets.core.validation import Context, cross_coop_issues, member_niks, validate
 from tests.conftest import AS_OF, PROFIL_ROWS, make_book, member, nik
 
 CTX = Context(as_of=AS_OF, city_kode="31.73", city_name="Kota Administrasi Jakarta Barat")

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from kkmp_sheets.formats import compose_nik
+from kkmp_sheets.core.formats import compose_nik
 
 # --- members' names. Members always get two or three words, so that a privacy test scanning an
 # output for a member's name looks for something specific.

@@ -11,7 +11,7 @@ from datetime import date
 from multiprocessing import Pool
 from pathlib import Path
 
-from kkmp_sheets import template, wilayah
+from kkmp_sheets.core import template, wilayah
 from kkmp_sheets.demo.members import _kecamatan_prefixes, _outside_prefixes
 from kkmp_sheets.demo.plan import DemoCoop, SeededMistake, _plan_city
 from kkmp_sheets.demo.workbook import _build_coop, _Built

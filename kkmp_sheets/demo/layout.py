@@ -6,7 +6,7 @@ the header; then the structural mistakes (a missing tab or column) and extra tab
 
 from __future__ import annotations
 
-from kkmp_sheets import template
+from kkmp_sheets.core import template
 from kkmp_sheets.demo import catalogues as cat
 from kkmp_sheets.demo.book import _Book, _Tab
 from kkmp_sheets.demo.plan import SeededMistake

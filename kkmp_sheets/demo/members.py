@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from functools import cache
 
-from kkmp_sheets import template, wilayah
+from kkmp_sheets.core import template, wilayah
 from kkmp_sheets.demo import catalogues as cat
 from kkmp_sheets.demo.book import Row, _anything, _Book, _Member, _Typed, _weighted
 from kkmp_sheets.demo.plan import KINDS, MEMBERS

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from kkmp_sheets import wilayah
+from kkmp_sheets.core import wilayah
 from kkmp_sheets.demo import catalogues as cat
 
 WIB = timezone(timedelta(hours=7), "WIB")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from kkmp_sheets import template, wilayah
+from kkmp_sheets.core import template, wilayah
 from kkmp_sheets.demo import catalogues as cat
 from kkmp_sheets.demo.book import _Book
 from kkmp_sheets.demo.plan import LAUNCHING

@@ -11,7 +11,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from datetime import timedelta
 
-from kkmp_sheets import template
+from kkmp_sheets.core import template
 from kkmp_sheets.demo import catalogues as cat
 from kkmp_sheets.demo.book import _TOTAL, Row, _Book
 from kkmp_sheets.demo.plan import _SPPG_ODDS, NOTAS_PER_DAY

@@ -1,0 +1,1 @@
+"""The local status workbook (.xlsx) and the sink interface every output implements."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from kkmp_sheets.tables import StatusBook
+from kkmp_sheets.core.tables import StatusBook
 
 
 class Sink(Protocol):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import python_calamine
 
+from kkmp_sheets.core.tables import StatusBook
 from kkmp_sheets.outputs.xlsx import write_status_workbook
-from kkmp_sheets.tables import StatusBook
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from kkmp_sheets.tables import ZONE_COLORS, ZONE_SERIES_COLORS, Fmt
+from kkmp_sheets.core.tables import ZONE_COLORS, ZONE_SERIES_COLORS, Fmt
 
 __all__ = [
     "DATES",

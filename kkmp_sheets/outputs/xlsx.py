@@ -46,6 +46,15 @@ from zoneinfo import ZoneInfo
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
+from kkmp_sheets.core.tables import (
+    Cell,
+    CellValue,
+    Chart,
+    ChartKind,
+    Fmt,
+    Sheet,
+    StatusBook,
+)
 from kkmp_sheets.errors import OutputError
 from kkmp_sheets.outputs.style import (
     DATES,
@@ -56,15 +65,6 @@ from kkmp_sheets.outputs.style import (
     fitted,
     header_width,
     number_width,
-)
-from kkmp_sheets.tables import (
-    Cell,
-    CellValue,
-    Chart,
-    ChartKind,
-    Fmt,
-    Sheet,
-    StatusBook,
 )
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Local cooperative workbooks: reading .xlsx files and the safe Hasil Pemeriksaan patch."""

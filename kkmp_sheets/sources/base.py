@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from kkmp_sheets.parse import RawWorkbook, Rows
-from kkmp_sheets.registry import Coop
+from kkmp_sheets.core.parse import RawWorkbook, Rows
+from kkmp_sheets.core.registry import Coop
 
 
 class ReadFailure(Exception):

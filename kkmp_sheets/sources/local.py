@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 import python_calamine
 
+from kkmp_sheets.core.parse import RawWorkbook, Rows
+from kkmp_sheets.core.registry import Coop
+from kkmp_sheets.core.template import FEEDBACK_TAB, REGISTRY, normalize
 from kkmp_sheets.errors import SourceError
-from kkmp_sheets.parse import RawWorkbook, Rows
-from kkmp_sheets.registry import Coop
 from kkmp_sheets.sources.base import ReadFailure
-from kkmp_sheets.template import FEEDBACK_TAB, REGISTRY, normalize
 
 log = logging.getLogger(__name__)
 WIB = ZoneInfo("Asia/Jakarta")

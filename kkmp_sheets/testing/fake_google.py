@@ -5,7 +5,7 @@ Tests run unmodified gspread against it::
     with FakeGoogle() as fake:
         sid = fake.add_spreadsheet("Koperasi Desa Sukamaju", {"Anggota": [["Nama"], ["Siti"]]})
         credentials = AnonymousCredentials()  # or StaticTokenCredentials(fake.add_identity(email))
-        session = make_session(credentials, fake.base_url, timeout=10)  # kkmp_sheets.google_http
+        session = make_session(credentials, fake.base_url, timeout=10)  # kkmp_sheets.google.http
         client = gspread.Client(auth=credentials, session=session)
         client.open_by_key(sid).values_batch_get(["Anggota"])
         session.close()

@@ -18,12 +18,12 @@ import gspread
 from google.auth.credentials import AnonymousCredentials
 
 from kkmp_sheets.config import GoogleSettings
-from kkmp_sheets.google_api import Clock, GoogleApi, RateLimiter, guarded_client, limits
-from kkmp_sheets.google_http import make_session
-from kkmp_sheets.google_state import GoogleState
-from kkmp_sheets.outputs.google import GoogleSink
-from kkmp_sheets.sources.google import GoogleSource
-from kkmp_sheets.template import REGISTRY
+from kkmp_sheets.core.template import REGISTRY
+from kkmp_sheets.google.api import Clock, GoogleApi, RateLimiter, guarded_client, limits
+from kkmp_sheets.google.http import make_session
+from kkmp_sheets.google.sink import GoogleSink
+from kkmp_sheets.google.source import GoogleSource
+from kkmp_sheets.google.state import GoogleState
 
 from .fake_google import FakeGoogle
 

@@ -50,6 +50,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from kkmp_sheets.core.tables import CellValue
 from kkmp_sheets.sources.xlsx_patch.commit import _commit
 from kkmp_sheets.sources.xlsx_patch.ooxml import PatchError
 from kkmp_sheets.sources.xlsx_patch.package import _Changes, _Package, _read_file, _rels_part_of
@@ -80,7 +81,6 @@ from kkmp_sheets.sources.xlsx_patch.verify import (
 )
 from kkmp_sheets.sources.xlsx_patch.xml_text import _decode_bytes, _encode
 from kkmp_sheets.sources.xlsx_patch.zipcopy import _write_zip
-from kkmp_sheets.tables import CellValue
 
 __all__ = ["CellValue", "PatchError", "read_tab", "write_tab"]
 

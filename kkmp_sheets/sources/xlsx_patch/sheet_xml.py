@@ -10,10 +10,10 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 
+from kkmp_sheets.core.tables import CellValue
 from kkmp_sheets.sources.xlsx_patch.ooxml import NS_MAIN, NS_REL, _column_letter
 from kkmp_sheets.sources.xlsx_patch.styles import _StyleIds
 from kkmp_sheets.sources.xlsx_patch.xml_text import _encode, _escape_text
-from kkmp_sheets.tables import CellValue
 
 _EPOCH_1900 = dt.datetime(1899, 12, 30)
 _EPOCH_1904 = dt.datetime(1904, 1, 1)

@@ -21,8 +21,8 @@ from typing import Any
 
 import python_calamine
 
+from kkmp_sheets.core.tables import CellValue
 from kkmp_sheets.sources.xlsx_patch.ooxml import PatchError
-from kkmp_sheets.tables import CellValue
 
 # Excel's hard limits.
 MAX_CELL_CHARS = 32_767  # UTF-16 code units

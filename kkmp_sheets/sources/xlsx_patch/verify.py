@@ -15,11 +15,11 @@ from pathlib import Path
 
 import python_calamine
 
+from kkmp_sheets.core.tables import CellValue
 from kkmp_sheets.sources.xlsx_patch.ooxml import PatchError
 from kkmp_sheets.sources.xlsx_patch.package import _Changes, _Package
 from kkmp_sheets.sources.xlsx_patch.values import _comparable, _read_sheet, _snapshot
 from kkmp_sheets.sources.xlsx_patch.zipcopy import _copied_member
-from kkmp_sheets.tables import CellValue
 
 # Reading every sheet back through calamine costs about 0.03 s per MB of sheet XML, twice (before
 # and after). Above this budget the value comparison is skipped: the structural check already

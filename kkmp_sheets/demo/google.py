@@ -24,9 +24,9 @@ import requests
 
 from kkmp_sheets import config
 from kkmp_sheets.demo import DemoCity
-from kkmp_sheets.google_api import XLSX_MIME, WarpClock
-from kkmp_sheets.history import HistoryStore
-from kkmp_sheets.pipeline import CycleResult, run_cycle
+from kkmp_sheets.google.api import XLSX_MIME, WarpClock
+from kkmp_sheets.service.cycle import CycleResult, run_cycle
+from kkmp_sheets.store.history import HistoryStore
 from kkmp_sheets.testing import FakeGoogle
 from kkmp_sheets.testing.google_city import connect_fake, load_city
 

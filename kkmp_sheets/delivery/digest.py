@@ -47,18 +47,18 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 import kkmp_sheets
-from kkmp_sheets import formats
 from kkmp_sheets.config import Config
+from kkmp_sheets.core import formats
+from kkmp_sheets.core.issue import Issue, Severity, mask_personal
+from kkmp_sheets.core.registry import Coop
+from kkmp_sheets.core.report import CoopResult, sorted_issues
+from kkmp_sheets.core.tables import ZONE_COLORS, ZONE_SERIES_COLORS
+from kkmp_sheets.core.template import normalize
+from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, days_since
+from kkmp_sheets.delivery.mail import Digest, DigestKey, one_line, parse_mailbox
 from kkmp_sheets.errors import ConfigError, KkmpError
-from kkmp_sheets.history import Changes, CityPoint
-from kkmp_sheets.issue import Issue, Severity, mask_personal
-from kkmp_sheets.mail import Digest, DigestKey, one_line, parse_mailbox
-from kkmp_sheets.pipeline import CycleResult
-from kkmp_sheets.registry import Coop
-from kkmp_sheets.report import CoopResult, sorted_issues
-from kkmp_sheets.tables import ZONE_COLORS, ZONE_SERIES_COLORS
-from kkmp_sheets.template import normalize
-from kkmp_sheets.zoning import HIJAU, KUNING, MERAH, days_since
+from kkmp_sheets.service.cycle import CycleResult
+from kkmp_sheets.store.history import Changes, CityPoint
 
 log = logging.getLogger(__name__)
 

@@ -89,8 +89,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
-from kkmp_sheets import wilayah
-from kkmp_sheets.template import normalize
+from kkmp_sheets.core import wilayah
+from kkmp_sheets.core.template import normalize
 
 __all__ = [
     "MONTHS",

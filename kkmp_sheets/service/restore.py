@@ -18,13 +18,14 @@ from zoneinfo import ZoneInfo
 
 import python_calamine
 
-from kkmp_sheets import formats, protection
 from kkmp_sheets.config import Config
+from kkmp_sheets.core import formats
+from kkmp_sheets.core.parse import RawWorkbook, Rows
+from kkmp_sheets.core.registry import read_registry
+from kkmp_sheets.core.template import PROFIL, TABLES, normalize
 from kkmp_sheets.errors import KkmpError, NotFound, OutputError
-from kkmp_sheets.history import HistoryStore
-from kkmp_sheets.parse import RawWorkbook, Rows
-from kkmp_sheets.registry import read_registry
-from kkmp_sheets.template import PROFIL, TABLES, normalize
+from kkmp_sheets.service import protection
+from kkmp_sheets.store.history import HistoryStore
 
 WIB = ZoneInfo("Asia/Jakarta")
 MAX_TITLE = 31  # Excel's limit for a tab name

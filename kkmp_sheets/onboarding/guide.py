@@ -6,8 +6,8 @@ to fill them (from `workbook_template`, which takes them from `template.py`). Th
 `<!-- BEGIN generated:NAME -->` and `<!-- END generated:NAME -->` markers; a test compares them
 with what this module generates.
 
-    python -m kkmp_sheets.guide                    # rewrite the generated parts in place
-    python -m kkmp_sheets.guide --screenshots      # and render docs/img/panduan-*.png
+    python -m kkmp_sheets.onboarding.guide                    # rewrite the generated parts in place
+    python -m kkmp_sheets.onboarding.guide --screenshots      # and render docs/img/panduan-*.png
 
 The screenshots are the real template, filled with synthetic demo data, rendered by LibreOffice
 headless (each tab as one PDF page) and `pdftoppm` (poppler-utils).
@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kkmp_sheets import workbook_template as wt
-from kkmp_sheets.issue import CATALOG, Severity
-from kkmp_sheets.parse import RawWorkbook, parse_workbook
-from kkmp_sheets.template import PROFIL
+from kkmp_sheets.core.issue import CATALOG, Severity
+from kkmp_sheets.core.parse import RawWorkbook, parse_workbook
+from kkmp_sheets.core.template import PROFIL
+from kkmp_sheets.onboarding import workbook_template as wt
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 AS_OF = date(2026, 1, 29)  # the demo's day; the pictures show it
 GUIDE = ROOT / "docs" / "panduan-pengurus.md"
 IMAGES = ROOT / "docs" / "img"
@@ -251,10 +251,10 @@ def screenshot_city(root: Path) -> tuple[Path, Path]:
     import csv
 
     from kkmp_sheets import config
+    from kkmp_sheets.core.registry import read_registry
     from kkmp_sheets.demo import build_demo_city
     from kkmp_sheets.outputs.local import LocalSink
-    from kkmp_sheets.pipeline import run_cycle
-    from kkmp_sheets.registry import read_registry
+    from kkmp_sheets.service.cycle import run_cycle
     from kkmp_sheets.sources.local import LocalSource
 
     demo = build_demo_city(root / "demo", size=12, mistakes=False, as_of=AS_OF)
@@ -341,7 +341,9 @@ def render_screenshots(out_dir: Path = IMAGES) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kkmp_sheets.guide", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m kkmp_sheets.onboarding.guide", description=__doc__
+    )
     parser.add_argument("--screenshots", action="store_true", help="also render docs/img/")
     parser.add_argument("--guide", type=Path, default=GUIDE)
     args = parser.parse_args(argv)

@@ -34,10 +34,12 @@ import requests
 from gspread.exceptions import APIError
 from gspread.utils import a1_to_rowcol
 
+from kkmp_sheets.core.tables import Cell, CellValue, Chart, ChartKind, Fmt, Sheet, StatusBook
 from kkmp_sheets.errors import OutputError
-from kkmp_sheets.google_api import GoogleApi, RequestTooLarge
-from kkmp_sheets.google_cells import a1_tab, cell, rgb
-from kkmp_sheets.google_state import GoogleState
+from kkmp_sheets.google.api import GoogleApi, RequestTooLarge
+from kkmp_sheets.google.cells import a1_tab, cell, rgb
+from kkmp_sheets.google.source import FileState, _file_state, pixels, spreadsheet_id
+from kkmp_sheets.google.state import GoogleState
 from kkmp_sheets.outputs.style import (
     DATES,
     HEADER_BG,
@@ -49,8 +51,6 @@ from kkmp_sheets.outputs.style import (
     header_width,
     number_width,
 )
-from kkmp_sheets.sources.google import FileState, _file_state, pixels, spreadsheet_id
-from kkmp_sheets.tables import Cell, CellValue, Chart, ChartKind, Fmt, Sheet, StatusBook
 
 log = logging.getLogger(__name__)
 
@@ -637,7 +637,7 @@ def _riwayat(book: StatusBook) -> list[list[Any]]:
 
 def _history_rows(rows: list[list[Any]]) -> list[list[Any]]:
     """Riwayat as read back: rows whose first cell is a date (a serial number)."""
-    from kkmp_sheets.formats import parse_date
+    from kkmp_sheets.core.formats import parse_date
 
     out = []
     for row in rows:

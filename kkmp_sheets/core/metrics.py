@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from kkmp_sheets import formats
-from kkmp_sheets.parse import ParsedWorkbook
-from kkmp_sheets.template import ANGGOTA, PENJUALAN, SIMPANAN, STOK
+from kkmp_sheets.core import formats
+from kkmp_sheets.core.parse import ParsedWorkbook
+from kkmp_sheets.core.template import ANGGOTA, PENJUALAN, SIMPANAN, STOK
 
 ADA, TIDAK_ADA, SALAH_FORMAT = "Ada", "Tidak Ada", "Salah Format"
 

@@ -36,16 +36,16 @@ import requests
 from gspread.exceptions import APIError
 
 from kkmp_sheets import config as config_module
-from kkmp_sheets import wilayah
 from kkmp_sheets.config import Config
+from kkmp_sheets.core import wilayah
+from kkmp_sheets.core.issue import Issue
+from kkmp_sheets.core.registry import Coop, read_registry
+from kkmp_sheets.core.template import PROFIL, TABLES, normalize
 from kkmp_sheets.errors import ConfigError, SourceError
-from kkmp_sheets.issue import Issue
-from kkmp_sheets.registry import Coop, read_registry
-from kkmp_sheets.template import PROFIL, TABLES, normalize
 
 if TYPE_CHECKING:
-    from kkmp_sheets.google_api import GoogleApi
-    from kkmp_sheets.sources.google import FileState
+    from kkmp_sheets.google.api import GoogleApi
+    from kkmp_sheets.google.source import FileState
 
 OK, GALAT, PERINGATAN = "OK", "GALAT", "PERINGATAN"
 SMTP_TIMEOUT = 10.0
@@ -93,7 +93,7 @@ def run_checks(
     ]
     google = "google" in (cfg.source_kind, cfg.output_kind)
     if google and api is None:
-        from kkmp_sheets.google_api import connect
+        from kkmp_sheets.google.api import connect
 
         try:
             api = connect(cfg.google)
@@ -365,7 +365,7 @@ def _name_key(name: str, prefixes: tuple[str, ...]) -> str:
 
 
 def _sheet_key(text: str) -> str:
-    from kkmp_sheets.sources.google import spreadsheet_id
+    from kkmp_sheets.google.source import spreadsheet_id
 
     sid = spreadsheet_id(text)
     if sid:
@@ -434,8 +434,8 @@ def local_workbook_findings(coops: list[Coop], base: Path) -> list[Finding]:
 def _google_registry(
     cfg: Config, api: GoogleApi
 ) -> tuple[list[Coop], list[Issue], dict[str, FileState] | None]:
-    from kkmp_sheets.google_state import GoogleState
-    from kkmp_sheets.sources.google import GoogleSource
+    from kkmp_sheets.google.source import GoogleSource
+    from kkmp_sheets.google.state import GoogleState
 
     source = GoogleSource(api, cfg.registry, state=GoogleState(), feedback=False)
     coops, issues = read_registry(source.registry_rows())
@@ -447,8 +447,8 @@ def _confirm_unlisted(
 ) -> dict[str, FileState] | None:
     """Look up (one `files.get` each) the spreadsheets the Drive listing left out: a Shared
     Drive's files made by someone else are reachable but not listed for the service account."""
-    from kkmp_sheets.provision import Drive
-    from kkmp_sheets.sources.google import LIST_FIELDS, _file_state, spreadsheet_id
+    from kkmp_sheets.google.source import LIST_FIELDS, _file_state, spreadsheet_id
+    from kkmp_sheets.onboarding.provision import Drive
 
     if listing is None:
         return None
@@ -465,7 +465,7 @@ def _confirm_unlisted(
 
 
 def _listing(api: GoogleApi) -> dict[str, FileState] | None:
-    from kkmp_sheets.sources.google import LIST_FIELDS, LIST_QUERY, _file_state
+    from kkmp_sheets.google.source import LIST_FIELDS, LIST_QUERY, _file_state
 
     try:
         return {f["id"]: _file_state(f) for f in api.list_files(LIST_QUERY, LIST_FIELDS)}
@@ -476,7 +476,7 @@ def _listing(api: GoogleApi) -> dict[str, FileState] | None:
 def google_workbook_findings(
     coops: list[Coop], listing: dict[str, FileState] | None, account: str, cfg: Config
 ) -> list[Finding]:
-    from kkmp_sheets.sources.google import spreadsheet_id
+    from kkmp_sheets.google.source import spreadsheet_id
 
     if listing is None:
         return [
@@ -532,7 +532,7 @@ def google_registry_findings(
     cfg: Config, listing: dict[str, FileState] | None, account: str
 ) -> list[Finding]:
     """Provisioning writes each new spreadsheet's ID into the registry: it needs Editor."""
-    from kkmp_sheets.sources.google import spreadsheet_id
+    from kkmp_sheets.google.source import spreadsheet_id
 
     sid = spreadsheet_id(cfg.registry)
     listed = (listing or {}).get(sid or "")
@@ -550,7 +550,7 @@ def google_registry_findings(
 def google_output_findings(
     cfg: Config, listing: dict[str, FileState] | None, account: str
 ) -> list[Finding]:
-    from kkmp_sheets.sources.google import spreadsheet_id
+    from kkmp_sheets.google.source import spreadsheet_id
 
     sid = spreadsheet_id(cfg.output_spreadsheet)
     if sid is None:
@@ -580,7 +580,7 @@ def google_output_findings(
 
 
 def provision_folder_findings(cfg: Config, api: GoogleApi) -> list[Finding]:
-    from kkmp_sheets.provision import Drive, check_folder, folder_id
+    from kkmp_sheets.onboarding.provision import Drive, check_folder, folder_id
 
     folder = folder_id(cfg.provision.google_folder)
     if folder is None:
@@ -633,7 +633,7 @@ def mail_findings(cfg: Config, timeout: float = SMTP_TIMEOUT) -> list[Finding]:
 
 def smtp_finding(cfg: Config, timeout: float = SMTP_TIMEOUT) -> Finding:
     """Connect, EHLO, STARTTLS (or SSL), login; send nothing."""
-    from kkmp_sheets.mail import SmtpTransport
+    from kkmp_sheets.delivery.mail import SmtpTransport
 
     mail = cfg.mail
     password = os.environ.get(mail.password_env, "") if mail.username else None

@@ -15,15 +15,13 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from kkmp_sheets import formats, validation
 from kkmp_sheets.config import Config
-from kkmp_sheets.issue import Issue
-from kkmp_sheets.metrics import CoopFigures, coop_figures
-from kkmp_sheets.outputs.base import Sink
-from kkmp_sheets.parse import RawWorkbook, parse_workbook
-from kkmp_sheets.protection import Guard, zone_note
-from kkmp_sheets.registry import Coop, read_registry
-from kkmp_sheets.report import (
+from kkmp_sheets.core import formats, validation
+from kkmp_sheets.core.issue import Issue
+from kkmp_sheets.core.metrics import CoopFigures, coop_figures
+from kkmp_sheets.core.parse import RawWorkbook, parse_workbook
+from kkmp_sheets.core.registry import Coop, read_registry
+from kkmp_sheets.core.report import (
     FEEDBACK_HEADER_ROW,
     FEEDBACK_WIDTHS,
     CoopResult,
@@ -35,12 +33,14 @@ from kkmp_sheets.report import (
     status_book,
     summarize,
 )
+from kkmp_sheets.core.template import ANGGOTA
+from kkmp_sheets.core.zoning import Zone, zone
+from kkmp_sheets.outputs.base import Sink
+from kkmp_sheets.service.protection import Guard, zone_note
 from kkmp_sheets.sources.base import ReadFailure, Source
-from kkmp_sheets.template import ANGGOTA
-from kkmp_sheets.zoning import Zone, zone
 
 if TYPE_CHECKING:
-    from kkmp_sheets.history import HistoryStore
+    from kkmp_sheets.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
 WIB = ZoneInfo("Asia/Jakarta")

@@ -49,10 +49,12 @@ from gspread.exceptions import APIError
 from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEET_VALUES_BATCH_UPDATE_URL
 
 from kkmp_sheets import config as config_module
-from kkmp_sheets import workbook_template as wt
 from kkmp_sheets.config import Config, GoogleSettings
+from kkmp_sheets.core.parse import Rows, locate_header
+from kkmp_sheets.core.registry import REGISTRY_SPEC, Coop, read_registry
+from kkmp_sheets.core.template import PROFIL, REGISTRY, normalize
 from kkmp_sheets.errors import ConfigError, OutputError, SourceError, UsageError
-from kkmp_sheets.google_api import (
+from kkmp_sheets.google.api import (
     SHEET_MIME,
     SHEETS_SCOPE,
     Clock,
@@ -62,11 +64,9 @@ from kkmp_sheets.google_api import (
     load_credentials,
     shared_limiter,
 )
-from kkmp_sheets.google_cells import a1_tab, grid_rows
-from kkmp_sheets.parse import Rows, locate_header
-from kkmp_sheets.registry import REGISTRY_SPEC, Coop, read_registry
+from kkmp_sheets.google.cells import a1_tab, grid_rows
+from kkmp_sheets.onboarding import workbook_template as wt
 from kkmp_sheets.sources.local import LocalSource
-from kkmp_sheets.template import PROFIL, REGISTRY, normalize
 
 log = logging.getLogger(__name__)
 
@@ -358,7 +358,7 @@ def _fields(record: str, delimiter: str) -> list[str]:
 
 def connect(settings: GoogleSettings, clock: Clock | None = None) -> GoogleApi:
     """A guarded client (see `google_api`) with the Drive scope provisioning needs."""
-    from kkmp_sheets.google_http import make_session
+    from kkmp_sheets.google.http import make_session
 
     credentials, email = load_credentials(settings)
     if isinstance(credentials, Scoped):

@@ -33,10 +33,10 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from kkmp_sheets.parse import RawWorkbook, Rows
+from kkmp_sheets.core.parse import RawWorkbook, Rows
 
 if TYPE_CHECKING:
-    from kkmp_sheets.history import HistoryStore
+    from kkmp_sheets.store.history import HistoryStore
 
 WIB = ZoneInfo("Asia/Jakarta")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from kkmp_sheets.config import ZoneRules
-from kkmp_sheets.metrics import ADA, SALAH_FORMAT, CoopFigures
+from kkmp_sheets.core.metrics import ADA, SALAH_FORMAT, CoopFigures
 
 MERAH, KUNING, HIJAU = "Merah", "Kuning", "Hijau"
 

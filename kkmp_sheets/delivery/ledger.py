@@ -43,8 +43,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from kkmp_sheets.errors import KkmpError, OutputError
-from kkmp_sheets.mail import (
+from kkmp_sheets.delivery.mail import (
     WIB,
     Archive,
     Digest,
@@ -56,6 +55,7 @@ from kkmp_sheets.mail import (
     message_bytes,
     require_timezone,
 )
+from kkmp_sheets.errors import KkmpError, OutputError
 
 if TYPE_CHECKING:
     from kkmp_sheets.config import Config

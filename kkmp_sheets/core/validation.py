@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from kkmp_sheets import formats, wilayah
-from kkmp_sheets.issue import Issue, Severity, display_value
-from kkmp_sheets.parse import NikValue, ParsedWorkbook, Record, Table
-from kkmp_sheets.template import ANGGOTA, PENJUALAN, PROFIL, SIMPANAN, STOK
+from kkmp_sheets.core import formats, wilayah
+from kkmp_sheets.core.issue import Issue, Severity, display_value
+from kkmp_sheets.core.parse import NikValue, ParsedWorkbook, Record, Table
+from kkmp_sheets.core.template import ANGGOTA, PENJUALAN, PROFIL, SIMPANAN, STOK
 
 # A Total may differ from Jumlah × Harga Satuan by this much (rounding) before we say so.
 TOTAL_TOLERANCE_RP = 1.0

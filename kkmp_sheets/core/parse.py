@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from kkmp_sheets import formats
-from kkmp_sheets.issue import CATALOG, Issue
-from kkmp_sheets.template import (
+from kkmp_sheets.core import formats
+from kkmp_sheets.core.issue import CATALOG, Issue
+from kkmp_sheets.core.template import (
     MAX_ROWS_ABOVE_HEADER,
     PROFIL,
     TABLES,

@@ -513,7 +513,7 @@ def load_credentials(settings: GoogleSettings) -> tuple[Credentials, str]:
 
 def connect(settings: GoogleSettings, clock: Clock | None = None) -> GoogleApi:
     """The service's Google client: credentials from the environment, guarded requests."""
-    from kkmp_sheets.google_http import make_session
+    from kkmp_sheets.google.http import make_session
 
     credentials, email = load_credentials(settings)
     clock = clock or _REAL_CLOCK

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kkmp_sheets import formats
-from kkmp_sheets.issue import Issue
-from kkmp_sheets.parse import Rows, locate_header
-from kkmp_sheets.template import REGISTRY, TableSpec
+from kkmp_sheets.core import formats
+from kkmp_sheets.core.issue import Issue
+from kkmp_sheets.core.parse import Rows, locate_header
+from kkmp_sheets.core.template import REGISTRY, TableSpec
 
 REGISTRY_SPEC = TableSpec(name=REGISTRY.tab, columns=REGISTRY.columns)
 _EMAIL_SPLIT = re.compile(r"[,;\s]+")

@@ -11,7 +11,7 @@ from kkmp_sheets.outputs.base import Sink
 from kkmp_sheets.sources.base import Source
 
 if TYPE_CHECKING:
-    from kkmp_sheets.sources.google import FileState, GoogleSource
+    from kkmp_sheets.google.source import FileState, GoogleSource
 
 
 def make_source(cfg: Config) -> Source:
@@ -20,9 +20,9 @@ def make_source(cfg: Config) -> Source:
 
         return LocalSource(cfg.registry)
     if cfg.source_kind == "google":
-        from kkmp_sheets.google_api import connect
-        from kkmp_sheets.google_state import GoogleState
-        from kkmp_sheets.sources.google import GoogleSource
+        from kkmp_sheets.google.api import connect
+        from kkmp_sheets.google.source import GoogleSource
+        from kkmp_sheets.google.state import GoogleState
 
         api = connect(cfg.google)
         return GoogleSource(
@@ -41,10 +41,10 @@ def make_sink(cfg: Config, source: Source | None = None) -> Sink:
 
         return LocalSink(cfg.output_path)
     if cfg.output_kind == "google":
-        from kkmp_sheets.google_api import connect
-        from kkmp_sheets.google_state import GoogleState
-        from kkmp_sheets.outputs.google import GoogleSink
-        from kkmp_sheets.sources.google import GoogleSource
+        from kkmp_sheets.google.api import connect
+        from kkmp_sheets.google.sink import GoogleSink
+        from kkmp_sheets.google.source import GoogleSource
+        from kkmp_sheets.google.state import GoogleState
 
         listing = _listing_of(source) if isinstance(source, GoogleSource) else None
         return GoogleSink(

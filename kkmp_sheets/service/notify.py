@@ -15,10 +15,9 @@ from datetime import datetime
 from pathlib import Path
 
 from kkmp_sheets.config import Config
-from kkmp_sheets.deliveries import DeliveryLedger, DeliveryReport, deliver
-from kkmp_sheets.digest import render_digests
-from kkmp_sheets.history import HistoryStore
-from kkmp_sheets.mail import (
+from kkmp_sheets.delivery.digest import render_digests
+from kkmp_sheets.delivery.ledger import DeliveryLedger, DeliveryReport, deliver
+from kkmp_sheets.delivery.mail import (
     Digest,
     DigestKey,
     OutboxTransport,
@@ -28,7 +27,8 @@ from kkmp_sheets.mail import (
     one_line,
     period_for,
 )
-from kkmp_sheets.pipeline import CycleResult
+from kkmp_sheets.service.cycle import CycleResult
+from kkmp_sheets.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
 

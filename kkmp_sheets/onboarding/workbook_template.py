@@ -31,11 +31,10 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from kkmp_sheets import wilayah
-from kkmp_sheets.formats import compose_nik
-from kkmp_sheets.google_cells import cell, rgb
-from kkmp_sheets.registry import Coop
-from kkmp_sheets.template import (
+from kkmp_sheets.core import wilayah
+from kkmp_sheets.core.formats import compose_nik
+from kkmp_sheets.core.registry import Coop
+from kkmp_sheets.core.template import (
     ANGGOTA,
     PENJUALAN,
     PROFIL,
@@ -46,6 +45,7 @@ from kkmp_sheets.template import (
     Kind,
     TableSpec,
 )
+from kkmp_sheets.google.cells import cell, rgb
 
 GUIDE_TAB = "Petunjuk"
 DATA_ROWS = 2000  # rows below the header that carry the dropdowns and checks

@@ -42,14 +42,14 @@ from zoneinfo import ZoneInfo
 import requests
 from gspread.exceptions import APIError
 
+from kkmp_sheets.core.parse import RawWorkbook, Rows
+from kkmp_sheets.core.registry import Coop
+from kkmp_sheets.core.template import FEEDBACK_TAB, PROFIL, REGISTRY, TABLES, normalize
 from kkmp_sheets.errors import SourceError
-from kkmp_sheets.google_api import SHEET_MIME, XLSX_MIME, GoogleApi
-from kkmp_sheets.google_cells import a1_tab, cell, fingerprint, grid_rows, rgb, trim
-from kkmp_sheets.google_state import GoogleState
-from kkmp_sheets.parse import RawWorkbook, Rows
-from kkmp_sheets.registry import Coop
+from kkmp_sheets.google.api import SHEET_MIME, XLSX_MIME, GoogleApi
+from kkmp_sheets.google.cells import a1_tab, cell, fingerprint, grid_rows, rgb, trim
+from kkmp_sheets.google.state import GoogleState
 from kkmp_sheets.sources.base import ReadFailure
-from kkmp_sheets.template import FEEDBACK_TAB, PROFIL, REGISTRY, TABLES, normalize
 
 log = logging.getLogger(__name__)
 WIB = ZoneInfo("Asia/Jakarta")

@@ -26,17 +26,18 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from kkmp_sheets import formats, snapshots
 from kkmp_sheets.config import ProtectionRules
+from kkmp_sheets.core import formats
+from kkmp_sheets.core.issue import Issue
+from kkmp_sheets.core.metrics import CoopFigures, coop_figures
+from kkmp_sheets.core.parse import ParsedWorkbook, RawWorkbook, parse_workbook
+from kkmp_sheets.core.registry import Coop
+from kkmp_sheets.core.template import ANGGOTA, STOK
 from kkmp_sheets.errors import NotFound
-from kkmp_sheets.issue import Issue
-from kkmp_sheets.metrics import CoopFigures, coop_figures
-from kkmp_sheets.parse import ParsedWorkbook, RawWorkbook, parse_workbook
-from kkmp_sheets.registry import Coop
-from kkmp_sheets.template import ANGGOTA, STOK
+from kkmp_sheets.store import snapshots
 
 if TYPE_CHECKING:
-    from kkmp_sheets.history import HistoryStore
+    from kkmp_sheets.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
 WIB = ZoneInfo("Asia/Jakarta")

@@ -64,7 +64,7 @@ from kkmp_sheets.config import WEEKDAYS, Config
 from kkmp_sheets.errors import KkmpError, ServiceLocked
 
 if TYPE_CHECKING:
-    from kkmp_sheets.pipeline import CycleResult
+    from kkmp_sheets.service.cycle import CycleResult
 
 log = logging.getLogger(__name__)
 WIB = ZoneInfo("Asia/Jakarta")
@@ -467,7 +467,7 @@ class Service:
             self.on_job(outcome)
 
     def _tell_operator(self, run: JobRun) -> None:
-        from kkmp_sheets.notify import notify_operator
+        from kkmp_sheets.service.notify import notify_operator
 
         now = self.clock.now()
         subject = f"kkmp-sheets: the {run.job} job failed ({self.cfg.city_name})"
@@ -490,10 +490,10 @@ class Service:
 
     def sync(self) -> str:
         """One cycle, recorded; then the alerts it detects; then snapshot retention."""
-        from kkmp_sheets.history import HistoryStore
-        from kkmp_sheets.notify import record_and_notify
-        from kkmp_sheets.pipeline import run_cycle
-        from kkmp_sheets.wiring import close, make_sink, make_source
+        from kkmp_sheets.service.cycle import run_cycle
+        from kkmp_sheets.service.notify import record_and_notify
+        from kkmp_sheets.service.wiring import close, make_sink, make_source
+        from kkmp_sheets.store.history import HistoryStore
 
         now = self.clock.now()
         cfg = self.cfg
@@ -528,7 +528,7 @@ class Service:
         return self._digests("weekly", WEEKLY_KINDS)
 
     def _digests(self, job: str, kinds: tuple[str, ...]) -> str:
-        from kkmp_sheets.notify import record_and_notify
+        from kkmp_sheets.service.notify import record_and_notify
 
         today = self.clock.now().date()
         if self.last_cycle is None or self.last_cycle.as_of != today:

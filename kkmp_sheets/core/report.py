@@ -13,11 +13,11 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from kkmp_sheets import formats
-from kkmp_sheets.issue import Issue, Severity
-from kkmp_sheets.metrics import SUMMED, CoopFigures, pasokan_table, rollup
-from kkmp_sheets.registry import Coop
-from kkmp_sheets.tables import (
+from kkmp_sheets.core import formats
+from kkmp_sheets.core.issue import Issue, Severity
+from kkmp_sheets.core.metrics import SUMMED, CoopFigures, pasokan_table, rollup
+from kkmp_sheets.core.registry import Coop
+from kkmp_sheets.core.tables import (
     ZONE_SERIES_COLORS,
     Cell,
     Chart,
@@ -27,8 +27,8 @@ from kkmp_sheets.tables import (
     Sheet,
     StatusBook,
 )
-from kkmp_sheets.template import FEEDBACK_COLUMNS, FEEDBACK_TAB
-from kkmp_sheets.zoning import Zone
+from kkmp_sheets.core.template import FEEDBACK_COLUMNS, FEEDBACK_TAB
+from kkmp_sheets.core.zoning import Zone
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The SQLite store: opening and migrations, daily history, workbook snapshots."""
