@@ -84,7 +84,13 @@ def run_cycle(
     log.info("registry: %d cooperatives, %d problems", len(coops), len(registry_issues))
     guard = None
     if store is not None:
-        guard = Guard(store, config.protection, now=now, window_days=config.window_days)
+        guard = Guard(
+            store,
+            config.protection,
+            now=now,
+            window_days=config.window_days,
+            wajib_due_day=config.wajib_due_day,
+        )
 
     checked: list[_Checked] = []
     niks: dict[str, dict[str, int]] = {}
@@ -181,7 +187,13 @@ def check_one(
         registry_kode_wilayah=coop.kode_wilayah,
     )
     issues = parsed.issues + validation.validate(parsed, ctx)
-    figures = coop_figures(parsed, as_of, window_days=config.window_days, modified=raw.modified)
+    figures = coop_figures(
+        parsed,
+        as_of,
+        window_days=config.window_days,
+        modified=raw.modified,
+        wajib_due_day=config.wajib_due_day,
+    )
     kept_from = None
     if guard is not None:
         held = guard.check(coop, raw, parsed, figures, as_of)
@@ -222,7 +234,11 @@ def _last_good(
         return _Checked(coop, CoopFigures(readable=False), [issue], {}, ANGGOTA.name)
     parsed = parse_workbook(snap.raw)
     figures = coop_figures(
-        parsed, as_of, window_days=config.window_days, modified=snap.raw.modified
+        parsed,
+        as_of,
+        window_days=config.window_days,
+        modified=snap.raw.modified,
+        wajib_due_day=config.wajib_due_day,
     )
     figures.readable = False
     anggota = parsed.tables.get(ANGGOTA.name)
