@@ -580,7 +580,8 @@ class ProgressBar:
     def __call__(self, done: int, total: int, coop_id: str) -> None:
         filled = int(self.width * done / total) if total else self.width
         bar = "█" * filled + "·" * (self.width - filled)
-        self.stream.write(f"\rMembaca {bar} {done}/{total} {coop_id[:24]:<24}")
+        count = f"{formats.format_number(done)}/{formats.format_number(total)}"
+        self.stream.write(f"\rMembaca {bar} {count} {coop_id[:24]:<24}")
         self.stream.flush()
 
     def close(self) -> None:
