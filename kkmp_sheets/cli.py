@@ -1,6 +1,6 @@
 """The command line. Maps every outcome to an exit code in one place (`main`).
 
-    kkmp-sheets run --once --config city.toml [--as-of 2026-01-29]
+    kkmp-sheets run --once --config city.toml [--as-of 2026-01-29] [--no-mail]
     kkmp-sheets serve --config city.toml
     kkmp-sheets status --config city.toml
     kkmp-sheets history COOP --config city.toml
@@ -12,10 +12,12 @@
 
 Exit codes: 0 the cycle completed (even with data problems or unreadable workbooks: those are
 reported, not fatal), or serve stopped cleanly; 2 bad config (or a command asking for what
-cannot be, e.g. an ID not in the registry); 3 an output cannot be written (also: a workbook
-could not be provisioned); 4 the registry cannot be read; 5 another serve already runs with the
-same data folder; 6 the cooperative, snapshot or tab asked for is not in the history store;
-7 `check` found a GALAT; 130 interrupted; 1 anything else unexpected. (The codes live on the
+cannot be, e.g. an ID not in the registry, an --as-of after tomorrow without --allow-future);
+3 an output cannot be written (also: a workbook could not be provisioned); 4 the registry
+cannot be read, or lacks a required column or has an ID on two rows (then nothing is written);
+5 another serve already runs with the same data folder; 6 the cooperative, snapshot or tab
+asked for is not in the history store; 7 `check` found a GALAT; 130 interrupted; 141 the reader
+of stdout went away (`status --json | head -1`); 1 anything else unexpected. (The codes live on the
 exceptions of `errors.py`; `main` maps them.)
 """
 
@@ -23,15 +25,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from kkmp_sheets import __version__, config
 from kkmp_sheets.core import formats
-from kkmp_sheets.errors import ConfigError, KkmpError
+from kkmp_sheets.errors import ConfigError, KkmpError, UsageError
 
 WIB = ZoneInfo("Asia/Jakarta")
 log = logging.getLogger("kkmp_sheets")
@@ -42,13 +46,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a reader that left early is noticed here, not at exit
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except KkmpError as exc:
         print(f"kkmp-sheets: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("kkmp-sheets: interrupted", file=sys.stderr)
         return 130
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (`kkmp-sheets status --json | head -1`): end quietly.
+
+    What is still buffered cannot be written, and Python would complain when it tries again at
+    exit; stdout is pointed at devnull instead (the recipe of the `signal` module's docs). The
+    exit code is a shell's for a process ended by SIGPIPE."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="the day D the figures are computed for (YYYY-MM-DD, Asia/Jakarta; default today)",
     )
-    run.add_argument("--no-mail", action="store_true", help="skip the digests this time")
+    _allow_future(run)
+    run.add_argument(
+        "--no-mail",
+        action="store_true",
+        help="send no digest this time (the cycle is still recorded in the history store)",
+    )
     run.set_defaults(func=cmd_run)
 
     digest = sub.add_parser("digest", help="show the digests a cycle would send, without sending")
@@ -92,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="the day D (YYYY-MM-DD, Asia/Jakarta; default today)",
     )
+    _allow_future(digest)
     digest.add_argument(
         "--out",
         type=Path,
@@ -127,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="the day the sample data leads up to (default 2026-01-29)",
     )
+    _allow_future(demo)
     demo.add_argument("--workers", type=int, default=1, help="processes used to generate workbooks")
     demo.add_argument(
         "--google-fake",
@@ -149,11 +176,48 @@ def _as_of(text: str) -> date:
         ) from None
 
 
+def _allow_future(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-future",
+        action="store_true",
+        help="accept an --as-of after tomorrow (WIB); such a cycle is never recorded in history "
+        "and sends no digest",
+    )
+
+
+def _as_of_day(args: argparse.Namespace) -> tuple[date, bool]:
+    """The day D (--as-of, default today in WIB), and whether its cycle may be recorded.
+
+    A day after tomorrow has not come anywhere in Indonesia: its figures are not history. It
+    is refused unless --allow-future is given, and then never recorded."""
+    today = datetime.now(WIB).date()
+    as_of: date = args.as_of or today
+    tomorrow = today + timedelta(days=1)
+    if as_of <= tomorrow:
+        return as_of, True
+    if not args.allow_future:
+        raise UsageError(
+            f"--as-of {as_of.isoformat()} is after tomorrow ({tomorrow.isoformat()} WIB): check "
+            "the date, or add --allow-future to run it anyway (such a cycle is never recorded "
+            "in history and sends no digest)"
+        )
+    return as_of, False
+
+
+class WibFormatter(logging.Formatter):
+    """Log times in WIB, saying so (`2026-01-29 07:00:03 WIB`), whatever the machine's zone:
+    the schedule, `status` and every output speak WIB, and a journal is read next to them."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, WIB)
+        return moment.strftime(datefmt or "%Y-%m-%d %H:%M:%S WIB")
+
+
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(WibFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -161,20 +225,36 @@ def _setup_logging(verbose: int) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = config.load(args.config)
-    as_of = args.as_of or datetime.now(WIB).date()
-    cycle = run_once(cfg, as_of, mail=not args.no_mail)
+    as_of, recorded = _as_of_day(args)
+    cycle = run_once(cfg, as_of, mail=not args.no_mail, record=recorded)
     print_summary(cycle, sys.stdout)
+    if not recorded:
+        print(NOT_RECORDED)
     return 0
 
 
+NOT_RECORDED = (
+    "Tanggal data setelah besok (--allow-future): siklus ini tidak dicatat di riwayat "
+    "dan tidak ada email yang dikirim."
+)
+
+
 def run_once(
-    cfg: config.Config, as_of: date, *, mail: bool = True, write: bool = True
+    cfg: config.Config,
+    as_of: date,
+    *,
+    mail: bool = True,
+    write: bool = True,
+    record: bool = True,
 ):  # -> CycleResult
-    """One cycle; then (with `mail`) history and digests. `write=False` leaves every file as is."""
+    """One cycle, recorded in the history store; then (with `mail`) its digests. `write=False`
+    leaves every file as is (a dry run). `record=False` (a day after tomorrow): nothing of the
+    cycle is recorded (history, snapshots, Riwayat row) and no digest goes out, since the
+    delivery ledger would count that day's (or this week's) digests as delivered."""
     from dataclasses import replace
 
     from kkmp_sheets.outputs.base import NullSink
-    from kkmp_sheets.service.cycle import run_cycle
+    from kkmp_sheets.service.cycle import load_registry, run_cycle
     from kkmp_sheets.service.wiring import close, make_sink, make_source
     from kkmp_sheets.store.history import HistoryStore
 
@@ -182,8 +262,10 @@ def run_once(
     source = make_source(cfg)
     sink = make_sink(cfg, source=source) if write else NullSink()
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
-    store = HistoryStore.for_config(cfg) if write else None  # snapshots, protection, Riwayat
+    store = None
     try:
+        registry = load_registry(cfg, source)  # a registry error stops here: nothing written
+        store = HistoryStore.for_config(cfg) if write else None  # snapshots, Riwayat, the day
         cycle = run_cycle(
             cfg if write else replace(cfg, write_feedback=False),
             source=source,
@@ -192,8 +274,11 @@ def run_once(
             now=now,
             progress=progress,
             store=store,
+            registry=registry,
+            recorded=record,
         )
-        if store is not None:
+        if store is not None and record:
+            store.record_cycle(cycle)  # with or without mail: `status` and Riwayat see it
             store.prune(cfg.snapshot_days, now=now)
     finally:
         if progress:
@@ -201,10 +286,10 @@ def run_once(
         if store is not None:
             store.close()
         close(source, sink)  # Google mode: its HTTP session and state file
-    if mail and write:
+    if mail and write and record:
         from kkmp_sheets.service.notify import record_and_notify
 
-        cycle.notified = record_and_notify(cycle, cfg, now)
+        cycle.notified = record_and_notify(cycle, cfg, now, record=False)  # recorded above
     return cycle
 
 
@@ -212,14 +297,15 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from kkmp_sheets.service.notify import dry_run
 
     cfg = config.load(args.config)
-    as_of = args.as_of or datetime.now(WIB).date()
+    as_of, _ = _as_of_day(args)  # a dry run records nothing in any case
     folder = args.out or cfg.data_dir / "dry-run"
     cycle = run_once(cfg, as_of, mail=False, write=False)
     notified = dry_run(cycle, cfg, datetime.now(WIB), folder)
     for d in notified.digests:
         to = ", ".join(d.recipients()) or "(belum ada penerima)"
         print(f"{d.key.kind:<10} {d.key.audience:<34} {to:<40} {d.subject}")
-    print(f"\n{len(notified.digests)} email ditulis ke {folder} (tidak dikirim)")
+    count = formats.format_number(len(notified.digests))
+    print(f"\n{count} email ditulis ke {folder} (tidak dikirim)")
     return 0
 
 
@@ -227,26 +313,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from kkmp_sheets.demo import build_demo_city
 
     root: Path = args.dir
+    as_of, recorded = _as_of_day(args)
     if root.exists() and any(root.iterdir()) and not (root / "city.toml").is_file():
         raise ConfigError(f"{root} exists and is not a demo city: choose an empty or new folder")
     print(f"Membangun kota contoh di {root} ...", file=sys.stderr)
     city = build_demo_city(
-        root, kode=args.kode, size=args.size, seed=args.seed, as_of=args.as_of, workers=args.workers
+        root, kode=args.kode, size=args.size, seed=args.seed, as_of=as_of, workers=args.workers
     )
     if args.google_fake:
         from kkmp_sheets.demo.google import run_google_demo
 
-        run_google_demo(city, args.as_of, sys.stdout)
+        run_google_demo(city, as_of, sys.stdout)
         return 0
     cfg = config.load(city.config_path)
-    cycle = run_once(cfg, args.as_of)
+    cycle = run_once(cfg, as_of, record=recorded)
     print_summary(cycle, sys.stdout)
+    if not recorded:
+        print(NOT_RECORDED)
     print(
         f"\nLihat:\n"
         f"  status kota      {cfg.output_path}\n"
         f"  hasil per KKMP   tab 'Hasil Pemeriksaan' di {city.root / 'workbooks'}/*.xlsx\n"
         f"  email (outbox)   {cfg.outbox_dir}\n"
-        f"Jalankan lagi:  kkmp-sheets run --once --config {city.config_path} --as-of {args.as_of}"
+        f"Jalankan lagi:  kkmp-sheets run --once --config {city.config_path} --as-of {as_of}"
+        + ("" if recorded else " --allow-future")
     )
     return 0
 
@@ -341,7 +431,28 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(path.read_text(encoding="utf-8") if path.is_file() else "{}")
     else:
         print(status_text(cfg), end="")
+        print(last_cycle_text(cfg), end="")
     return 0
+
+
+def last_cycle_text(cfg: config.Config) -> str:
+    """The last cycle recorded in the history store, by `serve` or by `run --once`."""
+    from kkmp_sheets.store.history import HISTORY_FILE, HistoryStore
+
+    path = cfg.data_dir / HISTORY_FILE
+    if not path.is_file():
+        return "\nlast cycle: none recorded yet (kkmp-sheets run --once, or serve)\n"
+    with HistoryStore(path) as store:
+        last = store.last_recorded()
+    if last is None:
+        return "\nlast cycle: none recorded yet (kkmp-sheets run --once, or serve)\n"
+    day, at, city = last
+    n = formats.format_number
+    return (
+        f"\nlast cycle: recorded {at.astimezone(WIB):%Y-%m-%d %H:%M} WIB, data of "
+        f"{day.isoformat()}: {n(city['jumlah'])} cooperatives, {n(city['hijau'])} Hijau, "
+        f"{n(city['kuning'])} Kuning, {n(city['merah'])} Merah\n"
+    )
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -469,7 +580,8 @@ class ProgressBar:
     def __call__(self, done: int, total: int, coop_id: str) -> None:
         filled = int(self.width * done / total) if total else self.width
         bar = "█" * filled + "·" * (self.width - filled)
-        self.stream.write(f"\rMembaca {bar} {done}/{total} {coop_id[:24]:<24}")
+        count = f"{formats.format_number(done)}/{formats.format_number(total)}"
+        self.stream.write(f"\rMembaca {bar} {count} {coop_id[:24]:<24}")
         self.stream.flush()
 
     def close(self) -> None:
@@ -479,21 +591,22 @@ class ProgressBar:
 
 def print_summary(cycle, out: TextIO) -> None:  # cycle: CycleResult
     s = cycle.summary
+    n = formats.format_number  # Indonesian: 1.234 and 4,9
     rows = [
         ("Tanggal data", formats.format_date(cycle.as_of)),
         ("Jumlah KKMP", formats.format_number(s.jumlah)),
         ("KKMP Aktif", formats.format_number(s.aktif)),
-        ("Zona Hijau / Kuning / Merah", f"{s.hijau} / {s.kuning} / {s.merah}"),
+        ("Zona Hijau / Kuning / Merah", f"{n(s.hijau)} / {n(s.kuning)} / {n(s.merah)}"),
         ("Tidak terbaca", formats.format_number(len(cycle.unreadable))),
         ("Anggota Aktif", formats.format_number(s.anggota_aktif)),
         ("Omset 30 Hari", formats.format_rupiah(s.omset)),
-        ("Masalah data", f"{s.galat} galat, {s.peringatan} peringatan"),
+        ("Masalah data", f"{n(s.galat)} galat, {n(s.peringatan)} peringatan"),
         (
             "Hasil Pemeriksaan ditulis",
-            f"{cycle.feedback_written} (tidak berubah {cycle.feedback_unchanged}, "
-            f"gagal {len(cycle.feedback_failed)})",
+            f"{n(cycle.feedback_written)} (tidak berubah {n(cycle.feedback_unchanged)}, "
+            f"gagal {n(len(cycle.feedback_failed))})",
         ),
-        ("Waktu", f"{cycle.seconds:.1f} detik"),
+        ("Waktu", f"{n(cycle.seconds, 1)} detik"),
         ("Status kota", cycle.output),
     ]
     width = max(len(label) for label, _ in rows)
@@ -502,9 +615,9 @@ def print_summary(cycle, out: TextIO) -> None:  # cycle: CycleResult
     if notified is not None and notified.report is not None:
         r = notified.report
         out.write(
-            f"{'Email':<{width}}  {len(notified.digests)} digest; terkirim {r.sent}, "
-            f"sudah terkirim {r.skipped_already_sent}, antre {r.queued_for_retry}, "
-            f"gagal {r.failed_permanent}, tidak pasti {r.uncertain}\n"
+            f"{'Email':<{width}}  {n(len(notified.digests))} digest; terkirim {n(r.sent)}, "
+            f"sudah terkirim {n(r.skipped_already_sent)}, antre {n(r.queued_for_retry)}, "
+            f"gagal {n(r.failed_permanent)}, tidak pasti {n(r.uncertain)}\n"
         )
     for coop_id, error in cycle.feedback_failed:
         out.write(f"  ! {coop_id}: Hasil Pemeriksaan tidak ditulis: {error}\n")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kkmp_sheets.core import wilayah
+from kkmp_sheets.core.template import WAJIB_DUE_DAY
 from kkmp_sheets.errors import ConfigError
 
 
@@ -152,6 +153,16 @@ KEYS: dict[str, dict[str, Key]] = {
             bool,
             "Write the Hasil Pemeriksaan tab into each cooperative workbook.",
             default=True,
+        ),
+    },
+    "simpanan": {
+        "due_day": Key(
+            int,
+            "Day of the month (1–28) from which that month's simpanan wajib is owed: a member owes "
+            "one monthly amount for each month from the month of Tanggal Masuk through the month "
+            "before the as-of date, and for its own month only from this day on "
+            "(docs/simpanan.md).",
+            default=WAJIB_DUE_DAY,
         ),
     },
     # --- the scheduled service (`kkmp-sheets serve`) and its memory
@@ -371,6 +382,7 @@ class Config:
     google: GoogleSettings = field(default_factory=GoogleSettings)
     output_spreadsheet: str = ""  # Google mode: the status spreadsheet's ID or URL
     provision: ProvisionSettings = field(default_factory=ProvisionSettings)
+    wajib_due_day: int = WAJIB_DUE_DAY  # [simpanan] due_day
 
     @property
     def base_dir(self) -> Path:
@@ -430,6 +442,12 @@ def parse(data: dict[str, Any], path: Path) -> Config:
     for key in ("reporting_window_days", "window_days"):
         if values["report"][key] < 1:
             problems.append(f"[report] {key} = {values['report'][key]}: expected 1 or more")
+    due_day = values["simpanan"]["due_day"]
+    if not 1 <= due_day <= 28:
+        problems.append(
+            f"[simpanan] due_day = {due_day}: expected a day of the month from 1 to 28 (every "
+            "month has it), e.g. 10"
+        )
     schedule, protection = _service_settings(values, problems)
     google = _google_settings(values, problems)
     provision = _provision_settings(values, base, problems)
@@ -477,6 +495,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         google=google,
         output_spreadsheet=values["output"]["spreadsheet"],
         provision=provision,
+        wajib_due_day=due_day,
     )
 
 

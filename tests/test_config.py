@@ -82,6 +82,23 @@ def test_each_mistake_names_its_key(tmp_path, edit, message):
     assert message in str(err.value)
 
 
+@pytest.mark.parametrize("day", [1, 10, 28])
+def test_simpanan_due_day_is_read(tmp_path, day):
+    cfg = config.load(write(tmp_path, SMALLEST + f"\n[simpanan]\ndue_day = {day}\n"))
+    assert cfg.wajib_due_day == day
+
+
+def test_simpanan_due_day_defaults_to_the_10th(tmp_path):
+    assert config.load(write(tmp_path, SMALLEST)).wajib_due_day == 10
+
+
+@pytest.mark.parametrize("day", [0, 29, 31, -1])
+def test_simpanan_due_day_outside_1_to_28_is_refused(tmp_path, day):
+    with pytest.raises(ConfigError) as err:
+        config.load(write(tmp_path, SMALLEST + f"\n[simpanan]\ndue_day = {day}\n"))
+    assert f"[simpanan] due_day = {day}: expected a day of the month from 1 to 28" in str(err.value)
+
+
 def test_all_mistakes_are_reported_at_once(tmp_path):
     text = SMALLEST.replace('kind = "local"\nregistry', 'kind = "x"\nregistry').replace(
         'kind = "outbox"', "kind = 1"

@@ -61,15 +61,91 @@ def test_wajib_arrears_use_the_profil_monthly_amount():
 
 
 @pytest.mark.parametrize(
-    ("joined", "as_of", "months"),
+    ("joined", "as_of", "due_day", "months"),
     [
-        (date(2025, 12, 1), date(2026, 1, 29), 2),
-        (date(2026, 1, 31), date(2026, 1, 29), 0),
-        (date(2026, 1, 1), date(2026, 1, 1), 1),
+        # D's own month is owed only from its due day: on 1 February nobody owes February yet.
+        (date(2026, 1, 5), date(2026, 2, 1), 10, 1),
+        (date(2026, 1, 5), date(2026, 2, 9), 10, 1),
+        (date(2026, 1, 5), date(2026, 2, 10), 10, 2),
+        (date(2026, 1, 5), date(2026, 2, 28), 10, 2),
+        # Joined on 31 December, as of 9 January: December is owed, January not yet.
+        (date(2025, 12, 31), date(2026, 1, 9), 10, 1),
+        (date(2025, 12, 31), date(2026, 1, 10), 10, 2),
+        # Year boundary: November and December 2025, and January 2026 from its due day.
+        (date(2025, 11, 20), date(2026, 1, 9), 10, 2),
+        (date(2025, 11, 20), date(2026, 1, 31), 10, 3),
+        # Joined in D's month: that month is owed from the due day (the month of joining counts).
+        (date(2026, 1, 2), date(2026, 1, 9), 10, 0),
+        (date(2026, 1, 2), date(2026, 1, 10), 10, 1),
+        (date(2026, 1, 31), date(2026, 1, 29), 10, 0),  # not a member yet
+        # due_day 1: D's month is owed from its first day; due_day 28: from the 28th.
+        (date(2026, 1, 5), date(2026, 2, 1), 1, 2),
+        (date(2026, 1, 5), date(2026, 2, 27), 28, 1),
+        (date(2026, 1, 5), date(2026, 2, 28), 28, 2),
+        (date(2024, 12, 1), date(2026, 1, 1), 1, 14),
+        (date(2024, 12, 1), date(2025, 12, 31), 28, 13),
     ],
 )
-def test_months_due(joined, as_of, months):
-    assert months_due(joined, as_of) == months
+def test_months_due(joined, as_of, due_day, months):
+    assert months_due(joined, as_of, due_day) == months
+
+
+def arrears(as_of, paid, *, joined="05/01/2026", due_day=10):
+    """(members in arrears, sum owed) of one member paying Rp10.000 a month."""
+    fig = coop_figures(
+        parse_workbook(
+            make_book(
+                anggota=[member("A-001", 1, joined=joined)],
+                simpanan=[[day, "A-001", "Wajib", amount] for day, amount in paid],
+            )
+        ),
+        as_of,
+        wajib_due_day=due_day,
+    )
+    return fig.anggota_menunggak, fig.tunggakan_wajib
+
+
+def test_wajib_owed_for_the_month_of_d_only_from_its_due_day():
+    january_paid = [("07/01/2026", 10000)]
+    assert arrears(date(2026, 2, 1), january_paid) == (0, 0)
+    assert arrears(date(2026, 2, 9), january_paid) == (0, 0)
+    assert arrears(date(2026, 2, 10), january_paid) == (1, 10000)
+    assert arrears(date(2026, 2, 1), january_paid, due_day=1) == (1, 10000)
+    assert arrears(date(2026, 2, 27), january_paid, due_day=28) == (0, 0)
+    assert arrears(date(2026, 2, 28), january_paid, due_day=28) == (1, 10000)
+
+
+def test_wajib_member_joining_on_31_december_owes_december_on_9_january():
+    assert arrears(date(2026, 1, 9), [], joined="31/12/2025") == (1, 10000)
+    assert arrears(date(2026, 1, 9), [("31/12/2025", 10000)], joined="31/12/2025") == (0, 0)
+    assert arrears(date(2026, 1, 10), [("31/12/2025", 10000)], joined="31/12/2025") == (1, 10000)
+
+
+def test_wajib_across_the_year_boundary():
+    paid = [("15/11/2025", 10000), ("15/12/2025", 10000)]
+    assert arrears(date(2026, 1, 9), paid, joined="10/11/2025") == (0, 0)
+    assert arrears(date(2026, 1, 10), paid, joined="10/11/2025") == (1, 10000)
+    # A payment dated after D does not count yet.
+    late = [*paid, ("12/01/2026", 10000)]
+    assert arrears(date(2026, 1, 11), late, joined="10/11/2025") == (1, 10000)
+    assert arrears(date(2026, 1, 12), late, joined="10/11/2025") == (0, 0)
+
+
+def test_wajib_partial_payment_carries_forward():
+    # January paid in two halves, the second one in February: whole by then.
+    halves = [("07/01/2026", 5000), ("03/02/2026", 5000)]
+    assert arrears(date(2026, 1, 20), halves[:1]) == (1, 5000)
+    assert arrears(date(2026, 2, 5), halves) == (0, 0)
+    # Only Rp7.500 of January and February's Rp20.000: Rp12.500 owed.
+    assert arrears(date(2026, 2, 10), [("07/01/2026", 7500)]) == (1, 12500)
+
+
+def test_wajib_overpayment_covers_later_months():
+    # Three months paid at once in January: nothing owed through March, April owed from its 10th.
+    ahead = [("07/01/2026", 30000)]
+    assert arrears(date(2026, 3, 31), ahead) == (0, 0)
+    assert arrears(date(2026, 4, 9), ahead) == (0, 0)
+    assert arrears(date(2026, 4, 10), ahead) == (1, 10000)
 
 
 def test_stock_value_only_where_quantity_and_cost_are_valid():

@@ -16,7 +16,7 @@ import pandas as pd
 
 from kkmp_sheets.core import formats
 from kkmp_sheets.core.parse import ParsedWorkbook
-from kkmp_sheets.core.template import ANGGOTA, PENJUALAN, SIMPANAN, STOK
+from kkmp_sheets.core.template import ANGGOTA, PENJUALAN, SIMPANAN, STOK, WAJIB_DUE_DAY
 
 ADA, TIDAK_ADA, SALAH_FORMAT = "Ada", "Tidak Ada", "Salah Format"
 
@@ -40,7 +40,7 @@ class CoopFigures:
     transaksi_terakhir: date | None = None
     data_diperbarui: datetime | None = None
     # Simpanan wajib arrears (only when the Profil states the monthly amount): how many active
-    # members paid less than months-since-joining × the monthly amount, and the sum they owe.
+    # members paid less than `months_due` × the monthly amount, and the sum they owe.
     wajib_bulanan: float | None = None
     anggota_menunggak: int = 0
     tunggakan_wajib: float = 0.0
@@ -54,8 +54,10 @@ def coop_figures(
     *,
     window_days: int = 30,
     modified: datetime | None = None,
+    wajib_due_day: int = WAJIB_DUE_DAY,
 ) -> CoopFigures:
-    """Figures of one readable cooperative as of D."""
+    """Figures of one readable cooperative as of D. `wajib_due_day`: the day of the month from
+    which that month's simpanan wajib is owed (`[simpanan] due_day`)."""
     window_start = as_of - timedelta(days=window_days)  # the window is (D−30, D]
     fig = CoopFigures(data_diperbarui=modified)
     _profil_figures(book, fig)
@@ -97,7 +99,7 @@ def coop_figures(
         monthly = book.profil.values.get("simpanan_wajib_bulanan")
         if monthly and monthly > 0:
             fig.wajib_bulanan = monthly
-            _wajib_arrears(fig, monthly, joined_on, wajib_paid, as_of)
+            _wajib_arrears(fig, monthly, joined_on, wajib_paid, as_of, wajib_due_day)
 
     if (stok := book.tables.get(STOK.name)) is not None:
         for rec in stok.records:
@@ -140,22 +142,30 @@ def _wajib_arrears(
     joined_on: dict[str, date | None],
     paid: dict[str, float],
     as_of: date,
+    due_day: int,
 ) -> None:
-    """Members who paid less simpanan wajib than the months since they joined require."""
+    """Members who paid less simpanan wajib than the months due so far require.
+
+    Payments are compared as one running total (every Wajib payment up to D), so a partial
+    payment carries forward and an overpayment counts toward later months."""
     for member_id, joined in joined_on.items():
         if joined is None:
             continue
-        owed = monthly * months_due(joined, as_of) - paid.get(member_id, 0.0)
+        owed = monthly * months_due(joined, as_of, due_day) - paid.get(member_id, 0.0)
         if owed > 0.5:  # rounding, not arrears
             fig.anggota_menunggak += 1
             fig.tunggakan_wajib += owed
 
 
-def months_due(joined: date, as_of: date) -> int:
-    """Monthly dues owed from the joining month up to and including the month of `as_of`."""
+def months_due(joined: date, as_of: date, due_day: int = WAJIB_DUE_DAY) -> int:
+    """Monthly dues owed as of D by a member who joined on `joined` (docs/simpanan.md).
+
+    One for each month from the month of joining through the month before D; D's own month
+    only once D has reached its due day. So on 1 February nobody owes February yet."""
     if joined > as_of:
         return 0
-    return (as_of.year - joined.year) * 12 + (as_of.month - joined.month) + 1
+    before = (as_of.year - joined.year) * 12 + (as_of.month - joined.month)
+    return before + (1 if as_of.day >= due_day else 0)
 
 
 def line_value(qty: float | None, price: float | None, total: float | None) -> float:

@@ -4,6 +4,11 @@ Officials edit it (a `Daftar KKMP` tab, or a CSV/xlsx in local mode); the servic
 Headers are matched as tolerantly as a cooperative workbook's. A row with neither ID nor name is
 blank and skipped; any other row is a cooperative, and counts in Jumlah KKMP even when it cannot
 be read.
+
+Some problems are the registry's own, not a cooperative's: no header row, a required column
+missing, an ID on two rows. A cycle over such a registry would mark every cooperative unreadable
+(or mix two of them up) and record that as the day's figures, so `registry_error` turns them
+into one message and the service refuses to run until the registry is fixed.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 from kkmp_sheets.core import formats
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.parse import Rows, locate_header
-from kkmp_sheets.core.template import REGISTRY, TableSpec
+from kkmp_sheets.core.template import MAX_ROWS_ABOVE_HEADER, REGISTRY, TableSpec
 
 REGISTRY_SPEC = TableSpec(name=REGISTRY.tab, columns=REGISTRY.columns)
 _EMAIL_SPLIT = re.compile(r"[,;\s]+")
@@ -103,6 +108,45 @@ def read_registry(rows: Rows) -> tuple[list[Coop], list[Issue]]:
             )
         )
     return coops, issues
+
+
+def registry_error(issues: list[Issue]) -> str | None:
+    """One line naming the missing columns and the rows of repeated IDs, then the fix; None when
+    the registry can be used. Rows are the row numbers the official sees."""
+    missing = [i.column for i in issues if i.code == "column-missing"]
+    rows_of: dict[str, list[int]] = {}
+    for issue in issues:
+        if issue.code == "registry-id-duplicate" and issue.value is not None:
+            rows = rows_of.setdefault(str(issue.value), [int(issue.detail)])
+            rows.append(issue.row or 0)
+    parts: list[str] = []
+    fixes: list[str] = []
+    header = next((i for i in issues if i.code == "header-not-found"), None)
+    if header is not None:
+        parts.append(
+            f"no header row with the columns {header.expected} in its first {MAX_ROWS_ABOVE_HEADER + 1} rows"
+        )
+        fixes.append("put the column titles in one of the first rows")
+    if missing:
+        parts.append(
+            f"no column {_and(missing)}" if len(missing) == 1 else f"no columns {_and(missing)}"
+        )
+        fixes.append("add " + ("the column" if len(missing) == 1 else "the columns"))
+    if rows_of:
+        parts.append(
+            "; ".join(
+                f"ID {coop_id} is on rows {_and([str(r) for r in sorted(rows)])}"
+                for coop_id, rows in rows_of.items()
+            )
+        )
+        fixes.append("give every cooperative its own ID")
+    if not parts:
+        return None
+    return f"{'; '.join(parts)}: {', and '.join(fixes)}"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _text(cell: Any) -> str:

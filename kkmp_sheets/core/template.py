@@ -115,6 +115,9 @@ UNIT_USAHA = (
 STATUS_ANGGOTA = ("Aktif", "Keluar")
 JENIS_KELAMIN = ("L", "P")
 JENIS_SIMPANAN = ("Pokok", "Wajib", "Sukarela")
+# The day of the month from which that month's simpanan wajib (the Profil's monthly amount) is
+# owed, unless the city config says otherwise (`[simpanan] due_day`; docs/simpanan.md).
+WAJIB_DUE_DAY = 10
 KATEGORI_BARANG = ("Beras", "Minyak Goreng", "Gula", "Telur", "Tepung", "LPG", "Lainnya")
 JENIS_PEMBELI = ("Anggota", "Umum", "SPPG", "Mitra")
 YA_TIDAK = ("Ya", "Tidak")

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from kkmp_sheets.core import formats, validation
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.metrics import CoopFigures, coop_figures
 from kkmp_sheets.core.parse import RawWorkbook, parse_workbook
-from kkmp_sheets.core.registry import Coop, read_registry
+from kkmp_sheets.core.registry import Coop, read_registry, registry_error
 from kkmp_sheets.core.report import (
     FEEDBACK_HEADER_ROW,
     FEEDBACK_WIDTHS,
@@ -35,6 +35,7 @@ from kkmp_sheets.core.report import (
 )
 from kkmp_sheets.core.template import ANGGOTA
 from kkmp_sheets.core.zoning import Zone, zone
+from kkmp_sheets.errors import SourceError
 from kkmp_sheets.outputs.base import Sink
 from kkmp_sheets.service.protection import Guard, zone_note
 from kkmp_sheets.sources.base import ReadFailure, Source
@@ -75,16 +76,28 @@ def run_cycle(
     now: datetime | None = None,
     progress: Progress | None = None,
     store: HistoryStore | None = None,
+    registry: Registry | None = None,
+    recorded: bool = True,
 ) -> CycleResult:
     """One cycle. With a history `store`, every workbook read is snapshotted, sudden drops are
-    held (`protection.Guard`) and Riwayat comes from the store's recorded days."""
+    held (`protection.Guard`) and Riwayat comes from the store's recorded days. `registry`: what
+    `load_registry` returned, when the caller read it first; else it is read here.
+
+    `recorded=False`: a cycle that will never be recorded (its day is after tomorrow): it takes
+    no snapshot and moves no guard, and its day gets no Riwayat row, so that nothing of it is
+    carried into later cycles' history."""
     started = time.perf_counter()
     now = (now or datetime.now(WIB)).astimezone(WIB)
-    coops, registry_issues = read_registry(source.registry_rows())
-    log.info("registry: %d cooperatives, %d problems", len(coops), len(registry_issues))
+    coops, registry_issues = registry if registry is not None else load_registry(config, source)
     guard = None
-    if store is not None:
-        guard = Guard(store, config.protection, now=now, window_days=config.window_days)
+    if store is not None and recorded:
+        guard = Guard(
+            store,
+            config.protection,
+            now=now,
+            window_days=config.window_days,
+            wajib_due_day=config.wajib_due_day,
+        )
 
     checked: list[_Checked] = []
     niks: dict[str, dict[str, int]] = {}
@@ -128,8 +141,11 @@ def run_cycle(
         reporting_window_days=config.reporting_window_days,
         target=Target(config.target_date, config.target_active_share),
         registry_issues=registry_issues,
-        history=_riwayat(sink, store),
+        history=_riwayat(sink, store, now),
     )
+    if not recorded:
+        riwayat = book.sheet("Riwayat")
+        riwayat.rows = [row for row in riwayat.rows if row[0] != as_of]
     output = sink.publish(book)
     log.info("status workbook written: %s", output)
 
@@ -145,6 +161,25 @@ def run_cycle(
         write_feedback(cycle, source, now.date(), early=early)
     cycle.seconds = time.perf_counter() - started
     return cycle
+
+
+Registry = tuple[list[Coop], list[Issue]]
+
+
+def load_registry(config: Config, source: Source) -> Registry:
+    """The cooperatives and the registry's per-row problems. A registry the cycle cannot use
+    (no header, a required column missing, an ID on two rows) raises `SourceError` (exit code
+    4) before anything is read or written: a cycle over it would record every cooperative as
+    unreadable, or two of them as one, as the day's figures."""
+    coops, issues = read_registry(source.registry_rows())
+    error = registry_error(issues)
+    if error is not None:
+        raise SourceError(
+            f"registry {config.registry}: {error}. Nothing was written (no status workbook, "
+            "Riwayat row, Hasil Pemeriksaan, digest or history); run again once it is fixed"
+        )
+    log.info("registry: %d cooperatives, %d problems", len(coops), len(issues))
+    return coops, issues
 
 
 @dataclass
@@ -181,7 +216,13 @@ def check_one(
         registry_kode_wilayah=coop.kode_wilayah,
     )
     issues = parsed.issues + validation.validate(parsed, ctx)
-    figures = coop_figures(parsed, as_of, window_days=config.window_days, modified=raw.modified)
+    figures = coop_figures(
+        parsed,
+        as_of,
+        window_days=config.window_days,
+        modified=raw.modified,
+        wajib_due_day=config.wajib_due_day,
+    )
     kept_from = None
     if guard is not None:
         held = guard.check(coop, raw, parsed, figures, as_of)
@@ -222,7 +263,11 @@ def _last_good(
         return _Checked(coop, CoopFigures(readable=False), [issue], {}, ANGGOTA.name)
     parsed = parse_workbook(snap.raw)
     figures = coop_figures(
-        parsed, as_of, window_days=config.window_days, modified=snap.raw.modified
+        parsed,
+        as_of,
+        window_days=config.window_days,
+        modified=snap.raw.modified,
+        wajib_due_day=config.wajib_due_day,
     )
     figures.readable = False
     anggota = parsed.tables.get(ANGGOTA.name)
@@ -270,18 +315,29 @@ def _noted(found: Zone, kept_from: date | None) -> Zone:
     return Zone(found.name, (*found.reasons, zone_note(kept_from)))
 
 
-def _riwayat(sink: Sink, store: HistoryStore | None) -> list[list]:
-    """Riwayat rows: the store's recorded days, and the published ones it does not have."""
-    published = sink.history()
+def _riwayat(sink: Sink, store: HistoryStore | None, now: datetime) -> list[list]:
+    """Riwayat rows: the store's recorded days, and the published ones it does not have; never
+    a day after tomorrow (one that an earlier version let `--as-of` write: not history)."""
+    last = now.date() + timedelta(days=1)
+    published = [row for row in sink.history() if row and _day_of(row[0]) <= last]
     if store is None:
         return published
-    recorded = {row["as_of"]: row for row in store.city_rows()}
-    older = [row for row in published if row and row[0] not in recorded]
+    recorded = {row["as_of"]: row for row in store.city_rows(until=last)}
+    older = [row for row in published if row[0] not in recorded]
     names = [f.name for f in fields(Summary)]  # city_day's columns have the same names
     stored = [
         riwayat_row(day, Summary(**{n: row[n] for n in names})) for day, row in recorded.items()
     ]
     return older + stored
+
+
+def _day_of(cell: Any) -> date:
+    """A Riwayat row's first cell as a day (a date, a datetime, or ISO text)."""
+    if isinstance(cell, datetime):
+        return cell.date()
+    if isinstance(cell, date):
+        return cell
+    return date.fromisoformat(str(cell)[:10])
 
 
 def write_feedback(

@@ -32,7 +32,7 @@ from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.metrics import CoopFigures, coop_figures
 from kkmp_sheets.core.parse import ParsedWorkbook, RawWorkbook, parse_workbook
 from kkmp_sheets.core.registry import Coop
-from kkmp_sheets.core.template import ANGGOTA, STOK
+from kkmp_sheets.core.template import ANGGOTA, STOK, WAJIB_DUE_DAY
 from kkmp_sheets.errors import NotFound
 from kkmp_sheets.store import snapshots
 
@@ -108,9 +108,16 @@ class Guard:
     """Snapshots each workbook read in a cycle and holds readings that fell too far."""
 
     def __init__(
-        self, store: HistoryStore, rules: ProtectionRules, *, now: datetime, window_days: int
+        self,
+        store: HistoryStore,
+        rules: ProtectionRules,
+        *,
+        now: datetime,
+        window_days: int,
+        wajib_due_day: int = WAJIB_DUE_DAY,
     ) -> None:
         self.store, self.rules, self.window_days = store, rules, window_days
+        self.wajib_due_day = wajib_due_day  # the kept arrears follow the same rule
         self.now = now.astimezone(WIB)
 
     def check(
@@ -176,6 +183,7 @@ class Guard:
             as_of,
             window_days=self.window_days,
             modified=figures.data_diperbarui,
+            wajib_due_day=self.wajib_due_day,
         )
         kept: dict[str, Any] = {}
         if "anggota" in fell:

@@ -521,6 +521,18 @@ class HistoryStore:
         ).fetchall()
         return [CityPoint(date.fromisoformat(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
 
+    def last_recorded(self) -> tuple[date, datetime, dict[str, Any]] | None:
+        """The most recently recorded cycle: its day, when it was recorded, its city figures."""
+        cursor = self.conn.execute(
+            f"SELECT as_of, recorded_at, {', '.join(CITY_NUMBERS)} FROM city_day "
+            "ORDER BY recorded_at DESC, as_of DESC LIMIT 1"
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        figures = _as_dict(cursor, row)
+        return figures.pop("as_of"), datetime.fromisoformat(figures.pop("recorded_at")), figures
+
     def city_rows(self, until: date | None = None) -> list[dict[str, Any]]:
         """Every recorded day's city figures (for Riwayat), oldest first."""
         sql = f"SELECT as_of, {', '.join(CITY_NUMBERS)} FROM city_day"
