@@ -70,7 +70,7 @@ ROLLUP_WORDS = {
     Rollup.SUM: "sum over the cooperatives",
     Rollup.SHARE: "cooperatives for which it holds ÷ Jumlah KKMP (blank when there are none)",
     Rollup.TARGET: "city only, from the city roll-up and `[city] target_*` (`target_progress`)",
-    Rollup.NONE: "not rolled up: shown per cooperative",
+    Rollup.NONE: "not rolled up (per cooperative only)",
 }
 
 Reader = Callable[[Measured, Window], Any]

@@ -107,7 +107,8 @@ def coop_figures(
                 factor, unit = base_unit(rec["satuan"], rec["nama_barang"])
                 slot = fig.pasokan.setdefault((category, unit), [0.0, 0.0, 0.0])
                 slot[0] += qty * factor
-                slot[1] += qty * cost if cost is not None else 0.0
+                # the same rows as Nilai Stok, so Pasokan's values add up to it
+                slot[1] += qty * cost if cost is not None and cost >= 0 else 0.0
                 minimum = rec["stok_minimum"]
                 if minimum is not None and qty < minimum:
                     slot[2] += 1
