@@ -151,7 +151,7 @@ def test_names_match_tolerantly():
     findings = check.registry_findings([coop], "31.73")
     assert [f.level for f in findings] == ["OK", "OK"]
     assert findings[-1].what == (
-        'registry: 1 kecamatan, as the outputs will show them: Kebon Jeruk (1; also written '
+        "registry: 1 kecamatan, as the outputs will show them: Kebon Jeruk (1; also written "
         '"kecamatan kebon jeruk")'
     )
 

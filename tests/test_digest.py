@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kkmp_sheets.config import Config, MailSettings
+from kkmp_sheets.core.figures import measure
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.metrics import ADA, TIDAK_ADA, CoopFigures
 from kkmp_sheets.core.registry import Coop
-from kkmp_sheets.core.figures import measure
 from kkmp_sheets.core.report import CoopResult
 from kkmp_sheets.core.zoning import Zone
 from kkmp_sheets.delivery import digest
