@@ -14,6 +14,13 @@ Four kinds (PRODUCT.md "Emails"), each as plain text and as HTML:
 City, kecamatan and coop digests are made even when nobody is configured to receive them: the
 outbox keeps them so they can be read.
 
+Figures: every number a digest shows comes from the cycle's one measurement
+(`CycleResult.figures`, see `core/figures.py`) — the city and kecamatan roll-ups, the progress
+toward the target, each cooperative's own — and reaches the templates as label/value rows made
+from the catalogue (`Locale.rows` in `locale.py`), so a digest names and formats a figure as
+the status workbook does. Kecamatan are grouped and named by `core/kecamatan.py`, as in the
+Kecamatan tab. What the templates see is in `views.py`.
+
 Privacy (UU 27/2022): the views built here carry aggregates, the cooperatives' own names and
 problem *positions*. An issue's value reaches a template only through `Issue.public_value`
 (masked when personal), only in the cooperative's own digest, and is masked again when it looks
