@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import KW_ONLY, dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from fractions import Fraction
@@ -86,6 +86,7 @@ class Figure:
     rollup: Rollup
     definition: str  # for one cooperative (or, for TARGET, for the city), in the contract's words
     read: Reader | None = None  # the value for one cooperative (None for TARGET)
+    _: KW_ONLY
     city_label: str = ""  # how Ringkasan names the city's total, when not `label`
     city_label_en: str = ""
 
@@ -136,11 +137,14 @@ FIGURES: tuple[Figure, ...] = (
     Figure("aktif", "KKMP Aktif", "Operating (Aktif)", "KKMP", Fmt.INT, Rollup.COUNT_IF,
            "The workbook was read and its Status Operasional is `Aktif`.", _is_active),
     Figure("hijau", "Hijau", "Green", "KKMP", Fmt.INT, Rollup.COUNT_IF,
-           "Its Zona is Hijau.", _in_zone(HIJAU), "Zona Hijau", "Green zone"),
+           "Its Zona is Hijau.", _in_zone(HIJAU),
+           city_label="Zona Hijau", city_label_en="Green zone"),
     Figure("kuning", "Kuning", "Yellow", "KKMP", Fmt.INT, Rollup.COUNT_IF,
-           "Its Zona is Kuning.", _in_zone(KUNING), "Zona Kuning", "Yellow zone"),
+           "Its Zona is Kuning.", _in_zone(KUNING),
+           city_label="Zona Kuning", city_label_en="Yellow zone"),
     Figure("merah", "Merah", "Red", "KKMP", Fmt.INT, Rollup.COUNT_IF,
-           "Its Zona is Merah.", _in_zone(MERAH), "Zona Merah", "Red zone"),
+           "Its Zona is Merah.", _in_zone(MERAH),
+           city_label="Zona Merah", city_label_en="Red zone"),
     Figure("zona", "Zona", "Zone", "zona", Fmt.ZONE, Rollup.NONE,
            "Merah, Kuning or Hijau by the zone rules (PRODUCT.md \"Zones\").",
            lambda r, w: r.zone.name),
@@ -187,10 +191,11 @@ FIGURES: tuple[Figure, ...] = (
            Rollup.NONE, "The latest Penjualan Tanggal ≤ D.", _fig("transaksi_terakhir")),
     Figure("galat", "Galat", "Errors", "masalah", Fmt.INT, Rollup.SUM,
            "Problems of level Galat in its Hasil Pemeriksaan.", lambda r, w: r.galat,
-           "Masalah Data (Galat)", "Data problems (errors)"),
+           city_label="Masalah Data (Galat)", city_label_en="Data problems (errors)"),
     Figure("peringatan", "Peringatan", "Warnings", "masalah", Fmt.INT, Rollup.SUM,
            "Problems of level Peringatan in its Hasil Pemeriksaan.", lambda r, w: r.peringatan,
-           "Masalah Data (Peringatan)", "Data problems (warnings)"),
+           city_label="Masalah Data (Peringatan)",
+           city_label_en="Data problems (warnings)"),
     Figure("data_diperbarui", "Data Diperbarui", "Data updated", "waktu (WIB)", Fmt.DATETIME,
            Rollup.NONE, "When its data tabs last changed (Drive's modification time, or the "
            "file's); never moved by the service's own write.", _fig("data_diperbarui")),
@@ -435,12 +440,6 @@ def measure(
     return CityFigures(
         window, per_coop, kecamatan_of, kecamatan, city, target_progress(city, target, as_of)
     )
-
-
-def totals_from(record: Mapping[str, Any]) -> Totals:
-    """Totals from a stored row that has (at least) the fields without a default."""
-    names = [f.name for f in fields(Totals)]
-    return Totals(**{n: record[n] for n in names if n in record})
 
 
 def cell_value(value: Any) -> CellValue:
