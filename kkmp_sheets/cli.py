@@ -226,6 +226,8 @@ def _setup_logging(verbose: int) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = config.load(args.config)
     as_of, recorded = _as_of_day(args)
+    from kkmp_sheets.service.summary import print_summary
+
     cycle = run_once(cfg, as_of, mail=not args.no_mail, record=recorded)
     print_summary(cycle, sys.stdout)
     if not recorded:
@@ -325,6 +327,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         run_google_demo(city, as_of, sys.stdout)
         return 0
+    from kkmp_sheets.service.summary import print_summary
+
     cfg = config.load(city.config_path)
     cycle = run_once(cfg, as_of, record=recorded)
     print_summary(cycle, sys.stdout)
@@ -587,37 +591,3 @@ class ProgressBar:
     def close(self) -> None:
         self.stream.write("\r" + " " * (self.width + 45) + "\r")
         self.stream.flush()
-
-
-def print_summary(cycle, out: TextIO) -> None:  # cycle: CycleResult
-    s = cycle.summary
-    n = formats.format_number  # Indonesian: 1.234 and 4,9
-    rows = [
-        ("Tanggal data", formats.format_date(cycle.as_of)),
-        ("Jumlah KKMP", formats.format_number(s.jumlah)),
-        ("KKMP Aktif", formats.format_number(s.aktif)),
-        ("Zona Hijau / Kuning / Merah", f"{n(s.hijau)} / {n(s.kuning)} / {n(s.merah)}"),
-        ("Tidak terbaca", formats.format_number(len(cycle.unreadable))),
-        ("Anggota Aktif", formats.format_number(s.anggota_aktif)),
-        ("Omset 30 Hari", formats.format_rupiah(s.omset)),
-        ("Masalah data", f"{n(s.galat)} galat, {n(s.peringatan)} peringatan"),
-        (
-            "Hasil Pemeriksaan ditulis",
-            f"{n(cycle.feedback_written)} (tidak berubah {n(cycle.feedback_unchanged)}, "
-            f"gagal {n(len(cycle.feedback_failed))})",
-        ),
-        ("Waktu", f"{n(cycle.seconds, 1)} detik"),
-        ("Status kota", cycle.output),
-    ]
-    width = max(len(label) for label, _ in rows)
-    out.write("\n".join(f"{label:<{width}}  {value}" for label, value in rows) + "\n")
-    notified = getattr(cycle, "notified", None)
-    if notified is not None and notified.report is not None:
-        r = notified.report
-        out.write(
-            f"{'Email':<{width}}  {n(len(notified.digests))} digest; terkirim {n(r.sent)}, "
-            f"sudah terkirim {n(r.skipped_already_sent)}, antre {n(r.queued_for_retry)}, "
-            f"gagal {n(r.failed_permanent)}, tidak pasti {n(r.uncertain)}\n"
-        )
-    for coop_id, error in cycle.feedback_failed:
-        out.write(f"  ! {coop_id}: Hasil Pemeriksaan tidak ditulis: {error}\n")

@@ -148,7 +148,12 @@ def test_names_match_tolerantly():
         "a.xlsx",
         ("a@b.id",),
     )
-    assert [f.level for f in check.registry_findings([coop], "31.73")] == ["OK"]
+    findings = check.registry_findings([coop], "31.73")
+    assert [f.level for f in findings] == ["OK", "OK"]
+    assert findings[-1].what == (
+        "registry: 1 kecamatan, as the outputs will show them: Kebon Jeruk (1; also written "
+        '"kecamatan kebon jeruk")'
+    )
 
 
 # --- mail -------------------------------------------------------------------------------------

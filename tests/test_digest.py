@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kkmp_sheets.config import Config, MailSettings
+from kkmp_sheets.core.figures import measure
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.metrics import ADA, TIDAK_ADA, CoopFigures
 from kkmp_sheets.core.registry import Coop
-from kkmp_sheets.core.report import CoopResult, Summary
+from kkmp_sheets.core.report import CoopResult
 from kkmp_sheets.core.zoning import Zone
 from kkmp_sheets.delivery import digest
 from kkmp_sheets.delivery.digest import LOCALES, render_digests
@@ -88,25 +89,8 @@ def coop_result(
 
 
 def make_cycle(*results: CoopResult, as_of: date = AS_OF) -> CycleResult:
-    def zones(name: str) -> int:
-        return sum(1 for r in results if r.zone.name == name)
-
-    summary = Summary(
-        jumlah=len(results),
-        aktif=sum(1 for r in results if r.figures.status_operasional == "Aktif"),
-        hijau=zones("Hijau"),
-        kuning=zones("Kuning"),
-        merah=zones("Merah"),
-        anggota_aktif=sum(r.figures.anggota_aktif for r in results),
-        simpanan_pokok=sum(r.figures.simpanan_pokok for r in results),
-        simpanan_wajib=sum(r.figures.simpanan_wajib for r in results),
-        simpanan_sukarela=0.0,
-        omset=sum(r.figures.omset for r in results),
-        nilai_stok=0.0,
-        kelengkapan=0.5,
-        galat=sum(r.galat for r in results),
-        peringatan=sum(r.peringatan for r in results),
-    )
+    """A cycle without its measured figures: the digests measure them with the config's target."""
+    summary = measure(results, as_of=as_of).city
     return CycleResult(list(results), [], summary, as_of, "status-kota.xlsx", 0.5)
 
 
@@ -286,9 +270,10 @@ def test_city_digest_subject_summary_changes_and_bars():
     text = city.text
     assert "Data per 29 Januari 2026, dibuat 29 Januari 2026 08.30 WIB" in text
     assert "Rp37.500.000" in text  # omset: 3 × Rp12.500.000
-    assert "KKMP Kedoya Selatan (KEBON JERUK): Kuning -> Merah" in text
+    # KEBON JERUK and Kebon Jeruk are one kecamatan, shown under one name everywhere
+    assert "KKMP Kedoya Selatan (Kebon Jeruk): Kuning -> Merah" in text
     assert "4 baru di 1 KKMP; 1 selesai diperbaiki di 1 KKMP" in text
-    assert "KKMP Kedoya Selatan (KEBON JERUK): data tidak diperbarui 20 hari" in text
+    assert "KKMP Kedoya Selatan (Kebon Jeruk): data tidak diperbarui 20 hari" in text
     assert "tidak ada penjualan" not in text  # no sale at all is not "gone quiet"
     assert "Masih perlu 1 KKMP lagi dalam 152 hari" in text
     assert "Kebon Jeruk" in text and "Cengkareng" in text
@@ -325,9 +310,11 @@ def test_coop_digest_shows_only_its_own_cooperative():
 
 def test_coop_digest_shows_wajib_arrears_when_the_monthly_amount_is_known():
     own = by_key(render())["coop", "coop:KKMP-001", "2026-W05"]
-    assert "3 anggota belum membayar simpanan wajib (Rp10.000 per bulan)" in own.text
-    assert "jumlah tunggakan Rp90.000" in own.text
-    assert "3 anggota</b> belum membayar" in (own.html or "")
+    assert "  Simpanan Wajib per Bulan Rp10.000\n" in own.text
+    assert "  Anggota Menunggak        3\n" in own.text
+    assert "  Tunggakan Simpanan Wajib Rp90.000\n" in own.text
+    assert "Anggota yang menunggak belum membayar simpanan wajib" in own.text
+    assert ">Tunggakan Simpanan Wajib</td>" in (own.html or "")
 
 
 def test_alert_names_what_happened():
@@ -346,7 +333,7 @@ def test_english_digests():
     assert 'lang="en"' in (city.html or "")
     coop = digests["coop", "coop:KKMP-001", "2026-W05"]
     assert coop.subject.startswith(f"[KKMP {CITY}] Weekly report KKMP Duri Kepa (2026-W05)")
-    assert "3 members are behind on their simpanan wajib" in coop.text
+    assert "Members in arrears" in coop.text and "members in arrears are behind" in coop.text
     alert = digests["alert", "pj:andi@dinas.contoh.go.id", "2026-01-29"]
     assert "Turned red" in alert.text
     for d in digests.values():
@@ -358,7 +345,9 @@ def test_filters_read_like_indonesian_and_english():
     assert ind.rupiah(1_250_000) == "Rp1.250.000" and eng.rupiah(1_250_000) == "Rp1,250,000"
     assert ind.rupiah(1_250_000.4) == "Rp1.250.000"
     assert ind.number(1250) == "1.250" and eng.number(1250) == "1,250"
-    assert ind.percent(0.857) == "86%" and ind.percent(0.857, 1) == "85,7%"
+    # a share has one decimal, as in the status workbook (`0.0%`)
+    assert ind.percent(0.857) == "85,7%" and ind.percent(0.857, 0) == "86%"
+    assert eng.percent(0.857) == "85.7%"
     assert ind.date(date(2026, 1, 17)) == "17 Januari 2026"
     assert eng.date(date(2026, 1, 17)) == "17 January 2026"
     moment = datetime(2026, 1, 17, 1, 30, tzinfo=ZoneInfo("UTC"))

@@ -1,9 +1,8 @@
 from datetime import date, datetime
 
-import pandas as pd
 import pytest
 
-from kkmp_sheets.core.metrics import base_unit, coop_figures, months_due, rollup
+from kkmp_sheets.core.metrics import base_unit, coop_figures, months_due
 from kkmp_sheets.core.parse import parse_workbook
 from tests.conftest import AS_OF, PROFIL_ROWS, make_book, member
 
@@ -207,35 +206,6 @@ def test_legal_states_and_financing_readiness():
 )
 def test_base_units(satuan, nama, expected):
     assert base_unit(satuan, nama) == expected
-
-
-def test_rollup_sums_per_kecamatan_and_city():
-    frame = pd.DataFrame(
-        {
-            "kecamatan": ["A", "A", "B"],
-            "zona": ["Hijau", "Merah", "Kuning"],
-            "aktif": [True, False, True],
-            "reported": [True, False, True],
-            "anggota_aktif": [100, 5, 50],
-            "anggota_baru": [1, 0, 2],
-            "simpanan_pokok": [1.0, 2.0, 3.0],
-            "simpanan_wajib": [0.0] * 3,
-            "simpanan_sukarela": [0.0] * 3,
-            "nilai_stok": [0.0] * 3,
-            "omset": [10.0, 0.0, 5.0],
-            "transaksi": [1, 0, 1],
-            "galat": [0, 2, 1],
-            "peringatan": [0, 0, 0],
-        }
-    )
-    per = rollup(frame, "kecamatan").set_index("kecamatan")
-    assert (
-        per.loc["A", "jumlah"] == 2
-        and per.loc["A", "merah"] == 1
-        and per.loc["A", "kelengkapan"] == 0.5
-    )
-    city = rollup(frame, None).iloc[0]
-    assert city["anggota_aktif"] == 155 and city["omset"] == 15.0 and city["hijau"] == 1
 
 
 def test_data_diperbarui_passes_through():

@@ -1,8 +1,8 @@
-"""The figures, exactly as PRODUCT.md "Figures, defined" states them.
+"""The figures of one cooperative, exactly as PRODUCT.md "Figures, defined" states them.
 
-Per cooperative from its typed tables (plain Python: the definitions read like the contract),
-then rolled up per kecamatan and for the city with pandas. Pure: no I/O, no clock; `as_of` is
-the day D in Asia/Jakarta.
+From its typed tables, in plain Python so that the definitions read like the contract. How each
+figure is labelled, shown and rolled up to kecamatan and city is the catalogue's
+(`core/figures.py`). Pure: no I/O, no clock; `as_of` is the day D in Asia/Jakarta.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-
-import pandas as pd
 
 from kkmp_sheets.core import formats
 from kkmp_sheets.core.parse import ParsedWorkbook
@@ -111,7 +109,8 @@ def coop_figures(
                 factor, unit = base_unit(rec["satuan"], rec["nama_barang"])
                 slot = fig.pasokan.setdefault((category, unit), [0.0, 0.0, 0.0])
                 slot[0] += qty * factor
-                slot[1] += qty * cost if cost is not None else 0.0
+                # the same rows as Nilai Stok, so Pasokan's values add up to it
+                slot[1] += qty * cost if cost is not None and cost >= 0 else 0.0
                 minimum = rec["stok_minimum"]
                 if minimum is not None and qty < minimum:
                     slot[2] += 1
@@ -237,43 +236,7 @@ def base_unit(satuan: str | None, nama: str | None) -> tuple[float, str]:
     return 1.0, text or "unit"
 
 
-# --- roll-ups ------------------------------------------------------------------------------------
-
-SUMMED = (
-    "anggota_aktif",
-    "anggota_baru",
-    "simpanan_pokok",
-    "simpanan_wajib",
-    "simpanan_sukarela",
-    "nilai_stok",
-    "omset",
-    "transaksi",
-    "galat",
-    "peringatan",
-)
-
-
-def rollup(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
-    """Sums and counts per `by` column (or one row for the city when None).
-
-    `frame` has one row per cooperative with the SUMMED columns plus zona, aktif (bool),
-    reported (bool: updated within the reporting window).
-    """
-    data = frame.assign(
-        jumlah=1,
-        hijau=(frame["zona"] == "Hijau").astype(int),
-        kuning=(frame["zona"] == "Kuning").astype(int),
-        merah=(frame["zona"] == "Merah").astype(int),
-        aktif=frame["aktif"].astype(int),
-        reported=frame["reported"].astype(int),
-    )
-    columns = ["jumlah", "aktif", "hijau", "kuning", "merah", "reported", *SUMMED]
-    if by is None:
-        out = data[columns].sum().to_frame().T
-    else:
-        out = data.groupby(by, sort=True)[columns].sum().reset_index()
-    out["kelengkapan"] = out["reported"] / out["jumlah"].where(out["jumlah"] > 0)
-    return out
+# --- Pasokan: stock per category across the city -------------------------------------------
 
 
 def pasokan_table(

@@ -80,7 +80,6 @@ class Profil:
     tab: str | None
     values: dict[str, Any] = field(default_factory=dict)  # field key → typed value
     rows: dict[str, int] = field(default_factory=dict)  # field key → sheet row
-    labels: dict[str, str] = field(default_factory=dict)  # field key → label as typed
     raw: dict[str, Any] = field(default_factory=dict)  # field key → value as typed
 
 
@@ -214,11 +213,13 @@ def parse_profil(rows: Rows, title: str, spec: ProfilSpec, issues: list[Issue]) 
         if field_spec is None or field_spec.key in profil.rows:
             continue
         cell = row[value_col] if value_col < len(row) else None
-        label = str(row[label_col]).strip()
         profil.rows[field_spec.key] = index + 1
-        profil.labels[field_spec.key] = label
         profil.raw[field_spec.key] = cell
-        profil.values[field_spec.key] = read_cell(cell, field_spec, title, index + 1, label, issues)
+        # Kolom is the field's one label (`NIB`), however the row names it (`Nomor Induk
+        # Berusaha`): Masalah Data is filtered by Kolom, so one field must read one way.
+        profil.values[field_spec.key] = read_cell(
+            cell, field_spec, title, index + 1, field_spec.label, issues
+        )
     for field_spec in spec.fields:
         if field_spec.required and field_spec.key not in profil.rows:
             issues.append(Issue("required-missing", tab=title, column=field_spec.label))

@@ -8,14 +8,29 @@ city workbook. Hasil Pemeriksaan goes into the cooperative's own workbook and ma
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-
-import pandas as pd
+from typing import Any
 
 from kkmp_sheets.core import formats
+from kkmp_sheets.core.figures import (
+    BY_KEY,
+    KECAMATAN_TAB,
+    RINGKASAN,
+    RIWAYAT,
+    CityFigures,
+    Figure,
+    Target,  # re-exported: the cycle builds it from the config
+    Totals,
+    Window,
+    cell_value,
+    coop_values,
+    measure,
+    pick,
+)
 from kkmp_sheets.core.issue import Issue, Severity
-from kkmp_sheets.core.metrics import SUMMED, CoopFigures, pasokan_table, rollup
+from kkmp_sheets.core.metrics import CoopFigures, pasokan_table
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.tables import (
     ZONE_SERIES_COLORS,
@@ -28,7 +43,7 @@ from kkmp_sheets.core.tables import (
     StatusBook,
 )
 from kkmp_sheets.core.template import FEEDBACK_COLUMNS, FEEDBACK_TAB
-from kkmp_sheets.core.zoning import Zone
+from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, Zone
 
 
 @dataclass
@@ -48,147 +63,42 @@ class CoopResult:
         return sum(1 for i in self.issues if i.severity is Severity.PERINGATAN)
 
 
-@dataclass(frozen=True)
-class Summary:
-    """What the city view states in Ringkasan; digests and the CLI reuse it."""
-
-    jumlah: int
-    aktif: int
-    hijau: int
-    kuning: int
-    merah: int
-    anggota_aktif: int
-    simpanan_pokok: float
-    simpanan_wajib: float
-    simpanan_sukarela: float
-    omset: float
-    nilai_stok: float
-    kelengkapan: float | None
-    galat: int
-    peringatan: int
-
-
-def coop_frame(results: list[CoopResult], as_of: date, reporting_window_days: int) -> pd.DataFrame:
-    """One row per cooperative: the columns `metrics.rollup` sums and counts."""
-    records = []
-    for r in results:
-        f = r.figures
-        updated = f.data_diperbarui.date() if f.data_diperbarui else None
-        counts = {"galat": r.galat, "peringatan": r.peringatan}
-        records.append(
-            {
-                "id": r.coop.id,
-                "kecamatan": r.coop.kecamatan or "(tanpa kecamatan)",
-                "zona": r.zone.name,
-                "aktif": f.readable and f.status_operasional == "Aktif",
-                "reported": f.readable
-                and updated is not None
-                and 0 <= (as_of - updated).days < reporting_window_days,
-                **{key: counts[key] if key in counts else getattr(f, key) for key in SUMMED},
-            }
-        )
-    columns = ["id", "kecamatan", "zona", "aktif", "reported", *SUMMED]
-    return pd.DataFrame.from_records(records, columns=columns)
-
-
-def summarize(frame: pd.DataFrame) -> Summary:
-    city = rollup(frame, None).iloc[0] if len(frame) else None
-
-    def get(name: str) -> float:
-        return float(city[name]) if city is not None else 0.0
-
-    kelengkapan = (
-        None if city is None or pd.isna(city["kelengkapan"]) else float(city["kelengkapan"])
-    )
-    return Summary(
-        jumlah=int(get("jumlah")),
-        aktif=int(get("aktif")),
-        hijau=int(get("hijau")),
-        kuning=int(get("kuning")),
-        merah=int(get("merah")),
-        anggota_aktif=int(get("anggota_aktif")),
-        simpanan_pokok=get("simpanan_pokok"),
-        simpanan_wajib=get("simpanan_wajib"),
-        simpanan_sukarela=get("simpanan_sukarela"),
-        omset=get("omset"),
-        nilai_stok=get("nilai_stok"),
-        kelengkapan=kelengkapan,
-        galat=int(get("galat")),
-        peringatan=int(get("peringatan")),
-    )
+Summary = Totals  # the city's figures (Ringkasan, Riwayat, the history store's `city_day`)
 
 
 # --- the status workbook ---------------------------------------------------------------------
 
+_ID, _KECAMATAN, _KELURAHAN, _NAMA, _ALASAN, _PJ, _TAUTAN = (
+    "@id", "@kecamatan", "@kelurahan", "@nama", "@alasan", "@pj", "@tautan"
+)  # fmt: skip
+_TEXT_COLUMNS = {
+    _ID: Col("ID"),
+    _KECAMATAN: Col("Kecamatan"),
+    _KELURAHAN: Col("Kelurahan"),
+    _NAMA: Col("Nama Koperasi", width=34),
+    _ALASAN: Col("Alasan Zona", width=60),
+    _PJ: Col("Penanggung Jawab"),
+    _TAUTAN: Col("Tautan", Fmt.LINK, width=40),
+}
+# Status KKMP in the contract's column order: who the cooperative is (`@…`), and its figures by
+# catalogue key, so that the labels and formats are the catalogue's.
+STATUS_LAYOUT = (
+    _ID, _KECAMATAN, _KELURAHAN, _NAMA, "zona", _ALASAN, "status_operasional", "nib", "npwp",
+    "rekening", "siap_pembiayaan", "anggota_aktif", "anggota_baru", "simpanan_pokok",
+    "simpanan_wajib", "simpanan_sukarela", "nilai_stok", "omset", "transaksi",
+    "transaksi_terakhir", "galat", "peringatan", "data_diperbarui", _PJ, _TAUTAN,
+)  # fmt: skip
+
+
+def figure_col(f: Figure) -> Col:
+    return Col(f.label, f.fmt)
+
+
 STATUS_COLUMNS = [
-    Col("ID"),
-    Col("Kecamatan"),
-    Col("Kelurahan"),
-    Col("Nama Koperasi", width=34),
-    Col("Zona", Fmt.ZONE),
-    Col("Alasan Zona", width=60),
-    Col("Status Operasional"),
-    Col("NIB"),
-    Col("NPWP"),
-    Col("Rekening"),
-    Col("Siap Pembiayaan"),
-    Col("Anggota Aktif", Fmt.INT),
-    Col("Anggota Baru 30 Hari", Fmt.INT),
-    Col("Simpanan Pokok", Fmt.RUPIAH),
-    Col("Simpanan Wajib", Fmt.RUPIAH),
-    Col("Simpanan Sukarela", Fmt.RUPIAH),
-    Col("Nilai Stok", Fmt.RUPIAH),
-    Col("Omset 30 Hari", Fmt.RUPIAH),
-    Col("Transaksi 30 Hari", Fmt.INT),
-    Col("Transaksi Terakhir", Fmt.DATE),
-    Col("Galat", Fmt.INT),
-    Col("Peringatan", Fmt.INT),
-    Col("Data Diperbarui", Fmt.DATETIME),
-    Col("Penanggung Jawab"),
-    Col("Tautan", Fmt.LINK, width=40),
+    _TEXT_COLUMNS[k] if k in _TEXT_COLUMNS else figure_col(BY_KEY[k]) for k in STATUS_LAYOUT
 ]
-
-ROLLUP_COLUMNS = [
-    ("jumlah", Col("Jumlah KKMP", Fmt.INT)),
-    ("aktif", Col("KKMP Aktif", Fmt.INT)),
-    ("hijau", Col("Hijau", Fmt.INT)),
-    ("kuning", Col("Kuning", Fmt.INT)),
-    ("merah", Col("Merah", Fmt.INT)),
-    ("anggota_aktif", Col("Anggota Aktif", Fmt.INT)),
-    ("anggota_baru", Col("Anggota Baru 30 Hari", Fmt.INT)),
-    ("simpanan_pokok", Col("Simpanan Pokok", Fmt.RUPIAH)),
-    ("simpanan_wajib", Col("Simpanan Wajib", Fmt.RUPIAH)),
-    ("simpanan_sukarela", Col("Simpanan Sukarela", Fmt.RUPIAH)),
-    ("nilai_stok", Col("Nilai Stok", Fmt.RUPIAH)),
-    ("omset", Col("Omset 30 Hari", Fmt.RUPIAH)),
-    ("transaksi", Col("Transaksi 30 Hari", Fmt.INT)),
-    ("kelengkapan", Col("Kelengkapan Laporan", Fmt.PERCENT)),
-    ("galat", Col("Galat", Fmt.INT)),
-    ("peringatan", Col("Peringatan", Fmt.INT)),
-]
-
-RIWAYAT_COLUMNS = [
-    Col("Tanggal", Fmt.DATE),
-    Col("Jumlah KKMP", Fmt.INT),
-    Col("KKMP Aktif", Fmt.INT),
-    Col("Hijau", Fmt.INT),
-    Col("Kuning", Fmt.INT),
-    Col("Merah", Fmt.INT),
-    Col("Anggota Aktif", Fmt.INT),
-    Col("Simpanan Pokok", Fmt.RUPIAH),
-    Col("Simpanan Wajib", Fmt.RUPIAH),
-    Col("Simpanan Sukarela", Fmt.RUPIAH),
-    Col("Omset 30 Hari", Fmt.RUPIAH),
-    Col("Nilai Stok", Fmt.RUPIAH),
-    Col("Kelengkapan Laporan", Fmt.PERCENT),
-    Col("Galat", Fmt.INT),
-]
-
-
-@dataclass(frozen=True)
-class Target:
-    date: date | None
-    share: float
+KECAMATAN_COLUMNS = [Col("Kecamatan"), *(figure_col(f) for f in pick(KECAMATAN_TAB))]
+RIWAYAT_COLUMNS = [Col("Tanggal", Fmt.DATE), *(figure_col(f) for f in pick(RIWAYAT))]
 
 
 def status_book(
@@ -201,78 +111,47 @@ def status_book(
     target: Target,
     registry_issues: list[Issue] = (),  # type: ignore[assignment]
     history: list[list] | None = None,
+    figures: CityFigures | None = None,
 ) -> StatusBook:
-    frame = coop_frame(results, as_of, reporting_window_days)
-    summary = summarize(frame)
+    """The status workbook. `figures` is the cycle's `measure`ment (measured here when None)."""
+    if figures is None:
+        figures = measure(
+            results, as_of=as_of, reporting_window_days=reporting_window_days, target=target
+        )
+    city, progress = figures.city, figures.progress
     updated = now.replace(tzinfo=None)
     note = f"{city_name} — data per {formats.format_date(as_of)}, diperbarui {updated:%d-%m-%Y %H.%M} WIB"
 
     ringkasan = Sheet("Ringkasan", [Col("Ukuran", width=30), Col("Nilai", width=22)], note=note)
-    share_active = summary.aktif / summary.jumlah if summary.jumlah else 0.0
     rows: list[tuple[str, Cell]] = [
-        ("Jumlah KKMP", Cell(summary.jumlah, Fmt.INT)),
-        ("KKMP Aktif", Cell(summary.aktif, Fmt.INT)),
-        ("Zona Hijau", Cell(summary.hijau, Fmt.INT)),
-        ("Zona Kuning", Cell(summary.kuning, Fmt.INT)),
-        ("Zona Merah", Cell(summary.merah, Fmt.INT)),
-        ("Anggota Aktif", Cell(summary.anggota_aktif, Fmt.INT)),
-        ("Simpanan Pokok", Cell(summary.simpanan_pokok, Fmt.RUPIAH)),
-        ("Simpanan Wajib", Cell(summary.simpanan_wajib, Fmt.RUPIAH)),
-        ("Simpanan Sukarela", Cell(summary.simpanan_sukarela, Fmt.RUPIAH)),
-        ("Omset 30 Hari", Cell(summary.omset, Fmt.RUPIAH)),
-        ("Nilai Stok", Cell(summary.nilai_stok, Fmt.RUPIAH)),
-        ("Kelengkapan Laporan", Cell(summary.kelengkapan, Fmt.PERCENT)),
-        ("Masalah Data (Galat)", Cell(summary.galat, Fmt.INT)),
-        ("Masalah Data (Peringatan)", Cell(summary.peringatan, Fmt.INT)),
+        (f.label_for(city=True), Cell(city.get(f.key), f.fmt)) for f in pick(RINGKASAN)
+    ]
+    rows += [
         ("Diperbarui (WIB)", Cell(updated, Fmt.DATETIME)),
         ("Tanggal Data", Cell(as_of, Fmt.DATE)),
-        ("Target KKMP Aktif", Cell(target.share, Fmt.PERCENT)),
-        ("Capaian KKMP Aktif", Cell(share_active, Fmt.PERCENT)),
     ]
-    if target.date is not None:
-        rows.append(("Batas Target", Cell(target.date, Fmt.DATE)))
-        rows.append(("Sisa Hari", Cell(max((target.date - as_of).days, 0), Fmt.INT)))
-        needed = max(round(target.share * summary.jumlah) - summary.aktif, 0)
-        rows.append(("KKMP yang Masih Harus Aktif", Cell(needed, Fmt.INT)))
+    rows += [(f.label, Cell(progress.get(f.key), f.fmt)) for f in progress.shown]
     ringkasan.rows = [[label, value] for label, value in rows]
 
     status = Sheet("Status KKMP", STATUS_COLUMNS, note=note)
-    for r in sorted(results, key=lambda r: (r.coop.kecamatan, r.coop.kelurahan, r.coop.id)):
-        f = r.figures
-        status.rows.append(
-            [
-                r.coop.id,
-                r.coop.kecamatan,
-                r.coop.kelurahan,
-                r.coop.nama,
-                r.zone.name,
-                r.zone.text,
-                (f.status_operasional or "Belum diisi") if f.readable else "Tidak terbaca",
-                f.nib,
-                f.npwp,
-                f.rekening,
-                "Ya" if f.siap_pembiayaan else "Tidak",
-                f.anggota_aktif,
-                f.anggota_baru,
-                f.simpanan_pokok,
-                f.simpanan_wajib,
-                f.simpanan_sukarela,
-                f.nilai_stok,
-                f.omset,
-                f.transaksi,
-                f.transaksi_terakhir,
-                r.galat,
-                r.peringatan,
-                f.data_diperbarui.replace(tzinfo=None) if f.data_diperbarui else None,
-                r.coop.penanggung_jawab,
-                r.link,
-            ]
-        )
+    for r in sorted(results, key=lambda r: _status_order(r, figures)):
+        values = figures.coop(r.coop.id)
+        text = {
+            _ID: r.coop.id,
+            _KECAMATAN: figures.kecamatan_of[r.coop.id].name,
+            _KELURAHAN: r.coop.kelurahan,
+            _NAMA: r.coop.nama,
+            _ALASAN: r.zone.text,
+            _PJ: r.coop.penanggung_jawab,
+            _TAUTAN: r.link,
+        }
+        status.rows.append([text[k] if k in text else cell_value(values[k]) for k in STATUS_LAYOUT])
 
-    kecamatan = Sheet("Kecamatan", [Col("Kecamatan"), *(c for _, c in ROLLUP_COLUMNS)], note=note)
-    if len(frame):
-        for _, row in rollup(frame, "kecamatan").iterrows():
-            kecamatan.rows.append([row["kecamatan"], *(_number(row[k]) for k, _ in ROLLUP_COLUMNS)])
+    kecamatan = Sheet("Kecamatan", KECAMATAN_COLUMNS, note=note)
+    for group in figures.kecamatan:
+        kecamatan.rows.append(
+            [group.kecamatan.name, *(group.totals.get(f.key) for f in pick(KECAMATAN_TAB))]
+        )
 
     masalah = Sheet(
         "Masalah Data",
@@ -317,7 +196,7 @@ def status_book(
     riwayat = Sheet(
         "Riwayat", RIWAYAT_COLUMNS, note="Satu baris per hari: angka kota dari waktu ke waktu"
     )
-    today = riwayat_row(as_of, summary)
+    today = riwayat_row(as_of, city)
     riwayat.rows = [row for row in (history or []) if row and row[0] != as_of] + [today]
     riwayat.rows.sort(key=lambda row: str(row[0]))  # ISO dates sort as text
 
@@ -335,56 +214,42 @@ def status_book(
     )
     pasokan.rows = [list(row) for row in pasokan_table([r.figures.pasokan for r in results])]
 
+    zones = [BY_KEY[k].label for k in ("hijau", "kuning", "merah")]
     charts = [
         Chart(
             "Zona KKMP per Kecamatan",
             data_sheet="Kecamatan",
             category_col="Kecamatan",
-            series_cols=("Hijau", "Kuning", "Merah"),
+            series_cols=tuple(zones),
             kind=ChartKind.STACKED_COLUMN,
             place_on="Ringkasan",
             anchor="D2",
-            colors=tuple(ZONE_SERIES_COLORS[z] for z in ("Hijau", "Kuning", "Merah")),
+            colors=tuple(ZONE_SERIES_COLORS[z] for z in (HIJAU, KUNING, MERAH)),
         ),
         Chart(
             "KKMP Aktif dari waktu ke waktu",
             data_sheet="Riwayat",
             category_col="Tanggal",
-            series_cols=("KKMP Aktif", "Hijau"),
+            series_cols=(BY_KEY["aktif"].label, BY_KEY["hijau"].label),
             kind=ChartKind.LINE,
             place_on="Ringkasan",
             anchor="D24",
-            colors=("#1A73E8", ZONE_SERIES_COLORS["Hijau"]),
+            colors=("#1A73E8", ZONE_SERIES_COLORS[HIJAU]),
         ),
     ]
     return StatusBook([ringkasan, status, kecamatan, masalah, riwayat, pasokan], charts)
 
 
-def riwayat_row(as_of: date, s: Summary) -> list:
-    return [
-        as_of,
-        s.jumlah,
-        s.aktif,
-        s.hijau,
-        s.kuning,
-        s.merah,
-        s.anggota_aktif,
-        s.simpanan_pokok,
-        s.simpanan_wajib,
-        s.simpanan_sukarela,
-        s.omset,
-        s.nilai_stok,
-        s.kelengkapan,
-        s.galat,
-    ]
+def _status_order(r: CoopResult, figures: CityFigures) -> tuple[bool, str, str, str]:
+    kecamatan = figures.kecamatan_of[r.coop.id]
+    return (not kecamatan.named, kecamatan.name.casefold(), r.coop.kelurahan, r.coop.id)
 
 
-def _number(value: object) -> int | float | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    if hasattr(value, "item"):
-        value = value.item()  # numpy scalar → Python number
-    return value  # type: ignore[return-value]
+def riwayat_row(as_of: date, city: Totals | Mapping[str, Any]) -> list:
+    """One Riwayat row: the day, then the RIWAYAT figures of the city (from `Totals` or a stored
+    `city_day` row)."""
+    get = city.get if isinstance(city, Totals) else city.__getitem__
+    return [as_of, *(get(f.key) for f in pick(RIWAYAT))]
 
 
 SEVERITY_ORDER = {Severity.GALAT: 0, Severity.PERINGATAN: 1}
@@ -417,7 +282,8 @@ def feedback_rows(result: CoopResult, checked_on: date, as_of: date) -> list[lis
     The date (not the time) of the check is shown, so an unchanged result on the same day does
     not rewrite the tab.
     """
-    galat, peringatan = result.galat, result.peringatan
+    values = coop_values(result, Window(as_of))
+    galat, peringatan = values["galat"], values["peringatan"]
     rows: list[list] = [
         [f"{FEEDBACK_TAB} — {result.coop.nama}", None, None, None, None, None, None],
         [

@@ -28,6 +28,11 @@ class Fmt(StrEnum):
     LINK = "link"  # a URL (clickable) or a local path (text)
 
 
+# Decimals of a share wherever it is shown as text (the digests, the CLI): the same as the
+# sinks' `0.0%` number format, so that a share reads the same in the workbook and in an e-mail.
+PERCENT_DECIMALS = 1
+
+
 @dataclass(frozen=True)
 class Cell:
     """A value whose format differs from its column's (e.g. the Nilai column of Ringkasan)."""

@@ -304,9 +304,10 @@ def check_profil(book: ParsedWorkbook, ctx: Context) -> list[Issue]:
     tab = profil.tab
 
     def at(key: str, code: str, **details: Any) -> Issue:
-        """An issue at a Profil field: the row the user sees, the label as typed."""
-        label = profil.labels.get(key) or PROFIL.field(key).label
-        return Issue(code, tab=tab, row=profil.rows.get(key), column=label, **details)
+        """An issue at a Profil field: the row the user sees, the field's one label."""
+        return Issue(
+            code, tab=tab, row=profil.rows.get(key), column=PROFIL.field(key).label, **details
+        )
 
     issues: list[Issue] = []
     for key in PROFIL_WANTED:

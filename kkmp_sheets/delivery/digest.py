@@ -14,6 +14,13 @@ Four kinds (PRODUCT.md "Emails"), each as plain text and as HTML:
 City, kecamatan and coop digests are made even when nobody is configured to receive them: the
 outbox keeps them so they can be read.
 
+Figures: every number a digest shows comes from the cycle's one measurement
+(`CycleResult.figures`, see `core/figures.py`) — the city and kecamatan roll-ups, the progress
+toward the target, each cooperative's own — and reaches the templates as label/value rows made
+from the catalogue (`Locale.rows` in `locale.py`), so a digest names and formats a figure as
+the status workbook does. Kecamatan are grouped and named by `core/kecamatan.py`, as in the
+Kecamatan tab. What the templates see is in `views.py`.
+
 Privacy (UU 27/2022): the views built here carry aggregates, the cooperatives' own names and
 problem *positions*. An issue's value reaches a template only through `Issue.public_value`
 (masked when personal), only in the cooperative's own digest, and is masked again when it looks
@@ -32,49 +39,65 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import os
-import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 
 import kkmp_sheets
 from kkmp_sheets.config import Config
-from kkmp_sheets.core import formats
-from kkmp_sheets.core.issue import Issue, Severity, mask_personal
-from kkmp_sheets.core.registry import Coop
-from kkmp_sheets.core.report import CoopResult, sorted_issues
+from kkmp_sheets.core.figures import (
+    ARREARS,
+    COOP_DIGEST,
+    KECAMATAN_DIGEST,
+    KECAMATAN_DIGEST_COOP,
+    RINGKASAN,
+    CityFigures,
+    Target,
+    Totals,
+    measure,
+    pick,
+    rollup,
+)
+from kkmp_sheets.core.kecamatan import name_key
+from kkmp_sheets.core.report import CoopResult
 from kkmp_sheets.core.tables import ZONE_COLORS, ZONE_SERIES_COLORS
-from kkmp_sheets.core.template import normalize
 from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, days_since
+from kkmp_sheets.delivery.locale import LOCALES, WIB, ZONES, Locale
 from kkmp_sheets.delivery.mail import Digest, DigestKey, one_line, parse_mailbox
+from kkmp_sheets.delivery.views import (
+    ZONE_RANK_DESC,
+    AlertItem,
+    Bar,
+    ChangesView,
+    CoopRow,
+    CountRow,
+    Move,
+    Quiet,
+    coop_row,
+    issue_groups,
+    kecamatan_row,
+    member_of,
+    point_on,
+    trend,
+    zone_counts,
+)
 from kkmp_sheets.errors import ConfigError, KkmpError
 from kkmp_sheets.service.cycle import CycleResult
 from kkmp_sheets.store.history import Changes, CityPoint
 
 log = logging.getLogger(__name__)
 
-WIB = ZoneInfo("Asia/Jakarta")
 TEMPLATES_ENV = "KKMP_REPORT_TEMPLATES"
 LANGUAGES = ("id", "en")
 KINDS = ("city", "kecamatan", "coop", "alert")
-ZONES = (HIJAU, KUNING, MERAH)
-NO_KECAMATAN = "(tanpa kecamatan)"
-
-TREND_DAYS = 30
-TREND_HEIGHT_PX = 96
 MAX_ISSUE_GROUPS = 25  # per cooperative digest; the Hasil Pemeriksaan tab has them all
-MAX_ROWS_PER_GROUP = 12
 MAX_LISTED = 15  # cooperatives listed by name in one section of the city digest
-_LONG_DIGITS = re.compile(r"\d[\d .-]{10,}\d")
 
 
 # --- templates -----------------------------------------------------------------------------------
@@ -138,264 +161,6 @@ def _environment(root: Path, language: str) -> jinja2.Environment:
     return env
 
 
-# --- Indonesian / English formats ------------------------------------------------------------------
-
-_EN_MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Locale:
-    """How numbers, money, dates and times read in one language (times always in WIB)."""
-
-    code: str
-    zone_names: dict[str, str]
-    letters: dict[str, str]  # one letter per zone for plain-text bars
-
-    def number(self, x: float | None, decimals: int = 0) -> str:
-        if x is None or (isinstance(x, float) and not math.isfinite(x)):
-            return "–"
-        text = formats.format_number(float(x), decimals)
-        return text if self.code == "id" else text.translate(_SWAP)
-
-    def rupiah(self, x: float | None) -> str:
-        if x is None or (isinstance(x, float) and not math.isfinite(x)):
-            return "–"
-        text = formats.format_rupiah(round(float(x)))
-        return text if self.code == "id" else text.translate(_SWAP)
-
-    def percent(self, fraction: float | None, decimals: int = 0) -> str:
-        if fraction is None or (isinstance(fraction, float) and not math.isfinite(fraction)):
-            return "–"
-        return self.number(fraction * 100, decimals) + "%"
-
-    def signed(self, x: int) -> str:
-        return f"+{self.number(x)}" if x > 0 else self.number(x) if x < 0 else "±0"
-
-    def date(self, d: date | datetime | None) -> str:
-        if d is None:
-            return "–"
-        if isinstance(d, datetime):
-            d = _wib(d).date()
-        if self.code == "id":
-            return formats.format_date(d)
-        return f"{d.day} {_EN_MONTHS[d.month - 1]} {d.year}"
-
-    def time(self, moment: datetime) -> str:
-        local = _wib(moment)
-        sep = "." if self.code == "id" else ":"
-        return f"{local:%H}{sep}{local:%M} WIB"
-
-    def datetime(self, moment: datetime | None) -> str:
-        if moment is None:
-            return "–"
-        return f"{self.date(moment)} {self.time(moment)}"
-
-    def zone(self, name: str) -> str:
-        return self.zone_names.get(name, name)
-
-    def textbar(self, counts: Sequence[int], width: int = 20, scale: int | None = None) -> str:
-        """`HHHHHKKKKMMM`: one letter per zone (Hijau, Kuning, Merah), `width` for `scale` coops."""
-        total = scale or sum(counts) or 1
-        cells = _shares(counts, round(width * sum(counts) / total))
-        return "".join(self.letters[z] * n for z, n in zip(ZONES, cells, strict=True))
-
-
-_SWAP = str.maketrans(",.", ".,")
-LOCALES = {
-    "id": Locale("id", {}, {HIJAU: "H", KUNING: "K", MERAH: "M"}),
-    "en": Locale(
-        "en",
-        {HIJAU: "Green", KUNING: "Yellow", MERAH: "Red"},
-        {HIJAU: "G", KUNING: "Y", MERAH: "R"},
-    ),
-}
-
-
-def _wib(moment: datetime) -> datetime:
-    return moment.astimezone(WIB) if moment.tzinfo is not None else moment
-
-
-def _shares(counts: Sequence[int], total: int) -> list[int]:
-    """Split `total` in proportion to `counts`, summing exactly (largest remainder)."""
-    whole = sum(counts)
-    if whole <= 0 or total <= 0:
-        return [0] * len(counts)
-    raw = [c * total / whole for c in counts]
-    out = [math.floor(r) for r in raw]
-    order = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
-    for i in order[: total - sum(out)]:
-        out[i] += 1
-    return out
-
-
-# --- views: what templates see --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Bar:
-    """A stacked zone bar: counts, and cell widths in percent of the bar (summing to 100)."""
-
-    hijau: int
-    kuning: int
-    merah: int
-    scale_pct: int = 100  # width of the whole bar, relative to the longest bar shown with it
-
-    @property
-    def total(self) -> int:
-        return self.hijau + self.kuning + self.merah
-
-    @property
-    def counts(self) -> tuple[int, int, int]:
-        return (self.hijau, self.kuning, self.merah)
-
-    @property
-    def cells(self) -> list[tuple[str, int, int]]:
-        """(zone, count, width %) for each zone with a count."""
-        widths = _shares(self.counts, 100)
-        return [(z, n, w) for z, n, w in zip(ZONES, self.counts, widths, strict=True) if n and w]
-
-
-@dataclass(frozen=True)
-class KecamatanRow:
-    name: str
-    jumlah: int
-    aktif: int
-    galat: int
-    bar: Bar
-
-
-@dataclass(frozen=True)
-class CoopRow:
-    id: str
-    nama: str
-    kelurahan: str
-    kecamatan: str
-    zone: str
-    reasons: tuple[str, ...]
-    readable: bool
-    status_operasional: str | None
-    anggota_aktif: int
-    omset: float
-    transaksi: int
-    transaksi_terakhir: date | None
-    data_diperbarui: datetime | None
-    galat: int
-    peringatan: int
-    penanggung_jawab: str
-    link: str  # a web link, or "" (a local path is no use in an e-mail)
-
-
-@dataclass(frozen=True)
-class Quiet:
-    """Why a cooperative counts as gone quiet: days since its last update / last sale."""
-
-    coop: CoopRow
-    stale_days: int | None
-    no_sale_days: int | None
-
-
-@dataclass(frozen=True)
-class CountRow:
-    coop: CoopRow
-    count: int
-
-
-@dataclass(frozen=True)
-class Move:
-    coop: CoopRow
-    from_zone: str
-    to_zone: str
-
-    @property
-    def worse(self) -> bool:
-        return _ZONE_RANK.get(self.to_zone, 0) > _ZONE_RANK.get(self.from_zone, 0)
-
-
-@dataclass
-class ChangesView:
-    first: bool
-    since: date | None
-    moves: list[Move] = field(default_factory=list)
-    new_problems: list[CountRow] = field(default_factory=list)
-    resolved_problems: list[CountRow] = field(default_factory=list)
-    quiet: list[Quiet] = field(default_factory=list)
-    newly_red: list[CoopRow] = field(default_factory=list)
-
-    @property
-    def new_total(self) -> int:
-        return sum(r.count for r in self.new_problems)
-
-    @property
-    def resolved_total(self) -> int:
-        return sum(r.count for r in self.resolved_problems)
-
-    @property
-    def empty(self) -> bool:
-        return not (self.moves or self.new_problems or self.resolved_problems or self.quiet)
-
-
-@dataclass(frozen=True)
-class AlertItem:
-    coop: CoopRow
-    red: bool  # turned Merah since the previous recorded day
-    quiet: Quiet | None  # went quiet since then (None: did not)
-
-
-@dataclass(frozen=True)
-class TrendBar:
-    day: date
-    aktif: int
-    hijau_px: int
-    kuning_px: int
-    merah_px: int
-    counts: tuple[int, int, int]
-
-
-@dataclass(frozen=True)
-class Progress:
-    aktif: int
-    jumlah: int
-    share: float  # aktif / jumlah
-    target_share: float
-    target_count: int
-    needed: int
-    target_date: date | None
-    days_left: int | None
-
-    @property
-    def bar_pct(self) -> int:
-        """How far toward the target count, 0–100."""
-        if self.target_count <= 0:
-            return 100
-        return max(0, min(100, round(100 * self.aktif / self.target_count)))
-
-
-@dataclass(frozen=True)
-class IssueRow:
-    row: int | None
-    value: str  # masked where personal; "" when there is nothing to show
-
-
-@dataclass
-class IssueGroup:
-    """One kind of problem in one column of one tab, with every row it occurs in."""
-
-    severity: str
-    tab: str
-    column: str
-    message: str
-    fix: str
-    rows: list[IssueRow] = field(default_factory=list)
-    more: int = 0  # rows not listed
-
-    @property
-    def count(self) -> int:
-        return len(self.rows) + self.more
-
-
 # --- rendering -----------------------------------------------------------------------------------
 
 
@@ -454,9 +219,10 @@ class _Context:
         self.cycle, self.changes, self.cfg, self.env = cycle, changes, cfg, env
         self.now = now.astimezone(WIB)
         self.as_of = cycle.as_of
-        self.rows = {r.coop.id: coop_row(r) for r in cycle.results}
+        self.locale: Locale = LOCALES[cfg.mail.language]
+        self.figures = figures_of(cycle, cfg)
+        self.rows = {r.coop.id: self.coop_row(r) for r in cycle.results}
         self.subjects = env.get_template(f"{cfg.mail.language}/subjects.j2").module
-        self.kecamatan_names = _kecamatan_names(r.coop.kecamatan for r in cycle.results)
 
     # --- shared pieces
 
@@ -468,6 +234,12 @@ class _Context:
             "rules": self.cfg.zones,
             "max_listed": MAX_LISTED,
         }
+
+    def coop_row(self, result: CoopResult) -> CoopRow:
+        values = self.figures.coop(result.coop.id)
+        shown = self.locale.rows(pick(KECAMATAN_DIGEST_COOP), values.__getitem__)
+        kecamatan = self.figures.kecamatan_of[result.coop.id].name
+        return coop_row(result, kecamatan, shown)
 
     def render(
         self,
@@ -528,23 +300,16 @@ class _Context:
             no_sale if no_sale is not None and no_sale >= rules.red_no_sale_days else None,
         )
 
-    def kecamatan_of(self, coop: Coop) -> str:
-        return self.kecamatan_names.get(normalize(coop.kecamatan), NO_KECAMATAN)
-
     # --- city
 
     def city(self, series: Sequence[CityPoint | Sequence[Any]] | None) -> Digest:
-        s = self.cycle.summary
-        groups: dict[str, list[CoopResult]] = defaultdict(list)
-        for r in self.cycle.results:
-            groups[self.kecamatan_of(r.coop)].append(r)
-        widest = max((len(g) for g in groups.values()), default=0)
+        s, progress = self.figures.city, self.figures.progress
+        widest = max((k.totals.jumlah for k in self.figures.kecamatan), default=0)
         kecamatan = [
-            _kecamatan_row(name, groups[name], widest)
-            for name in sorted(groups, key=lambda n: (n == NO_KECAMATAN, n.casefold()))
+            kecamatan_row(k.kecamatan.name, k.totals, widest) for k in self.figures.kecamatan
         ]
-        trend = _trend(series, self.as_of, (s.aktif, s.hijau, s.kuning, s.merah))
-        previous = _point_on(series, self.changes.since)
+        days = trend(series, self.as_of, (s.aktif, s.hijau, s.kuning, s.merah))
+        previous = point_on(series, self.changes.since)
         deltas = None
         if previous is not None:
             deltas = {
@@ -556,74 +321,57 @@ class _Context:
         unreadable = [self.rows[r.coop.id] for r in _by_id(self.cycle.unreadable)]
         view = {
             "s": s,
-            "bar": Bar(s.hijau, s.kuning, s.merah),
+            "summary": self.locale.rows(pick(RINGKASAN), s.get, city=True),
+            "bar": _bar(s),
             "deltas": deltas,
-            "progress": self.progress(),
+            "progress": progress,
+            "progress_rows": self.locale.rows(progress.shown, progress.get),
             "changes": self.changes_view(),
             "kecamatan": kecamatan,
-            "trend": trend,
-            "trend_text": trend[::-1][::7][::-1],  # the plain-text trend: one line a week
+            "trend": days,
+            "trend_text": days[::-1][::7][::-1],  # the plain-text trend: one line a week
             "unreadable": unreadable,
             "registry_problems": len(self.cycle.registry_issues),
         }
         key = DigestKey("city", "kota", self.as_of.isoformat())
-        counts = _zone_counts(Bar(s.hijau, s.kuning, s.merah))
+        counts = zone_counts(_bar(s))
         return self.render("city", key, self.cfg.mail.officials, counts, view)
-
-    def progress(self) -> Progress:
-        s, cfg = self.cycle.summary, self.cfg
-        target_count = math.ceil(round(cfg.target_active_share * s.jumlah, 6))
-        days_left = None
-        if cfg.target_date is not None:
-            days_left = max((cfg.target_date - self.as_of).days, 0)
-        return Progress(
-            aktif=s.aktif,
-            jumlah=s.jumlah,
-            share=s.aktif / s.jumlah if s.jumlah else 0.0,
-            target_share=cfg.target_active_share,
-            target_count=target_count,
-            needed=max(target_count - s.aktif, 0),
-            target_date=cfg.target_date,
-            days_left=days_left,
-        )
 
     # --- kecamatan
 
     def kecamatan_digests(self) -> list[Digest]:
-        groups: dict[str, list[CoopResult]] = defaultdict(list)
-        for r in self.cycle.results:
-            if r.coop.kecamatan.strip():
-                groups[self.kecamatan_of(r.coop)].append(r)
         out = []
-        for name in sorted(groups, key=str.casefold):
-            results = groups[name]
-            ids = {r.coop.id for r in results}
+        for group in self.figures.kecamatan:
+            if not group.kecamatan.named:
+                continue  # the rows without a kecamatan have no camat to write to
+            name, totals = group.kecamatan.name, group.totals
             rows = sorted(
-                (self.rows[r.coop.id] for r in results),
-                key=lambda row: (_ZONE_RANK_DESC.get(row.zone, 9), row.kelurahan, row.id),
+                (self.rows[i] for i in group.coop_ids),
+                key=lambda row: (ZONE_RANK_DESC.get(row.zone, 9), row.kelurahan, row.id),
             )
-            bar = Bar(*(sum(1 for row in rows if row.zone == z) for z in ZONES))
+            bar = _bar(totals)
             view = {
                 "kecamatan": name,
                 "rows": rows,
                 "bar": bar,
-                "aktif": sum(1 for r in results if _is_active(r)),
-                "anggota_aktif": sum(r.figures.anggota_aktif for r in results),
-                "omset": sum(r.figures.omset for r in results),
-                "changes": self.changes_view(_member_of(ids)),
+                "totals": totals,
+                "figures": self.locale.rows(pick(KECAMATAN_DIGEST), totals.get),
+                "changes": self.changes_view(member_of(set(group.coop_ids))),
             }
             key = DigestKey("kecamatan", f"kecamatan:{one_line(name)}", self.as_of.isoformat())
-            counts = {"kecamatan": name, **_zone_counts(bar)}
-            out.append(self.render("kecamatan", key, self.kecamatan_recipients(name), counts, view))
+            counts = {"kecamatan": name, **zone_counts(bar)}
+            to = self.kecamatan_recipients(name, group.kecamatan.spellings)
+            out.append(self.render("kecamatan", key, to, counts, view))
         return out
 
-    def kecamatan_recipients(self, name: str) -> tuple[str, ...]:
+    def kecamatan_recipients(self, name: str, spellings: Sequence[str] = ()) -> tuple[str, ...]:
+        """`[mail.kecamatan]` addresses of a kecamatan, however the config spells its name."""
         configured = self.cfg.mail.kecamatan
         if name in configured:
             return configured[name]
-        wanted = _kecamatan_key(name)
+        wanted = {name_key(n) for n in (name, *spellings)}
         for other, addresses in configured.items():
-            if _kecamatan_key(other) == wanted:
+            if name_key(other) in wanted:
                 return addresses
         return ()
 
@@ -631,26 +379,30 @@ class _Context:
 
     def coop(self, result: CoopResult) -> Digest:
         coop, fig = result.coop, result.figures
+        values = self.figures.coop(coop.id)
         year, week, _ = self.as_of.isocalendar()
         period = f"{year}-W{week:02d}"
         groups = issue_groups(result.issues)
         shown = groups[:MAX_ISSUE_GROUPS]
+        arrears = fig.wajib_bulanan is not None
         view = {
             "coop": coop,
             "row": self.rows[coop.id],
             "fig": fig,
+            "figures": self.locale.rows(pick(COOP_DIGEST), values.__getitem__),
+            "arrears": arrears,
+            "arrears_rows": self.locale.rows(pick(ARREARS), values.__getitem__) if arrears else [],
             "zone": result.zone,
             "week": period,
             "groups": shown,
             "groups_more": sum(g.count for g in groups[MAX_ISSUE_GROUPS:]),
-            "galat": result.galat,
-            "peringatan": result.peringatan,
-            "arrears": fig.wajib_bulanan is not None,
+            "galat": values["galat"],
+            "peringatan": values["peringatan"],
         }
         key = DigestKey("coop", f"coop:{one_line(coop.id)}", period)
         reply_to = next(iter(_valid_addresses(coop.email_penanggung_jawab, key)), None)
         subject: dict[str, Any] = {"nama": coop.nama, "week": period, "zone": result.zone.name}
-        subject["galat"] = result.galat
+        subject["galat"] = values["galat"]
         return self.render("coop", key, coop.email_pengurus, subject, view, reply_to=reply_to)
 
     # --- penanggung jawab alerts
@@ -696,7 +448,7 @@ class _Context:
                 "changes_since": self.changes.since,
                 "items": items,
                 "total": len(mine),
-                "bar": Bar(*(sum(1 for r in mine if r.zone.name == z) for z in ZONES)),
+                "bar": _bar(rollup(self.figures.coop(r.coop.id) for r in mine)),
             }
             # Once per day per *set* of flagged cooperatives: a cooperative of the same person
             # that turns Merah later the same day changes the set, so it is alerted too.
@@ -708,128 +460,21 @@ class _Context:
         return out
 
 
-# --- building blocks ----------------------------------------------------------------------------
-
-
-def coop_row(result: CoopResult) -> CoopRow:
-    coop, fig = result.coop, result.figures
-    return CoopRow(
-        id=coop.id,
-        nama=coop.nama,
-        kelurahan=coop.kelurahan,
-        kecamatan=coop.kecamatan,
-        zone=result.zone.name,
-        reasons=result.zone.reasons,
-        readable=fig.readable,
-        status_operasional=fig.status_operasional,
-        anggota_aktif=fig.anggota_aktif,
-        omset=fig.omset,
-        transaksi=fig.transaksi,
-        transaksi_terakhir=fig.transaksi_terakhir,
-        data_diperbarui=fig.data_diperbarui,
-        galat=result.galat,
-        peringatan=result.peringatan,
-        penanggung_jawab=coop.penanggung_jawab,
-        link=result.link if result.link.startswith(("https://", "http://")) else "",
+def figures_of(cycle: CycleResult, cfg: Config) -> CityFigures:
+    """The cycle's figures as measured once by the cycle; a cycle made without them (a tool, a
+    test) is measured here by the same function, with the config's window and target."""
+    if cycle.figures is not None:
+        return cycle.figures
+    return measure(
+        cycle.results,
+        as_of=cycle.as_of,
+        reporting_window_days=cfg.reporting_window_days,
+        target=Target(cfg.target_date, cfg.target_active_share),
     )
 
 
-def issue_groups(issues: Sequence[Issue]) -> list[IssueGroup]:
-    """Problems grouped by (severity, tab, column, message, fix), Galat first, rows in order."""
-    groups: dict[tuple[str, str, str, str, str], IssueGroup] = {}
-    for issue in sorted_issues(list(issues)):
-        key = (issue.severity.value, issue.tab, issue.column, issue.message, issue.fix)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = IssueGroup(*key)
-        if len(group.rows) < MAX_ROWS_PER_GROUP:
-            group.rows.append(IssueRow(issue.row, safe_value(issue)))
-        else:
-            group.more += 1
-    order = {Severity.GALAT.value: 0, Severity.PERINGATAN.value: 1}
-    return sorted(groups.values(), key=lambda g: order.get(g.severity, 9))  # stable: tab order
-
-
-def safe_value(issue: Issue) -> str:
-    """The value as a digest may show it: `Issue.public_value`, masked again if it looks like an
-    identity number (defence in depth: a NIK is never shown whole, even if mislabelled)."""
-    text = issue.public_value
-    if not issue.personal and _LONG_DIGITS.search(text):
-        text = mask_personal(text)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _kecamatan_key(name: str) -> str:
-    key = normalize(name)
-    return key.removeprefix("kecamatan").removeprefix("kec") or key
-
-
-def _kecamatan_names(names: Iterable[str]) -> dict[str, str]:
-    """Registry spellings of one kecamatan (`Kebon Jeruk`, `KEBON JERUK`) → the most common one."""
-    seen: dict[str, Counter[str]] = defaultdict(Counter)
-    for name in names:
-        if name.strip():
-            seen[normalize(name)][" ".join(name.split())] += 1
-    return {key: spellings.most_common(1)[0][0] for key, spellings in seen.items()}
-
-
-def _kecamatan_row(name: str, results: list[CoopResult], widest: int) -> KecamatanRow:
-    counts = [sum(1 for r in results if r.zone.name == z) for z in ZONES]
-    scale = round(100 * len(results) / widest) if widest else 100
-    return KecamatanRow(
-        name=name,
-        jumlah=len(results),
-        aktif=sum(1 for r in results if _is_active(r)),
-        galat=sum(r.galat for r in results),
-        bar=Bar(counts[0], counts[1], counts[2], scale_pct=max(scale, 1)),
-    )
-
-
-def _member_of(ids: set[str]) -> Callable[[CoopRow], bool]:
-    return lambda row: row.id in ids
-
-
-def _zone_counts(bar: Bar) -> dict[str, int]:
-    return {"hijau": bar.hijau, "kuning": bar.kuning, "merah": bar.merah}
-
-
-def _is_active(r: CoopResult) -> bool:
-    return r.figures.readable and r.figures.status_operasional == "Aktif"
-
-
-def _as_point(p: CityPoint | Sequence[Any]) -> CityPoint:
-    day = p[0] if isinstance(p[0], date) else date.fromisoformat(str(p[0]))
-    return CityPoint(day, int(p[1]), int(p[2]), int(p[3]), int(p[4]))
-
-
-def _point_on(
-    series: Sequence[CityPoint | Sequence[Any]] | None, day: date | None
-) -> CityPoint | None:
-    if not series or day is None:
-        return None
-    for p in series:
-        point = _as_point(p)
-        if point.day == day:
-            return point
-    return None
-
-
-def _trend(
-    series: Sequence[CityPoint | Sequence[Any]] | None,
-    as_of: date,
-    today: tuple[int, int, int, int],
-) -> list[TrendBar]:
-    points = {p.day: p for p in map(_as_point, series or ()) if p.day <= as_of}
-    points[as_of] = CityPoint(as_of, *today)
-    days = sorted(points)[-TREND_DAYS:]
-    tallest = max((sum(points[d][2:5]) for d in days), default=0) or 1
-    bars = []
-    for d in days:
-        p = points[d]
-        counts = (p.hijau, p.kuning, p.merah)
-        px = [max(1, round(TREND_HEIGHT_PX * n / tallest)) if n else 0 for n in counts]
-        bars.append(TrendBar(d, p.aktif, px[0], px[1], px[2], counts))
-    return bars
+def _bar(totals: Totals) -> Bar:
+    return Bar(totals.hijau, totals.kuning, totals.merah)
 
 
 def _valid_addresses(addresses: Iterable[str], key: DigestKey) -> tuple[str, ...]:
@@ -846,7 +491,3 @@ def _valid_addresses(addresses: Iterable[str], key: DigestKey) -> tuple[str, ...
 
 def _by_id(results: Iterable[CoopResult]) -> list[CoopResult]:
     return sorted(results, key=lambda r: r.coop.id)
-
-
-_ZONE_RANK = {HIJAU: 0, KUNING: 1, MERAH: 2}
-_ZONE_RANK_DESC = {MERAH: 0, KUNING: 1, HIJAU: 2}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from kkmp_sheets.core.template import PROFIL
 from kkmp_sheets.demo import catalogues as cat
 from kkmp_sheets.demo.plan import _SOLD_UNTIL, _STARTED, MISTAKES, DemoCoop, SeededMistake, _Plan
 
@@ -135,8 +136,9 @@ class _Book:
     def seed(self, tab: _Tab, index: int | None, key: str, mistake: str, value: Any) -> None:
         """Record a mistake at data row `index` of `tab` (None: the whole tab or column)."""
         row = None if index is None else tab.sheet_row(index)
-        label = (tab.rows[index] or {}).get("label") if index is not None else None
-        header = label or tab.headers.get(key, key)
+        field_key = (tab.rows[index] or {}).get("key") if index is not None else None
+        # A Profil problem is reported under the field's one label, however the row names it.
+        header = PROFIL.field(field_key).label if field_key else tab.headers.get(key, key)
         code = MISTAKES[mistake][0] if mistake in MISTAKES else mistake
         self.seeded.append(SeededMistake(self.coop.id, tab.name, row, header, code, value))
 

@@ -26,6 +26,7 @@ from kkmp_sheets import config
 from kkmp_sheets.demo import DemoCity
 from kkmp_sheets.google.api import XLSX_MIME, WarpClock
 from kkmp_sheets.service.cycle import CycleResult, run_cycle
+from kkmp_sheets.service.summary import print_summary
 from kkmp_sheets.store.history import HistoryStore
 from kkmp_sheets.testing import FakeGoogle
 from kkmp_sheets.testing.google_city import connect_fake, load_city
@@ -35,8 +36,6 @@ WIB = ZoneInfo("Asia/Jakarta")
 
 
 def run_google_demo(city: DemoCity, as_of: date, out: TextIO) -> CycleResult:
-    from kkmp_sheets.cli import print_summary
-
     folder = city.root / "out" / "google"
     folder.mkdir(parents=True, exist_ok=True)
     clock = WarpClock()

@@ -39,6 +39,7 @@ from kkmp_sheets import config as config_module
 from kkmp_sheets.config import Config
 from kkmp_sheets.core import wilayah
 from kkmp_sheets.core.issue import Issue
+from kkmp_sheets.core.kecamatan import display_order, group_kecamatan, name_key
 from kkmp_sheets.core.registry import Coop, read_registry
 from kkmp_sheets.core.template import PROFIL, TABLES, normalize
 from kkmp_sheets.errors import ConfigError, SourceError
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 OK, GALAT, PERINGATAN = "OK", "GALAT", "PERINGATAN"
 SMTP_TIMEOUT = 10.0
 _KELURAHAN_PREFIXES = ("kelurahan", "kel", "desa", "ds")
-_KECAMATAN_PREFIXES = ("kecamatan", "kec")
 
 
 @dataclass(frozen=True)
@@ -224,6 +224,7 @@ def registry_findings(
     city_name = city_name or wilayah.name(city) or city
     by_place: dict[str, list[Coop]] = defaultdict(list)
     by_sheet: dict[str, list[Coop]] = defaultdict(list)
+    kecamatan_of = group_kecamatan(coops)  # the grouping every output uses
     clean = 0
     for coop in coops:
         where = f"registry row {coop.row} ({coop.id})"
@@ -245,8 +246,8 @@ def registry_findings(
                     "the weekly digest goes to it",
                 )
             )
-        place = coop.kode_wilayah or f"{_name_key(coop.kecamatan, _KECAMATAN_PREFIXES)}/" + (
-            _name_key(coop.kelurahan, _KELURAHAN_PREFIXES)
+        place = coop.kode_wilayah or f"{kecamatan_of[coop.id].key}/" + (
+            name_key(coop.kelurahan, _KELURAHAN_PREFIXES)
         )
         by_place[place].append(coop)
         out += [replace(f, row=coop.row) for f in problems]
@@ -289,7 +290,26 @@ def registry_findings(
         )
     elif not coops:
         out.append(peringatan("registry: no cooperative listed", "add one row per cooperative"))
+    if coops:
+        out.append(kecamatan_finding(coops))
     return out
+
+
+def kecamatan_finding(coops: list[Coop]) -> Finding:
+    """The kecamatan as the status workbook and the digests will group and name them, with the
+    other spellings each one has in the registry (`core.kecamatan`: one key for all outputs)."""
+    kecamatan_of = group_kecamatan(coops)
+    counts: dict[str, int] = defaultdict(int)
+    for k in kecamatan_of.values():
+        counts[k.key] += 1
+    parts = []
+    for k in display_order(kecamatan_of.values()):
+        other = [f'"{s}"' for s in k.spellings if s != k.name]
+        also = f"; also written {', '.join(other)}" if other else ""
+        parts.append(f"{k.name} ({counts[k.key]}{also})")
+    return Finding(
+        OK, f"registry: {len(parts)} kecamatan, as the outputs will show them: {', '.join(parts)}"
+    )
 
 
 def _hint(region: wilayah.Region | None) -> str:
@@ -325,7 +345,7 @@ def _region_findings(coop: Coop, where: str, city: str, city_name: str) -> list[
             )
         ]
     out = []
-    if _name_key(coop.kelurahan, _KELURAHAN_PREFIXES) != _name_key(region.nama, ()):
+    if name_key(coop.kelurahan, _KELURAHAN_PREFIXES) != name_key(region.nama, ()):
         out.append(
             galat(
                 f"{where}: Kelurahan {coop.kelurahan!r} but {region.kode} is {region.nama}",
@@ -333,7 +353,7 @@ def _region_findings(coop: Coop, where: str, city: str, city_name: str) -> list[
             )
         )
     kecamatan = wilayah.name(region.kode[:8]) or ""
-    if _name_key(coop.kecamatan, _KECAMATAN_PREFIXES) != _name_key(kecamatan, ()):
+    if name_key(coop.kecamatan) != name_key(kecamatan):
         out.append(
             galat(
                 f"{where}: Kecamatan {coop.kecamatan!r} but {region.kode} lies in kecamatan "
@@ -346,22 +366,15 @@ def _region_findings(coop: Coop, where: str, city: str, city_name: str) -> list[
 
 def suggest(coop: Coop, city: str) -> wilayah.Region | None:
     """The kelurahan/desa of the city whose name matches the row's (and its kecamatan's)."""
-    wanted = _name_key(coop.kelurahan, _KELURAHAN_PREFIXES)
+    wanted = name_key(coop.kelurahan, _KELURAHAN_PREFIXES)
     if not wanted or wilayah.get(city) is None:
         return None
-    same = [v for v in wilayah.villages(city) if _name_key(v.nama, ()) == wanted]
-    kecamatan = _name_key(coop.kecamatan, _KECAMATAN_PREFIXES)
-    best = [v for v in same if _name_key(wilayah.name(v.kode[:8]) or "", ()) == kecamatan]
+    same = [v for v in wilayah.villages(city) if name_key(v.nama, ()) == wanted]
+    kecamatan = name_key(coop.kecamatan)
+    best = [v for v in same if name_key(wilayah.name(v.kode[:8]) or "") == kecamatan]
     if len(best) == 1:
         return best[0]
     return same[0] if len(same) == 1 else None
-
-
-def _name_key(name: str, prefixes: tuple[str, ...]) -> str:
-    words = str(name or "").replace(".", ". ").split()
-    while len(words) > 1 and normalize(words[0]) in prefixes:
-        words = words[1:]
-    return normalize(" ".join(words))
 
 
 def _sheet_key(text: str) -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from kkmp_sheets.config import Config
 from kkmp_sheets.core import formats, validation
+from kkmp_sheets.core.figures import CityFigures, measure
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.metrics import CoopFigures, coop_figures
 from kkmp_sheets.core.parse import RawWorkbook, parse_workbook
@@ -27,11 +28,9 @@ from kkmp_sheets.core.report import (
     CoopResult,
     Summary,
     Target,
-    coop_frame,
     feedback_rows,
     riwayat_row,
     status_book,
-    summarize,
 )
 from kkmp_sheets.core.template import ANGGOTA
 from kkmp_sheets.core.zoning import Zone, zone
@@ -61,6 +60,7 @@ class CycleResult:
     feedback_unchanged: int = 0
     feedback_failed: list[tuple[str, str]] = field(default_factory=list)
     notified: Any = None  # notify.Notified, once digests were handed over
+    figures: CityFigures | None = None  # every figure, measured once; `summary` is its city
 
     @property
     def unreadable(self) -> list[CoopResult]:
@@ -133,6 +133,12 @@ def run_cycle(
             )
         )
 
+    figures = measure(
+        results,
+        as_of=as_of,
+        reporting_window_days=config.reporting_window_days,
+        target=Target(config.target_date, config.target_active_share),
+    )
     book = status_book(
         results,
         city_name=config.city_name,
@@ -142,6 +148,7 @@ def run_cycle(
         target=Target(config.target_date, config.target_active_share),
         registry_issues=registry_issues,
         history=_riwayat(sink, store, now),
+        figures=figures,
     )
     if not recorded:
         riwayat = book.sheet("Riwayat")
@@ -152,10 +159,11 @@ def run_cycle(
     cycle = CycleResult(
         results=results,
         registry_issues=registry_issues,
-        summary=summarize(coop_frame(results, as_of, config.reporting_window_days)),
+        summary=figures.city,
         as_of=as_of,
         output=output,
         seconds=0.0,
+        figures=figures,
     )
     if config.write_feedback:
         write_feedback(cycle, source, now.date(), early=early)
@@ -323,11 +331,8 @@ def _riwayat(sink: Sink, store: HistoryStore | None, now: datetime) -> list[list
     if store is None:
         return published
     recorded = {row["as_of"]: row for row in store.city_rows(until=last)}
-    older = [row for row in published if row[0] not in recorded]
-    names = [f.name for f in fields(Summary)]  # city_day's columns have the same names
-    stored = [
-        riwayat_row(day, Summary(**{n: row[n] for n in names})) for day, row in recorded.items()
-    ]
+    older = [row for row in published if row and row[0] not in recorded]
+    stored = [riwayat_row(day, row) for day, row in recorded.items()]  # same names as figures
     return older + stored
 
 
