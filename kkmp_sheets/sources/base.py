@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from kkmp_sheets.core.issue import require_code
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
 
@@ -18,6 +19,7 @@ class ReadFailure(Exception):
     """One cooperative's workbook cannot be read; `code` is an issue code from the catalog."""
 
     def __init__(self, code: str, detail: str = "", expected: str = ""):
+        require_code(code)  # refused where it is raised, not when the cycle makes its Issue
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
         self.detail = detail
