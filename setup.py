@@ -2,10 +2,9 @@
 
 Every piece of metadata lives in `pyproject.toml`; this file only teaches `build_py` one thing.
 The digest templates stay at the top of the repository, where offices find and customise them,
-and a wheel (or `pip install .`) carries a copy as `kkmp_sheets/report_templates/`, which
-`kkmp_sheets.delivery.templates` finds when the package is installed. The copy is listed among
-the build's outputs, like the package's own data files.
-An editable install needs no copy: it finds the folder next to the package.
+and a wheel (or `pip install .`) carries a copy as `kkmp_sheets/report_templates/`, listed among
+the build's outputs like the package's own data files; `kkmp_sheets/delivery/templates.py` finds
+it there. An editable install needs no copy: it finds the folder next to the package.
 """
 
 from __future__ import annotations
