@@ -4,6 +4,7 @@ per finding with its fix."""
 from __future__ import annotations
 
 import csv
+import shutil
 import socket
 from pathlib import Path
 
@@ -117,6 +118,9 @@ def test_a_clean_demo_city_is_ready(tmp_path, capsys):
     assert "OK          registry: 6 rows; every Kode Wilayah exists" in out
     assert "OK          workbooks: 6 of 6 found, readable, in shape" in out
     assert "PERINGATAN  [mail] officials is empty" in out
+    assert (
+        "OK          digest templates (id, city, kecamatan, coop, alert): every one compiles" in out
+    )
 
 
 def test_a_broken_config_is_one_line_per_problem(tmp_path, capsys):
@@ -233,3 +237,32 @@ def test_google_access_problems_each_say_who_to_share_with(tmp_path, capsys):
     assert f"city status spreadsheet {status}: the service account may only read it" in out
     assert f"provisioning folder {folder}: the service account may add files" in out
     assert f"registry {registry} is shared with the service account as Viewer" in out
+
+
+# --- digest templates ---------------------------------------------------------------------------
+
+
+def test_missing_digest_templates_are_a_galat_not_ready(tmp_path, capsys, monkeypatch):
+    cfg = write_city(tmp_path / "kota", [])
+    monkeypatch.setenv("KKMP_REPORT_TEMPLATES", str(tmp_path / "tidak-ada"))
+    assert main(["check", "--config", str(cfg)]) == 7
+    out = capsys.readouterr().out
+    [line] = [x for x in out.splitlines() if "digest templates" in x]
+    assert line.startswith("GALAT") and str(tmp_path / "tidak-ada") in line
+    fix = line.split(" — ", 1)[1]
+    assert "reinstall kkmp-sheets" in fix and "KKMP_REPORT_TEMPLATES" in fix
+    assert "ready for the first cycle" not in out
+
+
+def test_a_broken_digest_template_is_named(tmp_path, capsys, monkeypatch):
+    cfg = write_city(tmp_path / "kota", [], extra='language = "en"\n')
+    copy = tmp_path / "templates"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "report_templates", copy)
+    city = copy / "en" / "city.html.j2"
+    city.write_text(city.read_text(encoding="utf-8").replace("{% endblock %}", "", 1))
+    (copy / "id" / "city.html.j2").unlink()  # not the configured language: not checked
+    monkeypatch.setenv("KKMP_REPORT_TEMPLATES", str(copy))
+    assert main(["check", "--config", str(cfg)]) == 7
+    lines = [x for x in capsys.readouterr().out.splitlines() if "digest template" in x]
+    assert len(lines) == 1 and lines[0].startswith("GALAT")
+    assert str(city) in lines[0] and "report_templates/en/city.html.j2" in lines[0]

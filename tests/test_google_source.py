@@ -330,6 +330,21 @@ def test_not_shared_names_the_service_account_and_is_not_asked_again(setup: Setu
     assert setup.source.read(coop).tabs
 
 
+def test_a_remembered_failure_with_a_code_no_longer_known_is_asked_again(setup: Setup) -> None:
+    """A state file from an older version may remember a code since renamed: the workbook is
+    asked again (and today's answer given), rather than the cycle failing on the old code."""
+    sid = add_coop(setup, shared_with={})
+    coop = setup.coop(sid)
+    setup.source.refresh_listing()
+    with pytest.raises(ReadFailure, match="workbook-no-access"):
+        setup.source.read(coop)
+    setup.source.state.update(f"sheet:{sid}", failure={"code": "workbook-hidden", "detail": ""})
+    setup.fake.reset_counts()
+    with pytest.raises(ReadFailure, match="workbook-no-access"):
+        setup.source.read(coop)
+    assert setup.sheets_requests()  # asked again
+
+
 def test_deleted_is_missing(setup: Setup) -> None:
     sid = add_coop(setup)
     setup.fake.delete_file(sid)

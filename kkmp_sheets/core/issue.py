@@ -5,12 +5,15 @@ severity, the place the user sees (tab, the sheet row number, the column header 
 value as typed, and a message plus a fix in plain Indonesian for someone who is not a bookkeeper.
 
 The wording lives in `CATALOG`, one entry per code, so the same problem always reads the same.
+A code that is not in it is refused when the `Issue` is made (`ValueError`), so a typo fails where
+it was written, not later when a tab or a digest renders the message.
 Messages never contain the value itself: the value travels in its own field and is masked by
 `Issue.public_value` for anything that leaves the cooperative's workbook.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -293,6 +296,9 @@ class Issue:
     detail: str = ""
     severity_override: Severity | None = None
 
+    def __post_init__(self) -> None:
+        require_code(self.code)
+
     @property
     def entry(self) -> Entry:
         return CATALOG[self.code]
@@ -328,6 +334,18 @@ class Issue:
         if not self.personal:
             return display_value(self.value)
         return mask_personal(self.value)
+
+
+def require_code(code: str) -> str:
+    """`code` when `CATALOG` has it; otherwise a `ValueError` that says what to do."""
+    if code not in CATALOG:
+        close = difflib.get_close_matches(str(code), CATALOG, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(
+            f"unknown issue code {code!r}{hint}: use a code of kkmp_sheets.core.issue.CATALOG, "
+            "or add an entry there with its message and fix"
+        )
+    return code
 
 
 def display_value(value: Any) -> str:

@@ -27,19 +27,14 @@ problem *positions*. An issue's value reaches a template only through `Issue.pub
 like an identity number. City, kecamatan and alert digests show no values at all.
 
 Templates live in `report_templates/<language>/` (`id`, `en`), with the shared layout and the
-macros for zone bars in `report_templates/shared/`. They are found, in this order, at the
-`templates` argument, the folder named by the environment variable `KKMP_REPORT_TEMPLATES`, the
-`report_templates/` folder next to the package (a source checkout or an editable install), and
-`kkmp_sheets/report_templates/` inside the package. A wheel does not carry the repository's
-`report_templates/`: an installed service sets `KKMP_REPORT_TEMPLATES` (or copies the folder
-into the package); when no folder is found, rendering stops with a `KkmpError` that says so.
+macros for zone bars in `report_templates/shared/`; `templates.py` says where that folder is found
+(an installed package carries its own copy; `KKMP_REPORT_TEMPLATES` overrides).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
@@ -49,7 +44,6 @@ from typing import Any
 
 import jinja2
 
-import kkmp_sheets
 from kkmp_sheets.config import Config
 from kkmp_sheets.core.figures import (
     ARREARS,
@@ -70,6 +64,8 @@ from kkmp_sheets.core.tables import ZONE_COLORS, ZONE_SERIES_COLORS
 from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, days_since
 from kkmp_sheets.delivery.locale import LOCALES, WIB, ZONES, Locale
 from kkmp_sheets.delivery.mail import Digest, DigestKey, one_line, parse_mailbox
+from kkmp_sheets.delivery.templates import TEMPLATES_ENV as TEMPLATES_ENV
+from kkmp_sheets.delivery.templates import templates_dir
 from kkmp_sheets.delivery.views import (
     ZONE_RANK_DESC,
     AlertItem,
@@ -87,13 +83,12 @@ from kkmp_sheets.delivery.views import (
     trend,
     zone_counts,
 )
-from kkmp_sheets.errors import ConfigError, KkmpError
+from kkmp_sheets.errors import ConfigError
 from kkmp_sheets.service.cycle import CycleResult
 from kkmp_sheets.store.history import Changes, CityPoint
 
 log = logging.getLogger(__name__)
 
-TEMPLATES_ENV = "KKMP_REPORT_TEMPLATES"
 LANGUAGES = ("id", "en")
 KINDS = ("city", "kecamatan", "coop", "alert")
 MAX_ISSUE_GROUPS = 25  # per cooperative digest; the Hasil Pemeriksaan tab has them all
@@ -101,26 +96,6 @@ MAX_LISTED = 15  # cooperatives listed by name in one section of the city digest
 
 
 # --- templates -----------------------------------------------------------------------------------
-
-
-def templates_dir(explicit: str | Path | None = None) -> Path:
-    """The `report_templates/` folder (see the module docstring for the search order)."""
-    package = Path(kkmp_sheets.__file__).resolve().parent
-    candidates: list[Path] = []
-    if explicit is not None:
-        candidates.append(Path(explicit))
-    elif os.environ.get(TEMPLATES_ENV):
-        candidates.append(Path(os.environ[TEMPLATES_ENV]))
-    else:
-        candidates += [package.parent / "report_templates", package / "report_templates"]
-    for path in candidates:
-        if (path / "shared" / "layout.html.j2").is_file():
-            return path
-    searched = ", ".join(str(p) for p in candidates)
-    raise KkmpError(
-        f"digest templates not found (looked in {searched}): set the environment variable "
-        f"{TEMPLATES_ENV} to the report_templates folder of kkmp-sheets"
-    )
 
 
 def environment(language: str = "id", templates: str | Path | None = None) -> jinja2.Environment:

@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 import requests
 from gspread.exceptions import APIError
 
+from kkmp_sheets.core.issue import CATALOG
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.template import FEEDBACK_TAB, PROFIL, REGISTRY, TABLES, normalize
@@ -263,9 +264,11 @@ class GoogleSource:
         listed = self.listing.get(sid) if self.listing is not None else None
         if listed is not None and not listed.native:
             raise self._failed(key, ReadFailure("workbook-not-native"))
-        if self.listing is not None and listed is None and memo.get("failure"):
-            # Still not visible to us: the same answer as last time, without asking again.
-            raise ReadFailure(**memo["failure"])
+        # Still not visible to us: the same answer as last time, without asking again (unless
+        # that answer's code is no longer in the catalogue, after an upgrade: then ask again).
+        remembered = memo.get("failure") or {}
+        if self.listing is not None and listed is None and remembered.get("code") in CATALOG:
+            raise ReadFailure(**remembered)
         try:
             tabs, titles, feedback_id, feedback_rows = self._fetch(sid, memo)
         except APIError as exc:

@@ -13,7 +13,10 @@ One line per finding, `OK`, `GALAT` (the cycle cannot do its job for that row or
   an uploaded .xlsx), and may be edited (for Hasil Pemeriksaan);
 - the city status workbook can be written; the provisioning folder, when configured, too;
 - mail: the outbox folder can be written, or the SMTP server answers, starts TLS and accepts
-  the login (no message is sent).
+  the login (no message is sent);
+- the digest templates: the folder is found (inside the installed package, next to a source
+  checkout, or at `KKMP_REPORT_TEMPLATES`) and every template of every digest kind in the
+  configured language compiles.
 
 Nothing is changed by a check: no file is written (write access is tested with `os.access`
 on the nearest existing folder), no Google file is edited; Google costs one Drive listing, one
@@ -99,7 +102,7 @@ def run_checks(
             api = connect(cfg.google)
         except ConfigError as exc:
             findings.append(galat(f"Google credentials: {exc}", "fix the variable and run again"))
-            return findings + mail_findings(cfg, smtp_timeout)
+            return findings + mail_findings(cfg, smtp_timeout) + template_findings(cfg)
         findings.append(Finding(OK, f"Google: acting as {api.account_email}"))
         try:
             return findings + _sources_and_outputs(cfg, api, smtp_timeout)
@@ -142,6 +145,7 @@ def _sources_and_outputs(cfg: Config, api: GoogleApi | None, smtp_timeout: float
         assert api is not None
         findings += provision_folder_findings(cfg, api)
     findings += mail_findings(cfg, smtp_timeout)
+    findings += template_findings(cfg)
     return findings
 
 
@@ -692,3 +696,34 @@ def smtp_finding(cfg: Config, timeout: float = SMTP_TIMEOUT) -> Finding:
         client.close()
     login = f", logged in as {mail.username}" if mail.username else ""
     return Finding(OK, f"{where}: connected{login} (no message sent)")
+
+
+# --- digest templates -------------------------------------------------------------------------------
+
+
+def template_findings(cfg: Config) -> list[Finding]:
+    """The digest templates are found and each one the configured language uses compiles."""
+    from kkmp_sheets.delivery import digest, templates
+    from kkmp_sheets.errors import KkmpError
+
+    language = cfg.mail.language
+    fix = (
+        f"reinstall kkmp-sheets (a wheel carries its templates), or set {templates.TEMPLATES_ENV} "
+        "to a folder laid out like the project's report_templates/"
+    )
+    try:
+        root = templates.templates_dir()
+        env = digest.environment(language, root)
+    except KkmpError as exc:
+        return [galat(f"digest templates: {exc}", fix)]
+    problems = templates.template_problems(env, root, language, digest.KINDS)
+    if problems:
+        return [
+            galat(
+                f"digest template {root / name}: {problem}",
+                f"correct it (compare with the project's report_templates/{name}), or {fix}",
+            )
+            for name, problem in problems
+        ]
+    kinds = ", ".join(digest.KINDS)
+    return [Finding(OK, f"digest templates ({language}, {kinds}): every one compiles, in {root}")]

@@ -6,11 +6,12 @@ the Riwayat rows it already holds, so the day-by-day history survives from one c
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from kkmp_sheets.core.tables import StatusBook
 
 
+@runtime_checkable
 class Sink(Protocol):
     def publish(self, book: StatusBook) -> str:
         """Write every tab in one atomic step; return where it went (a path or URL)."""
@@ -18,6 +19,10 @@ class Sink(Protocol):
 
     def history(self) -> list[list]:
         """The Riwayat rows already published (first cell a date), oldest first; [] if none."""
+        ...
+
+    def close(self) -> None:
+        """Let go of what the sink holds open (Google: an HTTP session); nothing for a file."""
         ...
 
 
@@ -29,3 +34,6 @@ class NullSink:
 
     def history(self) -> list[list]:
         return []
+
+    def close(self) -> None:
+        pass

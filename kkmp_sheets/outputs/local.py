@@ -22,6 +22,9 @@ class LocalSink:
         write_status_workbook(book, self.path)
         return str(self.path)
 
+    def close(self) -> None:
+        """Nothing is held open: each publish writes the file and closes it."""
+
     def history(self) -> list[list]:
         """Riwayat rows of the previous status workbook, so the trend grows cycle by cycle."""
         if not self.path.is_file():

@@ -105,7 +105,7 @@ def run_cycle(
     for done, coop in enumerate(coops, start=1):
         item = check_one(coop, source, config, as_of, guard=guard)
         checked.append(item)
-        if config.write_feedback and item.read and getattr(source, "early_feedback", False):
+        if config.write_feedback and item.read and source.early_feedback:
             _early_feedback(item, source, config, now, as_of, early)
         if item.niks:
             niks[coop.id] = item.niks
@@ -250,13 +250,11 @@ def check_one(
 
 def _read(coop: Coop, source: Source, store: HistoryStore | None) -> tuple[RawWorkbook, bool]:
     """The workbook, and whether it was read: its snapshot when the source says it is unchanged
-    since (no request), else read. Sources with change detection (Google) offer
-    `unchanged(coop, version)`."""
-    unchanged = getattr(source, "unchanged", None)
-    if store is not None and unchanged is not None:
+    since (no request), else read. Only sources with change detection (Google) ever say so."""
+    if store is not None:
         snap = store.latest_snapshot(coop.id)
-        if snap is not None and unchanged(coop, snap.version):
-            version = getattr(source, "version", lambda _: None)(coop)
+        if snap is not None and source.unchanged(coop, snap.version):
+            version = source.version(coop)
             return RawWorkbook(snap.raw.tabs, modified=snap.raw.modified, version=version), False
     return source.read(coop), True
 

@@ -128,9 +128,7 @@ class Guard:
         figures: CoopFigures,
         as_of: date,
     ) -> Held:
-        digest = self.store.save_snapshot(
-            coop.id, raw, taken_at=self.now, version=getattr(raw, "version", None)
-        )
+        digest = self.store.save_snapshot(coop.id, raw, taken_at=self.now, version=raw.version)
         reading = Reading(as_of, self.now, digest, figures.anggota_aktif, stock_items(parsed))
         state = load(self.store, coop.id)
         found = drops(state.good, reading, self.rules) if state is not None else []

@@ -56,12 +56,13 @@ def make_sink(cfg: Config, source: Source | None = None) -> Sink:
     raise ConfigError(f'[output] kind = {cfg.output_kind!r} is not known: use "local" or "google"')
 
 
-def close(*parts: object) -> None:
-    """Close what a source or sink holds open (Google mode: an HTTP session, a state file)."""
-    for part in parts:
-        closer = getattr(part, "close", None)
-        if callable(closer):
-            closer()
+def close(source: Source, sink: Sink) -> None:
+    """Close what the source and the sink hold open (Google mode: an HTTP session, a state file);
+    the sink even when closing the source failed."""
+    try:
+        source.close()
+    finally:
+        sink.close()
 
 
 def _listing_of(source: GoogleSource) -> Callable[[], dict[str, FileState] | None]:

@@ -4,12 +4,25 @@ A source reads the registry, reads one cooperative's workbook as a `RawWorkbook`
 that cooperative's Hasil Pemeriksaan tab — the only write the service ever makes into a
 cooperative's workbook. A workbook that cannot be read raises `ReadFailure`, which the pipeline
 turns into a problem on that cooperative's row; the cycle goes on.
+
+What only some sources can do is part of the Protocol too, so that the pipeline calls it plainly
+and mypy checks every source for it; a source without the capability answers with its neutral
+value:
+
+- `early_feedback`: write Hasil Pemeriksaan right after each read instead of after the whole
+  cycle (Google: writes have their own quota and fit in the time reads wait anyway). False: at
+  the end.
+- `unchanged(coop, recorded)` and `version(coop)`: change detection. A source that can tell that
+  a workbook is still as its snapshot at `recorded` shows it saves a read (Google: Drive's file
+  version). False and None: always read.
+- `close()`: let go of what the source holds open (Google: an HTTP session, a state file).
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+from kkmp_sheets.core.issue import require_code
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
 
@@ -18,14 +31,17 @@ class ReadFailure(Exception):
     """One cooperative's workbook cannot be read; `code` is an issue code from the catalog."""
 
     def __init__(self, code: str, detail: str = "", expected: str = ""):
+        require_code(code)  # refused where it is raised, not when the cycle makes its Issue
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
         self.detail = detail
         self.expected = expected
 
 
+@runtime_checkable
 class Source(Protocol):
     kind: str
+    early_feedback: bool
 
     def registry_rows(self) -> Rows: ...
 
@@ -36,3 +52,13 @@ class Source(Protocol):
     def write_feedback(
         self, coop: Coop, rows: list[list[Any]], header_row: int, widths: list[float]
     ) -> bool: ...
+
+    def unchanged(self, coop: Coop, recorded: str | None) -> bool:
+        """True when the workbook is still as it was at version `recorded` (the snapshot's)."""
+        ...
+
+    def version(self, coop: Coop) -> str | None:
+        """The version of the workbook the source would read now; None: not known."""
+        ...
+
+    def close(self) -> None: ...

@@ -30,9 +30,20 @@ WIB = ZoneInfo("Asia/Jakarta")
 
 class LocalSource:
     kind = "local"
+    early_feedback = False  # Hasil Pemeriksaan after the cycle: a local write costs no quota
 
     def __init__(self, registry_path: str | Path):
         self.registry_path = Path(registry_path)
+
+    def close(self) -> None:
+        """Nothing is held open between reads."""
+
+    # --- change detection: none; every cycle reads each file (a local read costs no quota) --
+    def unchanged(self, coop: Coop, recorded: str | None) -> bool:
+        return False
+
+    def version(self, coop: Coop) -> str | None:
+        return None
 
     # --- registry ---------------------------------------------------------------------------
     def registry_rows(self) -> Rows:
