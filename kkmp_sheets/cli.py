@@ -27,13 +27,12 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 from kkmp_sheets import __version__, config
 from kkmp_sheets.core import formats
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import ConfigError, KkmpError
 
-WIB = ZoneInfo("Asia/Jakarta")
 log = logging.getLogger("kkmp_sheets")
 
 

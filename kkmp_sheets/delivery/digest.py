@@ -42,7 +42,6 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 
@@ -54,6 +53,7 @@ from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.report import CoopResult, sorted_issues
 from kkmp_sheets.core.tables import ZONE_COLORS, ZONE_SERIES_COLORS
 from kkmp_sheets.core.template import normalize
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, days_since
 from kkmp_sheets.delivery.mail import Digest, DigestKey, one_line, parse_mailbox
 from kkmp_sheets.errors import ConfigError, KkmpError
@@ -62,7 +62,6 @@ from kkmp_sheets.store.history import Changes, CityPoint
 
 log = logging.getLogger(__name__)
 
-WIB = ZoneInfo("Asia/Jakarta")
 TEMPLATES_ENV = "KKMP_REPORT_TEMPLATES"
 LANGUAGES = ("id", "en")
 KINDS = ("city", "kecamatan", "coop", "alert")

@@ -43,8 +43,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.delivery.mail import (
-    WIB,
     Archive,
     Digest,
     DigestKey,

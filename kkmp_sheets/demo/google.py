@@ -18,11 +18,11 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 import requests
 
 from kkmp_sheets import config
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.demo import DemoCity
 from kkmp_sheets.google.api import XLSX_MIME, WarpClock
 from kkmp_sheets.service.cycle import CycleResult, run_cycle
@@ -31,7 +31,6 @@ from kkmp_sheets.testing import FakeGoogle
 from kkmp_sheets.testing.google_city import connect_fake, load_city
 
 log = logging.getLogger(__name__)
-WIB = ZoneInfo("Asia/Jakarta")
 
 
 def run_google_demo(city: DemoCity, as_of: date, out: TextIO) -> CycleResult:

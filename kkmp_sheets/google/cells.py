@@ -21,9 +21,9 @@ import math
 import numbers
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
-WIB = ZoneInfo("Asia/Jakarta")
+from kkmp_sheets.core.wib import WIB
+
 EPOCH = datetime(1899, 12, 30)
 MAX_TEXT = 50_000  # characters per cell in Google Sheets
 MAX_EXACT_INT = 10**15

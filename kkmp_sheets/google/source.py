@@ -37,7 +37,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import requests
 from gspread.exceptions import APIError
@@ -45,6 +44,7 @@ from gspread.exceptions import APIError
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.template import FEEDBACK_TAB, PROFIL, REGISTRY, TABLES, normalize
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import SourceError
 from kkmp_sheets.google.api import SHEET_MIME, XLSX_MIME, GoogleApi
 from kkmp_sheets.google.cells import a1_tab, cell, fingerprint, grid_rows, rgb, trim
@@ -52,7 +52,6 @@ from kkmp_sheets.google.state import GoogleState
 from kkmp_sheets.sources.base import ReadFailure
 
 log = logging.getLogger(__name__)
-WIB = ZoneInfo("Asia/Jakarta")
 
 UNFORMATTED = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
 GRID_FIELDS = "sheets(properties(title,sheetId),data(rowData(values(effectiveValue))))"

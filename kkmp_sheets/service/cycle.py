@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from kkmp_sheets.config import Config
 from kkmp_sheets.core import formats, validation
@@ -34,6 +33,7 @@ from kkmp_sheets.core.report import (
     summarize,
 )
 from kkmp_sheets.core.template import ANGGOTA
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.core.zoning import Zone, zone
 from kkmp_sheets.outputs.base import Sink
 from kkmp_sheets.service.protection import Guard, zone_note
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from kkmp_sheets.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
-WIB = ZoneInfo("Asia/Jakarta")
 
 Progress = Callable[[int, int, str], None]  # (done, total, coop id)
 

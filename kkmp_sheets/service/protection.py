@@ -24,7 +24,6 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from kkmp_sheets.config import ProtectionRules
 from kkmp_sheets.core import formats
@@ -33,6 +32,7 @@ from kkmp_sheets.core.metrics import CoopFigures, coop_figures
 from kkmp_sheets.core.parse import ParsedWorkbook, RawWorkbook, parse_workbook
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.template import ANGGOTA, STOK
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import NotFound
 from kkmp_sheets.store import snapshots
 
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from kkmp_sheets.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
-WIB = ZoneInfo("Asia/Jakarta")
 CODE = "likely-deletion"
 
 # measure → (the tab it is counted on, its name in messages)

@@ -55,19 +55,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from zoneinfo import ZoneInfo
 
 import schedule
 
 from kkmp_sheets import __version__
 from kkmp_sheets.config import WEEKDAYS, Config
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import KkmpError, ServiceLocked
 
 if TYPE_CHECKING:
     from kkmp_sheets.service.cycle import CycleResult
 
 log = logging.getLogger(__name__)
-WIB = ZoneInfo("Asia/Jakarta")
 STATUS_FILE = "status.json"
 LOCK_FILE = "serve.lock"
 JOBS = ("sync", "daily", "weekly")

@@ -31,14 +31,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from kkmp_sheets.core.parse import RawWorkbook, Rows
+from kkmp_sheets.core.wib import WIB
 
 if TYPE_CHECKING:
     from kkmp_sheets.store.history import HistoryStore
-
-WIB = ZoneInfo("Asia/Jakarta")
 
 
 @dataclass(frozen=True)
