@@ -27,9 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import demo_city
 
 from kkmp_sheets import config
+from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.config import GoogleSettings
 from kkmp_sheets.core.template import REGISTRY
-from kkmp_sheets.google.api import WarpClock
+from kkmp_sheets.google.api import PROVISION_SCOPES, connect
 from kkmp_sheets.onboarding import provision
 from kkmp_sheets.testing import FakeGoogle
 
@@ -58,7 +59,7 @@ def run(latency: float) -> None:
             google=GoogleSettings(base_url=fake.base_url, timeout_seconds=60),
             provision=replace(cfg.provision, google_folder=folder, notify=False),
         )
-        api = provision.connect(cfg.google, clock=clock)
+        api = connect(cfg.google, clock=clock, scopes=PROVISION_SCOPES)
         for label in ("first run", "second run"):
             fake.reset_counts()
             skipped = clock.skipped

@@ -16,12 +16,13 @@ import python_calamine
 
 from kkmp_sheets import config
 from kkmp_sheets.cli import main, run_once
+from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.config import GoogleSettings
 from kkmp_sheets.core.registry import Coop, read_registry
 from kkmp_sheets.core.template import PROFIL, REGISTRY, TABLES, Kind
 from kkmp_sheets.demo import DemoCity, build_demo_city
 from kkmp_sheets.errors import ConfigError, UsageError
-from kkmp_sheets.google.api import WarpClock
+from kkmp_sheets.google.api import PROVISION_SCOPES, connect
 from kkmp_sheets.onboarding import provision
 from kkmp_sheets.onboarding import workbook_template as wt
 from kkmp_sheets.onboarding.guide import into_city, records_from
@@ -391,7 +392,7 @@ def test_google_provisions_all_56_once_each(jakbar, monkeypatch):
         clock = WarpClock()
         fake.clock = clock.wall
         cfg, folder = _google(fake, jakbar)
-        api = provision.connect(cfg.google, clock=clock)
+        api = connect(cfg.google, clock=clock, scopes=PROVISION_SCOPES)
         started = time.perf_counter()
         report = provision.provision_google(cfg, every=True, api=api)
         seconds = time.perf_counter() - started
@@ -427,7 +428,7 @@ def test_google_provisions_all_56_once_each(jakbar, monkeypatch):
 def test_google_template_in_one_batch_matches_the_xlsx(jakbar):
     with FakeGoogle() as fake:
         cfg, _ = _google(fake, jakbar)
-        api = provision.connect(cfg.google, clock=WarpClock())
+        api = connect(cfg.google, clock=WarpClock(), scopes=PROVISION_SCOPES)
         report = provision.provision_google(cfg, ["KKMP-3173051006"], api=api)
         [done] = report.outcomes
         assert done.action == "dibuat"
@@ -470,7 +471,7 @@ def test_google_finishes_what_an_interrupted_run_made_and_copies_a_template(jakb
             owner=fake.default_identity,
             parent=folder,
         )
-        api = provision.connect(cfg.google, clock=WarpClock())
+        api = connect(cfg.google, clock=WarpClock(), scopes=PROVISION_SCOPES)
         report = provision.provision_google(cfg, ["KKMP-3173051006"], api=api)
         assert [(o.action, o.where) for o in report.outcomes] == [("dilanjutkan", made)]
         assert "Profil" in fake.tabs(made) and fake.counts["drive.files.create"] == 0
@@ -534,7 +535,7 @@ def test_a_google_template_filled_with_the_demo_data_has_no_problem(tmp_path):
 def test_google_refuses_clearly_without_a_usable_folder(jakbar):
     with FakeGoogle() as fake:
         cfg, folder = _google(fake, jakbar)
-        api = provision.connect(cfg.google, clock=WarpClock())
+        api = connect(cfg.google, clock=WarpClock(), scopes=PROVISION_SCOPES)
         fake.unshare(folder, fake.default_identity)
         with pytest.raises(ConfigError, match=r"google_folder .*share"):
             provision.provision_google(cfg, ["KKMP-3173051006"], api=api)

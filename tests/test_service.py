@@ -27,6 +27,7 @@ from aiosmtpd.controller import Controller
 
 from kkmp_sheets import config
 from kkmp_sheets.cli import main
+from kkmp_sheets.clock import SimulatedClock
 from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.demo import DemoCity, build_demo_city
 from kkmp_sheets.errors import ConfigError, KkmpError, ServiceLocked
@@ -36,7 +37,6 @@ from kkmp_sheets.service.serve import (
     JobRun,
     Service,
     ServiceLock,
-    SimulatedClock,
     StatusFile,
 )
 
@@ -168,12 +168,12 @@ def test_a_machine_asleep_for_days_runs_each_overdue_job_once(tmp_path):
 
         slept = False
 
-        def wait(self, seconds, stop):
+        def sleep(self, seconds, stop=None):
             if not self.slept and self.now() >= at(29, 8, 0):
                 self.slept = True
                 self.advance(timedelta(days=3).total_seconds())
             else:
-                super().wait(seconds, stop)
+                super().sleep(seconds, stop)
 
     cfg = write_config(tmp_path, "[schedule]\nsync_every_minutes = 30\n")
     Recorder.runs = []

@@ -22,9 +22,10 @@ from typing import TextIO
 import requests
 
 from kkmp_sheets import config
+from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.demo import DemoCity
-from kkmp_sheets.google.api import XLSX_MIME, WarpClock
+from kkmp_sheets.google.api import XLSX_MIME
 from kkmp_sheets.service.cycle import CycleResult, run_cycle
 from kkmp_sheets.store.history import HistoryStore
 from kkmp_sheets.testing import FakeGoogle

@@ -151,3 +151,8 @@ def rgb(hex_color: str) -> dict[str, float]:
     text = hex_color.lstrip("#")
     red, green, blue = (int(text[i : i + 2], 16) / 255 for i in (0, 2, 4))
     return {"red": round(red, 4), "green": round(green, 4), "blue": round(blue, 4)}
+
+
+def pixels(characters: float) -> int:
+    """A column width in characters (Excel's unit) as Sheets pixels."""
+    return round(characters * 7 + 5)

@@ -37,8 +37,9 @@ from gspread.utils import a1_to_rowcol
 from kkmp_sheets.core.tables import Cell, CellValue, Chart, ChartKind, Fmt, Sheet, StatusBook
 from kkmp_sheets.errors import OutputError
 from kkmp_sheets.google.api import GoogleApi, RequestTooLarge
-from kkmp_sheets.google.cells import a1_tab, cell, rgb
-from kkmp_sheets.google.source import FileState, _file_state, pixels, spreadsheet_id
+from kkmp_sheets.google.cells import a1_tab, cell, pixels, rgb
+from kkmp_sheets.google.drive import FileState, file_state
+from kkmp_sheets.google.ids import file_id
 from kkmp_sheets.google.state import GoogleState
 from kkmp_sheets.outputs.style import (
     DATES,
@@ -73,7 +74,7 @@ class GoogleSink:
         state: GoogleState | None = None,
         listing: Listing | None = None,
     ) -> None:
-        sid = spreadsheet_id(spreadsheet)
+        sid = file_id(spreadsheet)
         if sid is None:
             raise OutputError(
                 f"[output] spreadsheet = {spreadsheet!r} is not a Google spreadsheet ID or URL: "
@@ -104,7 +105,7 @@ class GoogleSink:
         if listed is not None and self.id in listed:
             return listed[self.id]
         try:
-            return _file_state(self.api.get_file(self.id, FILE_FIELDS))
+            return file_state(self.api.get_file(self.id, FILE_FIELDS))
         except (APIError, requests.exceptions.RequestException) as exc:
             log.info("status spreadsheet %s: Drive metadata unavailable (%s)", self.id, exc)
             return None

@@ -44,43 +44,28 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from google.auth.credentials import Scoped
 from gspread.exceptions import APIError
-from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEET_VALUES_BATCH_UPDATE_URL
+from gspread.urls import SPREADSHEET_VALUES_BATCH_UPDATE_URL
 
 from kkmp_sheets import config as config_module
-from kkmp_sheets.config import Config, GoogleSettings
+from kkmp_sheets.config import Config
+from kkmp_sheets.core.a1 import column_letters
 from kkmp_sheets.core.parse import Rows, locate_header
 from kkmp_sheets.core.registry import REGISTRY_SPEC, Coop, read_registry
 from kkmp_sheets.core.template import PROFIL, REGISTRY, normalize
 from kkmp_sheets.errors import ConfigError, OutputError, SourceError, UsageError
-from kkmp_sheets.google.api import (
-    SHEET_MIME,
-    SHEETS_SCOPE,
-    Clock,
-    GoogleApi,
-    RealClock,
-    guarded_client,
-    load_credentials,
-    shared_limiter,
-)
+from kkmp_sheets.google.api import PROVISION_SCOPES, GoogleApi, connect, error_reason
 from kkmp_sheets.google.cells import a1_tab, grid_rows
+from kkmp_sheets.google.drive import Drive
+from kkmp_sheets.google.ids import file_id
 from kkmp_sheets.onboarding import workbook_template as wt
 from kkmp_sheets.sources.local import LocalSource
 
 log = logging.getLogger(__name__)
 
-DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
-# Creating files in a shared folder, copying a template and sharing need the full Drive scope;
-# only this command asks for it (the cycle itself reads Drive metadata only).
-PROVISION_SCOPES = (SHEETS_SCOPE, DRIVE_SCOPE)
 NAME_SEPARATOR = " — "
 STATUS_TITLE = "Status KKMP — {city}"
 PENDING = "(dibuat oleh provision --status)"  # stands for a status spreadsheet not made yet
-
-_FOLDER_IN_URL = re.compile(r"/folders/([A-Za-z0-9_-]{10,})|[?&]id=([A-Za-z0-9_-]{10,})")
-_BARE_ID = re.compile(r"[A-Za-z0-9_-]{10,}")
-_SHEET_IN_URL = re.compile(r"/d/([A-Za-z0-9_-]{20,})")
 
 
 @dataclass
@@ -353,102 +338,9 @@ def _fields(record: str, delimiter: str) -> list[str]:
     return next(csv.reader([record], delimiter=delimiter), [])
 
 
-# --- Google mode: the client --------------------------------------------------------------------
-
-
-def connect(settings: GoogleSettings, clock: Clock | None = None) -> GoogleApi:
-    """A guarded client (see `google_api`) with the Drive scope provisioning needs."""
-    from kkmp_sheets.google.http import make_session
-
-    credentials, email = load_credentials(settings)
-    if isinstance(credentials, Scoped):
-        credentials = credentials.with_scopes(list(PROVISION_SCOPES))
-    clock = clock or RealClock()
-    session = make_session(credentials, settings.base_url or None, settings.timeout_seconds)
-    limiter = shared_limiter(email, settings, clock)
-    client = guarded_client(credentials, session, settings, clock, limiter=limiter)
-    return GoogleApi(client, email)
-
-
-class Drive:
-    """The few Drive v3 calls provisioning makes (over the guarded client)."""
-
-    def __init__(self, api: GoogleApi) -> None:
-        self.api = api
-
-    def _call(
-        self, method: str, path: str, params: dict[str, Any], body: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        query: dict[str, Any] = {"supportsAllDrives": True, **params}
-        url = f"{DRIVE_FILES_API_V3_URL}{path}"
-        reply = self.api.http.request(method, url, params=query, json=body)
-        return dict(reply.json()) if reply.content else {}
-
-    def create_spreadsheet(self, name: str, folder: str) -> str:
-        body = {"name": name, "mimeType": SHEET_MIME, "parents": [folder]}
-        return str(self._call("post", "", {"fields": "id"}, body)["id"])
-
-    def copy(self, file_id: str, name: str, folder: str) -> str:
-        body = {"name": name, "parents": [folder]}
-        return str(self._call("post", f"/{file_id}/copy", {"fields": "id"}, body)["id"])
-
-    def share(self, file_id: str, email: str, role: str, notify: bool) -> None:
-        body = {"type": "user", "role": role, "emailAddress": email}
-        params = {"sendNotificationEmail": notify, "fields": "id"}
-        self._call("post", f"/{file_id}/permissions", params, body)
-
-    def get(self, file_id: str, fields: str) -> dict[str, Any]:
-        return self._call("get", f"/{file_id}", {"fields": fields})
-
-    def spreadsheets_in(self, folder: str) -> dict[str, str]:
-        """Spreadsheet name → ID, for the spreadsheets directly in `folder` (a Shared Drive's
-        too: `corpora=allDrives`, as the default corpus leaves out files others made there)."""
-        query = f"'{folder}' in parents and trashed = false and mimeType = '{SHEET_MIME}'"
-        found: dict[str, str] = {}
-        token = ""
-        while True:
-            params: dict[str, Any] = {
-                "q": query,
-                "fields": "nextPageToken,files(id,name)",
-                "pageSize": 1000,
-                "corpora": "allDrives",
-                "includeItemsFromAllDrives": True,
-            }
-            if token:
-                params["pageToken"] = token
-            reply = self._call("get", "", params)
-            found.update({f["name"]: f["id"] for f in reply.get("files") or []})
-            token = reply.get("nextPageToken") or ""
-            if not token:
-                return found
-
-
-def folder_id(text: str) -> str | None:
-    text = (text or "").strip()
-    match = _FOLDER_IN_URL.search(text)
-    if match:
-        return match[1] or match[2]
-    return text if _BARE_ID.fullmatch(text) else None
-
-
-def sheet_id_of(text: str) -> str | None:
-    text = (text or "").strip()
-    match = _SHEET_IN_URL.search(text)
-    if match:
-        return match[1]
-    return text if _BARE_ID.fullmatch(text) else None
-
-
-def _reason(error: APIError) -> str:
-    errors = error.error.get("errors") if isinstance(error.error, dict) else None
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        return str(errors[0].get("reason") or "")
-    return ""
-
-
 def _explain(error: APIError, what: str, account: str) -> str:
     status = error.response.status_code
-    if _reason(error) == "storageQuotaExceeded":
+    if error_reason(error) == "storageQuotaExceeded":
         return (
             f"Google refused to create {what}: a service account has no Drive storage of its own. "
             "Set [provision] google_folder to a folder in a Shared Drive and add "
@@ -472,7 +364,7 @@ class GoogleRegistry:
 
 
 def read_google_registry(api: GoogleApi, registry: str) -> GoogleRegistry:
-    sid = sheet_id_of(registry)
+    sid = file_id(registry)
     if sid is None:
         raise ConfigError(
             f"[source] registry = {registry!r} is not a Google spreadsheet ID or URL: copy the "
@@ -519,7 +411,7 @@ def record_google(api: GoogleApi, registry: str, values: dict[str, str]) -> list
         value = left.pop(coop_id)
         if sheet_col < len(row) and str(row[sheet_col]).strip():
             continue  # someone filled it meanwhile: theirs wins
-        ref = f"{a1_tab(fresh.title)}!{wt._a1_column(sheet_col)}{index + 1}"
+        ref = f"{a1_tab(fresh.title)}!{column_letters(sheet_col)}{index + 1}"
         data.append({"range": ref, "values": [[value]]})
     if data:
         url = SPREADSHEET_VALUES_BATCH_UPDATE_URL % fresh.spreadsheet
@@ -538,7 +430,7 @@ def provision_google(
     api: GoogleApi | None = None,
 ) -> Report:
     if api is None:
-        api = connect(cfg.google)
+        api = connect(cfg.google, scopes=PROVISION_SCOPES)
         try:
             return provision_google(cfg, ids, every=every, api=api)
         finally:
@@ -576,7 +468,7 @@ def provision_google(
 
 
 def _google_folder(cfg: Config) -> str:
-    folder = folder_id(cfg.provision.google_folder)
+    folder = file_id(cfg.provision.google_folder)
     if folder is None:
         raise ConfigError(
             "[provision] google_folder is not set: put the ID or URL of the Drive folder (in a "
@@ -629,7 +521,7 @@ def _provision_todo(
 
 def _fatal(exc: APIError, folder: str) -> bool:
     """Errors every following cooperative would meet too: stop at the first."""
-    return _reason(exc) == "storageQuotaExceeded" or (
+    return error_reason(exc) == "storageQuotaExceeded" or (
         exc.response.status_code == 404 and folder in str(exc)
     )
 
@@ -661,7 +553,7 @@ class TemplateLayout:
 
 def _template_layout(cfg: Config, api: GoogleApi) -> TemplateLayout:
     """Where the Profil values go in the template (read once per run)."""
-    tid = sheet_id_of(cfg.provision.google_template)
+    tid = file_id(cfg.provision.google_template)
     if tid is None:
         raise ConfigError(
             f"[provision] google_template = {cfg.provision.google_template!r} is not a "
@@ -783,7 +675,7 @@ def provision_status(cfg: Config, *, api: GoogleApi | None = None) -> Report:
         report.seconds = time.perf_counter() - started
         return report
     if api is None:
-        api = connect(cfg.google)
+        api = connect(cfg.google, scopes=PROVISION_SCOPES)
         try:
             return provision_status(cfg, api=api)
         finally:
@@ -792,7 +684,7 @@ def provision_status(cfg: Config, *, api: GoogleApi | None = None) -> Report:
     before = dict(api.stats.sent)
     readers = cfg.provision.status_readers or cfg.mail.officials
     title = STATUS_TITLE.format(city=cfg.city_name)
-    sid = sheet_id_of(cfg.output_spreadsheet) if cfg.output_spreadsheet != PENDING else None
+    sid = file_id(cfg.output_spreadsheet) if cfg.output_spreadsheet != PENDING else None
     action = "sudah ada"
     try:
         if sid is None:
@@ -811,7 +703,7 @@ def provision_status(cfg: Config, *, api: GoogleApi | None = None) -> Report:
         raise OutputError(_explain(exc, "the city status spreadsheet", api.account_email)) from None
     shared = f"shared with {len(readers)} reader(s)" if readers else "no readers configured"
     report.outcomes.append(Outcome("status kota", action, sid, shared))
-    if cfg.output_spreadsheet == PENDING or sheet_id_of(cfg.output_spreadsheet) != sid:
+    if cfg.output_spreadsheet == PENDING or file_id(cfg.output_spreadsheet) != sid:
         report.notes.append(
             f'\nPut it in {cfg.path.name}:\n[output]\nkind = "google"\nspreadsheet = "{sid}"'
         )

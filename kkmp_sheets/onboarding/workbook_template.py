@@ -32,6 +32,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from kkmp_sheets.core import wilayah
+from kkmp_sheets.core.a1 import column_letters
 from kkmp_sheets.core.formats import compose_nik
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.template import (
@@ -852,15 +853,6 @@ def _widths(sheet_id: int, widths: Sequence[float]) -> list[dict[str, Any]]:
     ]
 
 
-def _a1_column(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(65 + rest) + name
-    return name
-
-
 def sheets_requests(made: Design, data: TableData | None = None) -> list[dict[str, Any]]:
     """The whole template as the requests of one `spreadsheets.batchUpdate` on a NEW spreadsheet
     (its first tab, sheetId 0, becomes Petunjuk). Google applies them all or none."""
@@ -939,7 +931,7 @@ def sheets_requests(made: Design, data: TableData | None = None) -> list[dict[st
                         }
                     }
                 )
-            rule = _sheets_rule(lk, f"{_a1_column(c)}2")
+            rule = _sheets_rule(lk, f"{column_letters(c)}2")
             if rule:
                 requests.append({"setDataValidation": {"range": column, "rule": rule}})
         requests += _widths(sid, [lk.width for lk in tab.looks])

@@ -54,11 +54,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import schedule
 
 from kkmp_sheets import __version__
+from kkmp_sheets.clock import Clock, SystemClock
 from kkmp_sheets.config import WEEKDAYS, Config
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import KkmpError, ServiceLocked
@@ -90,54 +91,6 @@ class StopFlag:
 
     def is_set(self) -> bool:
         return self._set
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current time, aware, in WIB."""
-        ...
-
-    def wait(self, seconds: float, stop: StopFlag) -> None:
-        """Let `seconds` pass, or less when `stop` is set meanwhile."""
-        ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(WIB)
-
-    def wait(self, seconds: float, stop: StopFlag) -> None:
-        end = time.monotonic() + max(0.0, seconds)
-        while not stop.is_set() and (left := end - time.monotonic()) > 0:
-            time.sleep(min(left, 1.0))  # a signal's flag is seen within a second
-
-
-class SimulatedClock:
-    """Time that starts at `start` and skips every wait.
-
-    With `real_time`, it also moves on with the real time that passes between waits (the jobs'
-    own run time), so a simulation shows how long jobs take; without it, it stands still
-    except when waiting or `advance()`d (a frozen clock for tests).
-    """
-
-    def __init__(self, start: datetime, *, real_time: bool = False) -> None:
-        if start.tzinfo is None:
-            raise ValueError("the simulated clock's start must carry a time zone")
-        self._start = start.astimezone(WIB)
-        self._skipped = 0.0
-        self._real_time = real_time
-        self._origin = time.perf_counter()
-
-    def now(self) -> datetime:
-        moved = time.perf_counter() - self._origin if self._real_time else 0.0
-        return self._start + timedelta(seconds=self._skipped + moved)
-
-    def wait(self, seconds: float, stop: StopFlag) -> None:
-        if not stop.is_set():
-            self.advance(seconds)
-
-    def advance(self, seconds: float) -> None:
-        self._skipped += max(0.0, seconds)
 
 
 @contextmanager
@@ -366,7 +319,7 @@ class Service:
                     if until is not None:
                         wait = min(wait, max(0.0, (until - now).total_seconds()))
                     if wait > 0:
-                        self.clock.wait(wait, self.stop)
+                        self.clock.sleep(wait, self.stop)
             finally:
                 self._stopped()
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import gspread
 from google.auth.credentials import AnonymousCredentials
 
+from kkmp_sheets.clock import Clock
 from kkmp_sheets.config import GoogleSettings
 from kkmp_sheets.core.template import REGISTRY
-from kkmp_sheets.google.api import Clock, GoogleApi, RateLimiter, guarded_client, limits
+from kkmp_sheets.google.api import GoogleApi, RateLimiter, guarded_client, limits
 from kkmp_sheets.google.http import make_session
 from kkmp_sheets.google.sink import GoogleSink
 from kkmp_sheets.google.source import GoogleSource
