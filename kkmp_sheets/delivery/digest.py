@@ -51,13 +51,13 @@ from kkmp_sheets.core import formats
 from kkmp_sheets.core.issue import Issue, Severity, mask_personal
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.report import CoopResult, sorted_issues
+from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.core.tables import ZONE_COLORS, ZONE_SERIES_COLORS
 from kkmp_sheets.core.template import normalize
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, days_since
 from kkmp_sheets.delivery.mail import Digest, DigestKey, one_line, parse_mailbox
 from kkmp_sheets.errors import ConfigError, KkmpError
-from kkmp_sheets.service.cycle import CycleResult
 from kkmp_sheets.store.history import Changes, CityPoint
 
 log = logging.getLogger(__name__)

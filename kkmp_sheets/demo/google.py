@@ -23,10 +23,12 @@ import requests
 
 from kkmp_sheets import config
 from kkmp_sheets.clock import WarpClock
+from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.demo import DemoCity
 from kkmp_sheets.google.api import XLSX_MIME
-from kkmp_sheets.service.cycle import CycleResult, run_cycle
+from kkmp_sheets.service.cycle import run_cycle
+from kkmp_sheets.service.summary import print_summary
 from kkmp_sheets.store.history import HistoryStore
 from kkmp_sheets.testing import FakeGoogle
 from kkmp_sheets.testing.google_city import connect_fake, load_city
@@ -35,8 +37,6 @@ log = logging.getLogger(__name__)
 
 
 def run_google_demo(city: DemoCity, as_of: date, out: TextIO) -> CycleResult:
-    from kkmp_sheets.cli import print_summary
-
     folder = city.root / "out" / "google"
     folder.mkdir(parents=True, exist_ok=True)
     clock = WarpClock()

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kkmp_sheets.config import Config
 from kkmp_sheets.core import formats, validation
@@ -32,6 +32,7 @@ from kkmp_sheets.core.report import (
     status_book,
     summarize,
 )
+from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.core.template import ANGGOTA
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.core.zoning import Zone, zone
@@ -45,24 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]  # (done, total, coop id)
-
-
-@dataclass
-class CycleResult:
-    results: list[CoopResult]
-    registry_issues: list[Issue]
-    summary: Summary
-    as_of: date
-    output: str
-    seconds: float
-    feedback_written: int = 0
-    feedback_unchanged: int = 0
-    feedback_failed: list[tuple[str, str]] = field(default_factory=list)
-    notified: Any = None  # notify.Notified, once digests were handed over
-
-    @property
-    def unreadable(self) -> list[CoopResult]:
-        return [r for r in self.results if not r.figures.readable]
 
 
 def run_cycle(

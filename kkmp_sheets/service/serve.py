@@ -65,7 +65,7 @@ from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import KkmpError, ServiceLocked
 
 if TYPE_CHECKING:
-    from kkmp_sheets.service.cycle import CycleResult
+    from kkmp_sheets.core.results import CycleResult
 
 log = logging.getLogger(__name__)
 STATUS_FILE = "status.json"

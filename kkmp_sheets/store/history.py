@@ -37,8 +37,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from kkmp_sheets.config import ZoneRules
-from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, days_since
+from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, ZoneRules, days_since
 from kkmp_sheets.errors import OutputError
 from kkmp_sheets.store import snapshots
 
@@ -46,7 +45,7 @@ if TYPE_CHECKING:  # pipeline imports every I/O module; the store needs only the
     from kkmp_sheets.config import Config
     from kkmp_sheets.core.parse import RawWorkbook
     from kkmp_sheets.core.report import CoopResult
-    from kkmp_sheets.service.cycle import CycleResult
+    from kkmp_sheets.core.results import CycleResult
 
 log = logging.getLogger(__name__)
 
