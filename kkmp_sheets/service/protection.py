@@ -162,7 +162,7 @@ class Guard:
     ) -> CoopFigures:
         """The reading's figures, with what fell taken from the accepted snapshot."""
         fell = {d.measure for d in found}
-        good_raw = snapshots.content(self.store, state.good.hash)
+        good_raw = snapshots.content(self.store.conn, state.good.hash)
         if good_raw is None:  # not kept (a store restored from an older backup): counts only
             log.warning(
                 "%s: the accepted snapshot is gone; only its counts are kept", state.coop_id
@@ -230,7 +230,7 @@ def confirm(store: HistoryStore, coop_id: str, now: datetime) -> GuardState | No
         )
     if not state.held:
         return None
-    with store._transaction() as conn:
+    with store.transaction() as conn:
         conn.execute(
             "UPDATE guard SET good_day = seen_day, good_at = seen_at, good_hash = seen_hash,"
             " good_anggota = seen_anggota, good_stok = seen_stok, held_since = NULL,"
@@ -247,7 +247,7 @@ def _write(
     def values(r: Reading) -> tuple[Any, ...]:
         return (r.day.isoformat(), r.at.isoformat(timespec="seconds"), r.hash, r.anggota, r.stok)
 
-    with store._transaction() as conn:
+    with store.transaction() as conn:
         conn.execute(
             """
             INSERT INTO guard (coop_id, good_day, good_at, good_hash, good_anggota, good_stok,
