@@ -50,7 +50,8 @@ def main() -> None:
 
     from kkmp_sheets import config
     from kkmp_sheets.clock import SimulatedClock
-    from kkmp_sheets.service.serve import JobRun, Service, status_text
+    from kkmp_sheets.service.serve import Service
+    from kkmp_sheets.service.status import JobRun, status_text
 
     root = fresh_copy(demo_city("jakarta-barat", kode="31.73", size=None), "simulate-serve")
     config_path = root / "city.toml"

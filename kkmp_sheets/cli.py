@@ -332,7 +332,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from kkmp_sheets.service.serve import STATUS_FILE, status_text
+    from kkmp_sheets.service.status import STATUS_FILE, status_text
 
     cfg = config.load(args.config)
     if args.json:

@@ -31,14 +31,9 @@ from kkmp_sheets.clock import SimulatedClock
 from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.demo import DemoCity, build_demo_city
 from kkmp_sheets.errors import ConfigError, KkmpError, ServiceLocked
-from kkmp_sheets.service.serve import (
-    LOCK_FILE,
-    STATUS_FILE,
-    JobRun,
-    Service,
-    ServiceLock,
-    StatusFile,
-)
+from kkmp_sheets.service.lock import LOCK_FILE, ServiceLock
+from kkmp_sheets.service.serve import Service
+from kkmp_sheets.service.status import STATUS_FILE, JobRun, StatusFile
 
 WIB = ZoneInfo("Asia/Jakarta")
 ROOT = Path(__file__).resolve().parents[1]
@@ -251,7 +246,7 @@ def test_a_second_instance_is_refused(tmp_path, capsys):
 def test_a_killed_holder_leaves_no_stuck_lock(tmp_path):
     lock = tmp_path / "data" / LOCK_FILE
     code = (
-        "import sys, time\nfrom pathlib import Path\nfrom kkmp_sheets.service.serve import ServiceLock\n"
+        "import sys, time\nfrom pathlib import Path\nfrom kkmp_sheets.service.lock import ServiceLock\n"
         f"with ServiceLock(Path({str(lock)!r})):\n    print('held', flush=True)\n    time.sleep(60)\n"
     )
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
