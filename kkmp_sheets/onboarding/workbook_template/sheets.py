@@ -11,6 +11,7 @@ from kkmp_sheets.core.template import (
     PROFIL,
     TABLES,
 )
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.google.cells import cell, rgb
 from kkmp_sheets.onboarding.workbook_template.design import (
     DATA_ROWS,
@@ -32,7 +33,7 @@ from kkmp_sheets.onboarding.workbook_template.design import (
 
 GUIDE_SHEET_ID = 0  # a new spreadsheet's first tab; renamed to Petunjuk
 SHEET_IDS = {PROFIL.name: 1, **{spec.name: i for i, spec in enumerate(TABLES, start=2)}}
-LOCALE, TIME_ZONE = "id_ID", "Asia/Jakarta"
+LOCALE, TIME_ZONE = "id_ID", WIB.key  # Asia/Jakarta
 _PIXELS_PER_CHAR = 7
 
 
