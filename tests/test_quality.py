@@ -95,3 +95,18 @@ def test_a_forbidden_import_breaks_a_contract(tmp_path, module, line, broken):
     assert result.returncode != 0, result.stdout
     assert f"{broken}" in result.stdout
     assert "BROKEN" in result.stdout
+
+
+def test_the_architecture_doc_shows_the_declared_layers():
+    import re
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    [layers] = [
+        c["layers"] for c in declared["tool"]["importlinter"]["contracts"] if c["type"] == "layers"
+    ]
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = re.search(r"## The layer rule.*?```\n(.*?)```", doc, re.S)
+    assert block is not None
+    shown = [line.strip() for line in block[1].splitlines() if line.strip()]
+    assert shown == [layer for layer in layers if layer != "__main__"]
