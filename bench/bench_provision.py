@@ -31,7 +31,7 @@ from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.config import GoogleSettings
 from kkmp_sheets.core.template import REGISTRY
 from kkmp_sheets.google.api import PROVISION_SCOPES, connect
-from kkmp_sheets.onboarding import provision
+from kkmp_sheets.onboarding import provision_google
 from kkmp_sheets.testing import FakeGoogle
 
 
@@ -64,7 +64,7 @@ def run(latency: float) -> None:
             fake.reset_counts()
             skipped = clock.skipped
             started = time.perf_counter()
-            report = provision.provision_google(cfg, every=True, api=api)
+            report = provision_google.provision_google(cfg, every=True, api=api)
             real = time.perf_counter() - started
             sim = real + clock.skipped - skipped
             made = report.count("dibuat")

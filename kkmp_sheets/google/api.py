@@ -53,6 +53,7 @@ from gspread.urls import (
     DRIVE_FILES_API_V3_URL,
     SPREADSHEET_BATCH_UPDATE_URL,
     SPREADSHEET_URL,
+    SPREADSHEET_VALUES_BATCH_UPDATE_URL,
     SPREADSHEET_VALUES_BATCH_URL,
 )
 
@@ -360,6 +361,13 @@ class GoogleApi:
         self.last_body_bytes = len(body)
         headers = {"Content-Type": "application/json; charset=UTF-8"}
         return dict(self.http.request("post", url, data=body, headers=headers).json())
+
+    def write_values(self, spreadsheet_id: str, data: list[dict[str, Any]]) -> dict[str, Any]:
+        """One `values.batchUpdate` of `data` ({"range", "values"} items), written RAW: text
+        never becomes a formula."""
+        url = SPREADSHEET_VALUES_BATCH_UPDATE_URL % spreadsheet_id
+        body = {"valueInputOption": "RAW", "data": data}
+        return dict(self.http.request("post", url, json=body).json())
 
     # --- Drive
     def list_files(

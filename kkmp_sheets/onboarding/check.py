@@ -584,7 +584,7 @@ def google_output_findings(
 def provision_folder_findings(cfg: Config, api: GoogleApi) -> list[Finding]:
     from kkmp_sheets.google.drive import Drive
     from kkmp_sheets.google.ids import file_id as folder_id
-    from kkmp_sheets.onboarding.provision import check_folder
+    from kkmp_sheets.onboarding.provision_google import check_folder
 
     folder = folder_id(cfg.provision.google_folder)
     if folder is None:
