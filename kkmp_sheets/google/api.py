@@ -22,7 +22,7 @@ gspread `HTTPClient` subclass (gspread itself is unmodified and is injected into
 - **A timeout on every request** (`set_timeout`), besides the session's default.
 
 Writes are retried too. A write whose answer was lost may have been applied; the writers here
-(`outputs/google.py`, `sources/google.py`) make their batches fail loudly rather than apply twice
+(`google/sink.py`, `google/source.py`) make their batches fail loudly rather than apply twice
 (`addSheet` with a chosen id, `deleteEmbeddedObject` by id) and rebuild from a fresh read when a
 batch is refused.
 

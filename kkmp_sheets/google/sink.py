@@ -13,7 +13,7 @@ applies entirely or not at all, so a reader never sees half of it:
   zone colours as conditional rules on the Zona column, links on http(s) URLs;
 - our charts deleted by id and drawn again as native charts; a filter on every table.
 
-What it costs (see `google_api` for the quota): when nothing changed since the last publish
+What it costs (see `google/api.py` for the quota): when nothing changed since the last publish
 (a fingerprint of the book without its "updated at" times) and nobody else edited the
 spreadsheet, nothing at all. Otherwise one write, plus one metadata read (sheet ids, charts,
 rules) when someone else edited it since our last write or on the first publish — Drive's

@@ -2,7 +2,7 @@
 service account.
 
 The same shape as `local.LocalSource` (`registry_rows`, `read`, `link`, `write_feedback`), plus
-change detection, because Google counts requests (see `google_api`):
+change detection, because Google counts requests (see `google/api.py`):
 
 - **One Drive listing per cycle** (`files.list`, 1,000 files per request) at the start of the
   cycle (`registry_rows`): every spreadsheet the service account can see, with its `version`,
