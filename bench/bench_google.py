@@ -39,7 +39,7 @@ from google.auth.credentials import AnonymousCredentials
 from gspread.exceptions import APIError, GSpreadException
 
 from kkmp_sheets import config
-from kkmp_sheets.google.api import WarpClock
+from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.google.http import make_session
 from kkmp_sheets.service.cycle import run_cycle
 from kkmp_sheets.store.history import HistoryStore

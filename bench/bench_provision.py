@@ -27,10 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import demo_city
 
 from kkmp_sheets import config
+from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.config import GoogleSettings
 from kkmp_sheets.core.template import REGISTRY
-from kkmp_sheets.google.api import WarpClock
-from kkmp_sheets.onboarding import provision
+from kkmp_sheets.google.api import PROVISION_SCOPES, connect
+from kkmp_sheets.onboarding import provision_google
 from kkmp_sheets.testing import FakeGoogle
 
 
@@ -58,12 +59,12 @@ def run(latency: float) -> None:
             google=GoogleSettings(base_url=fake.base_url, timeout_seconds=60),
             provision=replace(cfg.provision, google_folder=folder, notify=False),
         )
-        api = provision.connect(cfg.google, clock=clock)
+        api = connect(cfg.google, clock=clock, scopes=PROVISION_SCOPES)
         for label in ("first run", "second run"):
             fake.reset_counts()
             skipped = clock.skipped
             started = time.perf_counter()
-            report = provision.provision_google(cfg, every=True, api=api)
+            report = provision_google.provision_google(cfg, every=True, api=api)
             real = time.perf_counter() - started
             sim = real + clock.skipped - skipped
             made = report.count("dibuat")

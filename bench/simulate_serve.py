@@ -49,7 +49,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format=" " * 29 + "log: %(message)s")
 
     from kkmp_sheets import config
-    from kkmp_sheets.service.serve import JobRun, Service, SimulatedClock, status_text
+    from kkmp_sheets.clock import SimulatedClock
+    from kkmp_sheets.service.serve import Service
+    from kkmp_sheets.service.status import JobRun, status_text
 
     root = fresh_copy(demo_city("jakarta-barat", kode="31.73", size=None), "simulate-serve")
     config_path = root / "city.toml"

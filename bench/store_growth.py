@@ -142,7 +142,7 @@ def main() -> None:
             store.prune(cfg.snapshot_days, now=now)
             if (n + 1) % 10 == 0 or n == 0 or n + 1 == args.days:
                 store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                s = snapshots.stats(store)
+                s = snapshots.stats(store.conn)
                 copies = folder_mb * (n + 1)
                 print(
                     f"{n + 1:>4} {day.isoformat():>11} {s['snapshots']:>10} {s['blobs']:>13} "

@@ -31,13 +31,12 @@ import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 from kkmp_sheets import __version__, config
 from kkmp_sheets.core import formats
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import ConfigError, KkmpError, UsageError
 
-WIB = ZoneInfo("Asia/Jakarta")
 log = logging.getLogger("kkmp_sheets")
 
 
@@ -427,7 +426,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from kkmp_sheets.service.serve import STATUS_FILE, status_text
+    from kkmp_sheets.service.status import STATUS_FILE, status_text
 
     cfg = config.load(args.config)
     if args.json:

@@ -21,6 +21,7 @@ from typing import Any
 
 from kkmp_sheets.core import wilayah
 from kkmp_sheets.core.template import WAJIB_DUE_DAY
+from kkmp_sheets.core.zoning import ZoneRules
 from kkmp_sheets.errors import ConfigError
 
 
@@ -292,14 +293,6 @@ KEYS: dict[str, dict[str, Key]] = {
         ),
     },
 }
-
-
-@dataclass(frozen=True)
-class ZoneRules:
-    min_active_members: int = 100
-    red_no_sale_days: int = 30
-    red_stale_days: int = 30
-    yellow_stale_days: int = 14
 
 
 @dataclass(frozen=True)

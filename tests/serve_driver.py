@@ -14,7 +14,8 @@ import sys
 from datetime import datetime
 
 from kkmp_sheets import config
-from kkmp_sheets.service.serve import Service, SimulatedClock
+from kkmp_sheets.clock import SimulatedClock
+from kkmp_sheets.service.serve import Service
 
 
 def main(argv: list[str]) -> int:

@@ -110,7 +110,7 @@ def test_another_sqlite_file_is_not_taken_for_a_ledger(tmp_path: Path):
 def test_a_broken_file_says_what_to_do(tmp_path: Path):
     path = tmp_path / "deliveries.sqlite"
     path.write_bytes(b"bukan basis data " * 200)
-    with pytest.raises(OutputError, match="move it away"):
+    with pytest.raises(OutputError, match="move the file away"):
         DeliveryLedger(path)
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from kkmp_sheets.core import formats, wilayah
+from kkmp_sheets.core import wilayah
 from kkmp_sheets.core.formats import (
     MONTHS,
     FormatError,
@@ -21,6 +21,7 @@ from kkmp_sheets.core.formats import (
     Npwp,
     check_nik,
     compose_nik,
+    dates,
     format_date,
     format_number,
     format_percent,
@@ -39,6 +40,7 @@ from kkmp_sheets.core.formats import (
     parse_sk_ahu,
     parse_yes_no,
 )
+from kkmp_sheets.core.formats import text as text_cells
 from kkmp_sheets.core.issue import CATALOG
 
 PARSERS = [
@@ -283,7 +285,7 @@ def test_amount_errors_do_not_leak_between_number_and_money():
 
 def test_long_amount_text_is_read_without_the_cache():
     text = "Rp 1" + ".000" * 10 + ",50"
-    assert len(text) > formats._CACHED_MAX_LEN
+    assert len(text) > text_cells._CACHED_MAX_LEN
     assert parse_money(text) == float("1" + "000" * 10 + ".5")
     with pytest.raises(FormatError):
         parse_money("Rp 1" + ".000" * 10 + " x")
@@ -475,7 +477,7 @@ def test_parse_date_pandas_values():
 
 def test_parse_date_long_text_is_read_without_the_cache():
     text = "Minggu,      17      Agustus      2025      10:00"
-    assert len(text) > formats._CACHED_MAX_LEN
+    assert len(text) > text_cells._CACHED_MAX_LEN
     assert parse_date(text) == D
 
 
@@ -1151,9 +1153,9 @@ def test_dates_never_read_month_first():
 
 
 def test_serial_window_edges():
-    assert parse_date(formats._SERIAL_MIN) == date(1950, 1, 1)
-    assert parse_date(formats._SERIAL_MAX + 0.5) == date(2119, 1, 11)
-    for outside in (formats._SERIAL_MIN - 0.5, formats._SERIAL_MAX + 1, "18263", "80001"):
+    assert parse_date(dates._SERIAL_MIN) == date(1950, 1, 1)
+    assert parse_date(dates._SERIAL_MAX + 0.5) == date(2119, 1, 11)
+    for outside in (dates._SERIAL_MIN - 0.5, dates._SERIAL_MAX + 1, "18263", "80001"):
         with pytest.raises(FormatError):
             parse_date(outside)
 

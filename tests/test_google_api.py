@@ -15,16 +15,17 @@ from gspread.exceptions import APIError
 from gspread.http_client import BackOffHTTPClient
 
 from kkmp_sheets import config
+from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.config import GoogleSettings
 from kkmp_sheets.errors import ConfigError
 from kkmp_sheets.google.api import (
+    PROVISION_SCOPES,
     SCOPES,
     GoogleApi,
     GuardedHTTPClient,
     Limits,
     RateLimiter,
     RetryPolicy,
-    WarpClock,
     guarded_client,
     load_credentials,
 )
@@ -39,10 +40,10 @@ class StepClock:
         self.t = 1000.0
         self.slept: list[float] = []
 
-    def now(self) -> float:
+    def monotonic(self) -> float:
         return self.t
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, stop: object = None) -> None:
         self.slept.append(seconds)
         self.t += seconds
 
@@ -56,7 +57,7 @@ def test_limiter_never_lets_more_than_the_limit_into_any_minute() -> None:
     starts = []
     for i in range(250):
         limiter.acquire("read")
-        starts.append(clock.now())
+        starts.append(clock.monotonic())
         clock.t += 0.05 if i % 7 else 0.4  # requests take time too
     window: deque[float] = deque()
     for t in starts:
@@ -88,9 +89,10 @@ def test_limiter_counts_reads_and_writes_apart_and_the_project_too() -> None:
 
 def test_warp_clock_skips_waiting_but_not_time() -> None:
     clock = WarpClock()
-    before_now, before_wall = clock.now(), clock.wall()
+    before_now, before_mono, before_wall = clock.now(), clock.monotonic(), clock.wall()
     clock.sleep(3600)
-    assert clock.now() - before_now >= 3600
+    assert (clock.now() - before_now).total_seconds() >= 3600
+    assert clock.monotonic() - before_mono >= 3600
     assert clock.wall() - before_wall >= 3600
     assert clock.skipped == 3600
 
@@ -311,6 +313,9 @@ def test_service_account_key_gives_its_email_and_scopes(
     credentials, email = load_credentials(GoogleSettings())
     assert email == "kkmp-sheets@kkmp-contoh.iam.gserviceaccount.com"
     assert tuple(credentials.scopes) == SCOPES  # type: ignore[attr-defined]
+    # provision alone asks for the full Drive scope (it creates and shares files)
+    credentials, _ = load_credentials(GoogleSettings(), PROVISION_SCOPES)
+    assert "https://www.googleapis.com/auth/drive" in credentials.scopes  # type: ignore[attr-defined]
 
 
 def test_base_url_without_key_talks_to_the_fake_anonymously(
@@ -402,10 +407,11 @@ def test_wiring_builds_google_source_and_sink_sharing_one_limiter(
 
 
 def test_one_limiter_per_account_whatever_the_clock_instance() -> None:
-    from kkmp_sheets.google.api import RealClock, shared_limiter
+    from kkmp_sheets.clock import SystemClock
+    from kkmp_sheets.google.api import shared_limiter
 
     settings = GoogleSettings(base_url="http://127.0.0.1:9")
-    first = shared_limiter("SA@x.iam.gserviceaccount.com", settings, RealClock())
-    assert shared_limiter("sa@x.iam.gserviceaccount.com", settings, RealClock()) is first
+    first = shared_limiter("SA@x.iam.gserviceaccount.com", settings, SystemClock())
+    assert shared_limiter("sa@x.iam.gserviceaccount.com", settings, SystemClock()) is first
     other = shared_limiter("sa@x.iam.gserviceaccount.com", settings, WarpClock())
     assert other is not first  # a simulated clock gets its own

@@ -19,13 +19,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kkmp_sheets import config
+from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.config import GoogleSettings
 from kkmp_sheets.core.report import CoopResult
+from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.demo import DemoCity, build_demo_city
-from kkmp_sheets.google.api import WarpClock
 from kkmp_sheets.outputs.local import LocalSink
-from kkmp_sheets.service.cycle import CycleResult, run_cycle
+from kkmp_sheets.service.cycle import run_cycle
 from kkmp_sheets.sources.local import LocalSource
 from kkmp_sheets.store.history import HistoryStore
 from kkmp_sheets.testing import XLSX_MIME, FakeGoogle, QuotaConfig

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.core.tables import Cell, Chart, ChartKind, Col, Fmt, Sheet, StatusBook
 from kkmp_sheets.errors import OutputError
-from kkmp_sheets.google.api import WarpClock
 from kkmp_sheets.google.sink import GoogleSink, fingerprint
 from kkmp_sheets.outputs.style import HEADER_BG, ZONE_COLORS
 from kkmp_sheets.testing import FakeGoogle

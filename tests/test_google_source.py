@@ -11,17 +11,16 @@ from typing import Any
 import pytest
 from conftest import ANGGOTA_HEADER, PENJUALAN_HEADER, PROFIL_ROWS, SIMPANAN_HEADER, STOK_HEADER
 
+from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.core.parse import parse_workbook
 from kkmp_sheets.core.registry import Coop, read_registry
 from kkmp_sheets.core.report import FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS
 from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.errors import SourceError
-from kkmp_sheets.google.api import WarpClock
 from kkmp_sheets.google.source import (
     FEEDBACK_SHEET_ID,
     FeedbackNotWritten,
     GoogleSource,
-    spreadsheet_id,
 )
 from kkmp_sheets.sources.base import ReadFailure
 from kkmp_sheets.testing import XLSX_MIME, FakeGoogle
@@ -100,34 +99,6 @@ def add_coop(setup: Setup, book: dict[str, list[list[Any]]] | None = None, **kwa
 
 
 # ---------------------------------------------------------------------- ids and registry
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (
-            "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd",
-            "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd",
-        ),
-        (
-            "https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz01234/edit#gid=0",
-            "1AbCdEfGhIjKlMnOpQrStUvWxYz01234",
-        ),
-        (
-            "https://drive.google.com/file/d/1AbCdEfGhIjKlMnOpQrStUvWxYz01234/view",
-            "1AbCdEfGhIjKlMnOpQrStUvWxYz01234",
-        ),
-        (
-            "https://drive.google.com/open?id=1AbCdEfGhIjKlMnOpQrStUvWxYz01234",
-            "1AbCdEfGhIjKlMnOpQrStUvWxYz01234",
-        ),
-        (" 1AbCdEfGhIjKlMnOpQrStUvWxYz01234 ", "1AbCdEfGhIjKlMnOpQrStUvWxYz01234"),
-        ("workbooks/kkmp.xlsx", None),
-        ("", None),
-    ],
-)
-def test_spreadsheet_id_from_id_or_url(text: str, expected: str | None) -> None:
-    assert spreadsheet_id(text) == expected
 
 
 def test_registry_from_the_daftar_kkmp_tab_read_again_only_when_edited(setup: Setup) -> None:

@@ -11,15 +11,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kkmp_sheets.config import ZoneRules
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.metrics import ADA, CoopFigures
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.report import CoopResult, Summary
-from kkmp_sheets.core.zoning import Zone
+from kkmp_sheets.core.results import CycleResult
+from kkmp_sheets.core.zoning import Zone, ZoneRules
 from kkmp_sheets.errors import OutputError
-from kkmp_sheets.service.cycle import CycleResult
-from kkmp_sheets.store.history import SCHEMA_VERSION, CityPoint, HistoryStore, ZoneMove
+from kkmp_sheets.store.history import CityPoint, HistoryStore, ZoneMove
+from kkmp_sheets.store.history_schema import SCHEMA_VERSION
 
 WIB = ZoneInfo("Asia/Jakarta")
 D1, D2, D3 = date(2026, 1, 27), date(2026, 1, 28), date(2026, 1, 29)

@@ -13,8 +13,9 @@ import pytest
 
 from kkmp_sheets import config
 from kkmp_sheets.cli import main
+from kkmp_sheets.clock import SimulatedClock
 from kkmp_sheets.demo import build_demo_city
-from kkmp_sheets.service.serve import Service, SimulatedClock
+from kkmp_sheets.service.serve import Service
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "operator.md"

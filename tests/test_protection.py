@@ -12,6 +12,7 @@ import python_calamine
 
 from kkmp_sheets import config
 from kkmp_sheets.cli import main
+from kkmp_sheets.clock import SimulatedClock
 from kkmp_sheets.config import ProtectionRules
 from kkmp_sheets.core.issue import Severity
 from kkmp_sheets.core.metrics import coop_figures
@@ -21,7 +22,7 @@ from kkmp_sheets.core.template import ANGGOTA, normalize
 from kkmp_sheets.demo import DemoCity, build_demo_city
 from kkmp_sheets.errors import NotFound
 from kkmp_sheets.service import protection
-from kkmp_sheets.service.serve import Service, SimulatedClock
+from kkmp_sheets.service.serve import Service
 from kkmp_sheets.sources import xlsx_patch
 from kkmp_sheets.store.history import HistoryStore
 from tests.conftest import make_book, member

@@ -16,13 +16,14 @@ import python_calamine
 
 from kkmp_sheets import config
 from kkmp_sheets.cli import main, run_once
+from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.config import GoogleSettings
 from kkmp_sheets.core.registry import Coop, read_registry
 from kkmp_sheets.core.template import PROFIL, REGISTRY, TABLES, Kind
 from kkmp_sheets.demo import DemoCity, build_demo_city
 from kkmp_sheets.errors import ConfigError, UsageError
-from kkmp_sheets.google.api import WarpClock
-from kkmp_sheets.onboarding import provision
+from kkmp_sheets.google.api import PROVISION_SCOPES, connect
+from kkmp_sheets.onboarding import csv_registry, provision, provision_google
 from kkmp_sheets.onboarding import workbook_template as wt
 from kkmp_sheets.onboarding.guide import into_city, records_from
 from kkmp_sheets.service.cycle import run_cycle
@@ -299,7 +300,7 @@ def test_the_csv_registry_keeps_its_bytes(tmp_path, encoding, delimiter, newline
     raw = (b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding)
     path = tmp_path / "registry.csv"
     path.write_bytes(raw)
-    provision.set_csv_cells(path, {"KKMP-1": "buku/KKMP-1.xlsx", "KKMP-3": "buku/KKMP-3.xlsx"})
+    csv_registry.set_csv_cells(path, {"KKMP-1": "buku/KKMP-1.xlsx", "KKMP-3": "buku/KKMP-3.xlsx"})
     expected = list(lines)  # the two rows given a path are written again, nothing else
     expected[1] = delimiter.join(["KKMP-1", '"Koperasi ""Sejahtera"""', "Kedoya Utara",
                                   "Kebon Jeruk", "31.73.05.1006", "buku/KKMP-1.xlsx", "a@b.id",
@@ -391,9 +392,9 @@ def test_google_provisions_all_56_once_each(jakbar, monkeypatch):
         clock = WarpClock()
         fake.clock = clock.wall
         cfg, folder = _google(fake, jakbar)
-        api = provision.connect(cfg.google, clock=clock)
+        api = connect(cfg.google, clock=clock, scopes=PROVISION_SCOPES)
         started = time.perf_counter()
-        report = provision.provision_google(cfg, every=True, api=api)
+        report = provision_google.provision_google(cfg, every=True, api=api)
         seconds = time.perf_counter() - started
         assert report.count("dibuat") == 56 and not report.failed
         counts = fake.counts
@@ -420,15 +421,15 @@ def test_google_provisions_all_56_once_each(jakbar, monkeypatch):
         assert _shares(fake, first)[owner] == "writer"
         # again: nothing is made twice, one request (the registry)
         fake.reset_counts()
-        again = provision.provision_google(cfg, every=True, api=api)
+        again = provision_google.provision_google(cfg, every=True, api=api)
         assert again.count("sudah ada") == 56 and sum(fake.counts.values()) == 1
 
 
 def test_google_template_in_one_batch_matches_the_xlsx(jakbar):
     with FakeGoogle() as fake:
         cfg, _ = _google(fake, jakbar)
-        api = provision.connect(cfg.google, clock=WarpClock())
-        report = provision.provision_google(cfg, ["KKMP-3173051006"], api=api)
+        api = connect(cfg.google, clock=WarpClock(), scopes=PROVISION_SCOPES)
+        report = provision_google.provision_google(cfg, ["KKMP-3173051006"], api=api)
         [done] = report.outcomes
         assert done.action == "dibuat"
         sid = done.where
@@ -470,8 +471,8 @@ def test_google_finishes_what_an_interrupted_run_made_and_copies_a_template(jakb
             owner=fake.default_identity,
             parent=folder,
         )
-        api = provision.connect(cfg.google, clock=WarpClock())
-        report = provision.provision_google(cfg, ["KKMP-3173051006"], api=api)
+        api = connect(cfg.google, clock=WarpClock(), scopes=PROVISION_SCOPES)
+        report = provision_google.provision_google(cfg, ["KKMP-3173051006"], api=api)
         assert [(o.action, o.where) for o in report.outcomes] == [("dilanjutkan", made)]
         assert "Profil" in fake.tabs(made) and fake.counts["drive.files.create"] == 0
         # a template the office made: copied, then its Profil filled
@@ -480,7 +481,7 @@ def test_google_finishes_what_an_interrupted_run_made_and_copies_a_template(jakb
         api.batch_update(template, wt.sheets_requests(wt.design()))  # the office's own template
         fake.share(template, fake.default_identity, "reader")  # copying needs to read it only
         cfg = replace(cfg, provision=replace(cfg.provision, google_template=template))
-        report = provision.provision_google(cfg, ["KKMP-3173011001"], api=api)
+        report = provision_google.provision_google(cfg, ["KKMP-3173011001"], api=api)
         [done] = report.outcomes
         assert done.action == "dibuat" and fake.counts["drive.files.copy"] == 1
         profil = {r[0]: r[1] for r in fake.get_values(done.where, "Profil")[1:] if len(r) > 1}
@@ -534,16 +535,16 @@ def test_a_google_template_filled_with_the_demo_data_has_no_problem(tmp_path):
 def test_google_refuses_clearly_without_a_usable_folder(jakbar):
     with FakeGoogle() as fake:
         cfg, folder = _google(fake, jakbar)
-        api = provision.connect(cfg.google, clock=WarpClock())
+        api = connect(cfg.google, clock=WarpClock(), scopes=PROVISION_SCOPES)
         fake.unshare(folder, fake.default_identity)
         with pytest.raises(ConfigError, match=r"google_folder .*share"):
-            provision.provision_google(cfg, ["KKMP-3173051006"], api=api)
+            provision_google.provision_google(cfg, ["KKMP-3173051006"], api=api)
         fake.share(folder, fake.default_identity, "reader")
         with pytest.raises(ConfigError, match="Content manager"):
-            provision.provision_google(cfg, ["KKMP-3173051006"], api=api)
+            provision_google.provision_google(cfg, ["KKMP-3173051006"], api=api)
         missing = replace(cfg, provision=replace(cfg.provision, google_folder=""))
         with pytest.raises(ConfigError, match="google_folder is not set"):
-            provision.provision_google(missing, ["KKMP-3173051006"], api=api)
+            provision_google.provision_google(missing, ["KKMP-3173051006"], api=api)
 
 
 def test_google_status_spreadsheet_is_created_once_and_shared_with_the_officials(jakbar, tmp_path):

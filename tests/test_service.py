@@ -27,18 +27,13 @@ from aiosmtpd.controller import Controller
 
 from kkmp_sheets import config
 from kkmp_sheets.cli import main
+from kkmp_sheets.clock import SimulatedClock
 from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.demo import DemoCity, build_demo_city
 from kkmp_sheets.errors import ConfigError, KkmpError, ServiceLocked
-from kkmp_sheets.service.serve import (
-    LOCK_FILE,
-    STATUS_FILE,
-    JobRun,
-    Service,
-    ServiceLock,
-    SimulatedClock,
-    StatusFile,
-)
+from kkmp_sheets.service.lock import LOCK_FILE, ServiceLock
+from kkmp_sheets.service.serve import Service
+from kkmp_sheets.service.status import STATUS_FILE, JobRun, StatusFile
 
 WIB = ZoneInfo("Asia/Jakarta")
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,12 +163,12 @@ def test_a_machine_asleep_for_days_runs_each_overdue_job_once(tmp_path):
 
         slept = False
 
-        def wait(self, seconds, stop):
+        def sleep(self, seconds, stop=None):
             if not self.slept and self.now() >= at(29, 8, 0):
                 self.slept = True
                 self.advance(timedelta(days=3).total_seconds())
             else:
-                super().wait(seconds, stop)
+                super().sleep(seconds, stop)
 
     cfg = write_config(tmp_path, "[schedule]\nsync_every_minutes = 30\n")
     Recorder.runs = []
@@ -251,7 +246,7 @@ def test_a_second_instance_is_refused(tmp_path, capsys):
 def test_a_killed_holder_leaves_no_stuck_lock(tmp_path):
     lock = tmp_path / "data" / LOCK_FILE
     code = (
-        "import sys, time\nfrom pathlib import Path\nfrom kkmp_sheets.service.serve import ServiceLock\n"
+        "import sys, time\nfrom pathlib import Path\nfrom kkmp_sheets.service.lock import ServiceLock\n"
         f"with ServiceLock(Path({str(lock)!r})):\n    print('held', flush=True)\n    time.sleep(60)\n"
     )
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

@@ -13,7 +13,8 @@ from kkmp_sheets.cli import main
 from kkmp_sheets.core.parse import RawWorkbook
 from kkmp_sheets.demo import build_demo_city
 from kkmp_sheets.store import snapshots
-from kkmp_sheets.store.history import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, HistoryStore
+from kkmp_sheets.store.history import HistoryStore
+from kkmp_sheets.store.history_schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from tests.conftest import make_book, member
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -143,15 +144,15 @@ def test_prune_keeps_the_period_and_the_state_at_its_start(store):
     assert [i.taken_at for i in store.list_snapshots("K2")] == [start]
     assert pruned.snapshots == 2
     assert pruned.blobs == 1  # day 10's Anggota; day 0's is the accepted reading's
-    assert snapshots.content(store, protected) is not None
-    assert snapshots.content(store, hashes[1]) is None
+    assert snapshots.content(store.conn, protected) is not None
+    assert snapshots.content(store.conn, hashes[1]) is None
     store.conn.execute("DELETE FROM guard")
     assert store.prune(30, now=start + timedelta(days=100)).blobs == 1
-    assert snapshots.content(store, protected) is None
+    assert snapshots.content(store.conn, protected) is None
     # Every tab a kept snapshot needs is still there.
     for coop in ("K1", "K2"):
         for info in store.list_snapshots(coop):
-            assert snapshots.content(store, info.hash) is not None
+            assert snapshots.content(store.conn, info.hash) is not None
 
 
 def test_a_store_of_schema_1_is_migrated_and_keeps_its_days(tmp_path):

@@ -2,9 +2,8 @@ from datetime import date, datetime
 
 import pytest
 
-from kkmp_sheets.config import ZoneRules
 from kkmp_sheets.core.metrics import CoopFigures
-from kkmp_sheets.core.zoning import zone
+from kkmp_sheets.core.zoning import ZoneRules, zone
 
 AS_OF = date(2026, 1, 29)
 

@@ -14,10 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from kkmp_sheets.config import ZoneRules
 from kkmp_sheets.core.metrics import ADA, SALAH_FORMAT, CoopFigures
 
 MERAH, KUNING, HIJAU = "Merah", "Kuning", "Hijau"
+
+
+@dataclass(frozen=True)
+class ZoneRules:
+    """The thresholds of the zones (`[zones]` in the config, which builds this)."""
+
+    min_active_members: int = 100
+    red_no_sale_days: int = 30
+    red_stale_days: int = 30
+    yellow_stale_days: int = 14
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ from kkmp_sheets.core.figures import (
 )
 from kkmp_sheets.core.kecamatan import name_key
 from kkmp_sheets.core.report import CoopResult
+from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.core.tables import ZONE_COLORS, ZONE_SERIES_COLORS
 from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, days_since
 from kkmp_sheets.delivery.locale import LOCALES, WIB, ZONES, Locale
@@ -84,7 +85,6 @@ from kkmp_sheets.delivery.views import (
     zone_counts,
 )
 from kkmp_sheets.errors import ConfigError
-from kkmp_sheets.service.cycle import CycleResult
 from kkmp_sheets.store.history import Changes, CityPoint
 
 log = logging.getLogger(__name__)

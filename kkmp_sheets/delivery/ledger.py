@@ -43,8 +43,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.delivery.mail import (
-    WIB,
     Archive,
     Digest,
     DigestKey,
@@ -56,6 +56,7 @@ from kkmp_sheets.delivery.mail import (
     require_timezone,
 )
 from kkmp_sheets.errors import KkmpError, OutputError
+from kkmp_sheets.store.sqlite import Database, Migration, open_database, schema_version, transaction
 
 if TYPE_CHECKING:
     from kkmp_sheets.config import Config
@@ -78,40 +79,51 @@ class State(StrEnum):
     FAILED_PERMANENT = "failed_permanent"
 
 
-# One entry per schema version; PRAGMA user_version says how many have been applied.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+# Numbered, append-only (see store/sqlite.py). Never edit a released step: add a new one.
+_MIGRATIONS: tuple[Migration, ...] = (
     (
-        """
-        CREATE TABLE deliveries (
-            kind TEXT NOT NULL,
-            audience TEXT NOT NULL,
-            period TEXT NOT NULL,
-            -- envelope address as first given; '' = the digest itself (outbox, nobody to send to)
-            recipient TEXT NOT NULL COLLATE NOCASE,
-            state TEXT NOT NULL
-                CHECK (state IN ('queued', 'sending', 'sent', 'failed_permanent')),
-            -- times it reached the server (or the outbox); an unreachable server does not count
-            attempts INTEGER NOT NULL DEFAULT 0,
-            last_error TEXT,
-            queued_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            sent_at TEXT,
-            PRIMARY KEY (kind, audience, period, recipient)
-        )
-        """,
-        "CREATE INDEX deliveries_by_state ON deliveries (state)",
-        """
-        CREATE TABLE messages (
-            kind TEXT NOT NULL,
-            audience TEXT NOT NULL,
-            period TEXT NOT NULL,
-            message BLOB NOT NULL,
-            PRIMARY KEY (kind, audience, period)
-        )
-        """,
+        1,
+        (
+            """
+            CREATE TABLE deliveries (
+                kind TEXT NOT NULL,
+                audience TEXT NOT NULL,
+                period TEXT NOT NULL,
+                -- envelope address as first given; '' = the digest itself (outbox, nobody to send to)
+                recipient TEXT NOT NULL COLLATE NOCASE,
+                state TEXT NOT NULL
+                    CHECK (state IN ('queued', 'sending', 'sent', 'failed_permanent')),
+                -- times it reached the server (or the outbox); an unreachable server does not count
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                queued_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                sent_at TEXT,
+                PRIMARY KEY (kind, audience, period, recipient)
+            )
+            """,
+            "CREATE INDEX deliveries_by_state ON deliveries (state)",
+            """
+            CREATE TABLE messages (
+                kind TEXT NOT NULL,
+                audience TEXT NOT NULL,
+                period TEXT NOT NULL,
+                message BLOB NOT NULL,
+                PRIMARY KEY (kind, audience, period)
+            )
+            """,
+        ),
     ),
 )
-SCHEMA_VERSION = len(_MIGRATIONS)
+SCHEMA_VERSION = _MIGRATIONS[-1][0]
+LEDGER = Database(
+    name="delivery ledger",
+    file=LEDGER_FILE,
+    application_id=APPLICATION_ID,
+    migrations=_MIGRATIONS,
+    if_damaged="a new one is started, and digests of the current period go out again",
+    pragmas=("synchronous = FULL",),  # 'sending' must survive a power cut
+)
 _KEY = "kind = ? AND audience = ? AND period = ?"
 _MARK_SENT = "state = 'sent', sent_at = ?1, updated_at = ?1"
 
@@ -154,28 +166,7 @@ class DeliveryLedger:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise OutputError(
-                f"The delivery ledger {self.path} cannot be opened ({exc}): check that the "
-                "folder ([data] dir in the config) exists and is writable"
-            ) from exc
-        try:
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")  # 'sending' must survive a power cut
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise OutputError(
-                f"The delivery ledger {self.path} is not a usable SQLite database ({exc}): move "
-                "it away (a new one is started, and digests of the current period go out again) "
-                "or restore it from a backup"
-            ) from exc
-        except BaseException:
-            self._db.close()
-            raise
+        self._db = open_database(self.path, LEDGER)
 
     @classmethod
     def for_config(cls, cfg: Config) -> DeliveryLedger:
@@ -194,43 +185,13 @@ class DeliveryLedger:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One committed unit of work; a ledger that cannot be written stops the service."""
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+            with transaction(self._db) as db:
+                yield db
         except sqlite3.Error as exc:
             raise OutputError(f"The delivery ledger {self.path} cannot be written: {exc}") from exc
 
-    def _migrate(self) -> None:
-        version = self.schema_version()
-        app_id = int(self._db.execute("PRAGMA application_id").fetchone()[0])
-        if app_id != APPLICATION_ID and (app_id, version) != (0, 0):
-            raise OutputError(
-                f"{self.path} is not a kkmp-sheets delivery ledger (another SQLite file?): give "
-                f"the ledger its own file, {LEDGER_FILE} in the [data] dir"
-            )
-        if version > SCHEMA_VERSION:
-            raise OutputError(
-                f"The delivery ledger {self.path} has schema version {version}, newer than this "
-                f"kkmp-sheets understands ({SCHEMA_VERSION}): upgrade kkmp-sheets."
-            )
-        for number, statements in enumerate(_MIGRATIONS, start=1):
-            with self._transaction() as db:
-                # Read again under the write lock: another process may have just migrated.
-                if self.schema_version() >= number:
-                    continue
-                for statement in statements:
-                    db.execute(statement)
-                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                db.execute(f"PRAGMA user_version = {number}")
-                log.info("delivery ledger %s: schema version %d", self.path, number)
-
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return schema_version(self._db)
 
     # --- reading
 

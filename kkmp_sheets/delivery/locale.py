@@ -14,14 +14,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from kkmp_sheets.core import formats
 from kkmp_sheets.core.figures import Figure
 from kkmp_sheets.core.tables import PERCENT_DECIMALS, Fmt
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH
 
-WIB = ZoneInfo("Asia/Jakarta")
 ZONES = (HIJAU, KUNING, MERAH)
 NONE_SHOWN = "–"
 

@@ -29,7 +29,7 @@ import ssl
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
 from email.policy import default as DEFAULT_POLICY
@@ -37,11 +37,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import ConfigError, OutputError
 
 log = logging.getLogger(__name__)
 
-WIB = timezone(timedelta(hours=7), "WIB")
 MESSAGE_ID_DOMAIN = "kkmp-sheets"
 KINDS = ("city", "kecamatan", "coop", "alert", "operator")  # operator: a job of `serve` failed
 

@@ -18,21 +18,22 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 import requests
 
 from kkmp_sheets import config
+from kkmp_sheets.clock import WarpClock
+from kkmp_sheets.core.results import CycleResult
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.demo import DemoCity
-from kkmp_sheets.google.api import XLSX_MIME, WarpClock
-from kkmp_sheets.service.cycle import CycleResult, run_cycle
+from kkmp_sheets.google.api import XLSX_MIME
+from kkmp_sheets.service.cycle import run_cycle
 from kkmp_sheets.service.summary import print_summary
 from kkmp_sheets.store.history import HistoryStore
 from kkmp_sheets.testing import FakeGoogle
 from kkmp_sheets.testing.google_city import connect_fake, load_city
 
 log = logging.getLogger(__name__)
-WIB = ZoneInfo("Asia/Jakarta")
 
 
 def run_google_demo(city: DemoCity, as_of: date, out: TextIO) -> CycleResult:

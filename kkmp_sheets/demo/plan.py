@@ -14,14 +14,14 @@ import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from kkmp_sheets.core import wilayah
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.demo import catalogues as cat
 
-WIB = timezone(timedelta(hours=7), "WIB")
 EMAIL_DOMAIN = "kkmp-demo.example"
 OFFICE_DOMAIN = "dinas-demo.example"
 LAUNCHING = date(2025, 7, 21)  # the national launch of the Koperasi Desa/Kelurahan Merah Putih

@@ -22,12 +22,13 @@ gspread `HTTPClient` subclass (gspread itself is unmodified and is injected into
 - **A timeout on every request** (`set_timeout`), besides the session's default.
 
 Writes are retried too. A write whose answer was lost may have been applied; the writers here
-(`outputs/google.py`, `sources/google.py`) make their batches fail loudly rather than apply twice
+(`google/sink.py`, `google/source.py`) make their batches fail loudly rather than apply twice
 (`addSheet` with a chosen id, `deleteEmbeddedObject` by id) and rebuild from a fresh read when a
 batch is refused.
 
-`Clock` is injectable: tests and benchmarks use `WarpClock`, whose `sleep` moves time forward
-instantly, shared with the local fake, so that minutes of quota waiting take no real time.
+The clock (`kkmp_sheets.clock`) is injectable: tests and benchmarks use `WarpClock`, whose
+`sleep` moves time forward instantly, shared with the local fake, so that minutes of quota
+waiting take no real time.
 """
 
 from __future__ import annotations
@@ -37,12 +38,11 @@ import logging
 import os
 import random
 import threading
-import time
 from collections import Counter, deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import gspread
 import requests
@@ -53,9 +53,11 @@ from gspread.urls import (
     DRIVE_FILES_API_V3_URL,
     SPREADSHEET_BATCH_UPDATE_URL,
     SPREADSHEET_URL,
+    SPREADSHEET_VALUES_BATCH_UPDATE_URL,
     SPREADSHEET_VALUES_BATCH_URL,
 )
 
+from kkmp_sheets.clock import Clock, SystemClock
 from kkmp_sheets.config import GoogleSettings
 from kkmp_sheets.errors import ConfigError
 
@@ -67,6 +69,10 @@ DRIVE_METADATA_SCOPE = "https://www.googleapis.com/auth/drive.metadata.readonly"
 # Drive metadata only: change detection needs files.list (version, modifiedTime, last modifier),
 # never a file's content; `drive.readonly` would also allow downloading every shared file.
 SCOPES = (SHEETS_SCOPE, DRIVE_METADATA_SCOPE)
+DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
+# Creating files in a shared folder, copying a template and sharing need the full Drive scope;
+# only `provision` asks for it (the cycle itself reads Drive metadata only).
+PROVISION_SCOPES = (SHEETS_SCOPE, DRIVE_SCOPE)
 
 SHEET_MIME = "application/vnd.google-apps.spreadsheet"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -75,50 +81,6 @@ FAKE_IDENTITY = "kkmp-sheets@kkmp-local.iam.gserviceaccount.com"  # the local fa
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _DRIVE_RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 _SHEETS_HOST = "https://sheets.googleapis.com/"
-
-
-# --- time ----------------------------------------------------------------------------------------
-
-
-class Clock(Protocol):
-    def now(self) -> float:
-        """Seconds on a monotonic scale."""
-        ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class RealClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
-
-
-class WarpClock:
-    """Real time, except that `sleep` jumps ahead instantly (tests and benchmarks).
-
-    Request latency still takes real time; only waiting (for quota, between retries) is skipped.
-    `skipped` is the simulated time saved; `wall()` is the matching epoch time, to be shared with
-    the local fake (`fake.clock = clock.wall`) so that its quota windows open on our schedule.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.skipped = 0.0
-
-    def now(self) -> float:
-        return time.monotonic() + self.skipped
-
-    def wall(self) -> float:
-        return time.time() + self.skipped
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            with self._lock:
-                self.skipped += seconds
 
 
 # --- the quota ------------------------------------------------------------------------------------
@@ -154,7 +116,7 @@ class RateLimiter:
         waited = 0.0
         while True:
             with self._lock:
-                now = self.clock.now()
+                now = self.clock.monotonic()
                 wait = 0.0
                 for name in names:
                     limit, starts = self._logs[name]
@@ -223,7 +185,7 @@ def is_retryable(error: BaseException) -> bool:
         status = error.response.status_code
         if status in _RETRY_STATUS or status >= 500:
             return True
-        return status == 403 and _drive_reason(error) in _DRIVE_RATE_REASONS
+        return status == 403 and error_reason(error) in _DRIVE_RATE_REASONS
     return isinstance(
         error,
         requests.exceptions.ConnectionError
@@ -232,7 +194,8 @@ def is_retryable(error: BaseException) -> bool:
     )
 
 
-def _drive_reason(error: APIError) -> str:
+def error_reason(error: APIError) -> str:
+    """The first `reason` of a Google error answer (`rateLimitExceeded`, `storageQuotaExceeded`)."""
     errors = error.error.get("errors") if isinstance(error.error, Mapping) else None
     if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
         return str(errors[0].get("reason") or "")
@@ -260,7 +223,7 @@ class GuardedHTTPClient(HTTPClient):
         super().__init__(auth, session)
         self.limiter: RateLimiter | None = None
         self.policy = RetryPolicy(max_attempts=1)
-        self.clock: Clock = RealClock()
+        self.clock: Clock = SystemClock()
         self.stats = ApiStats()
         self.rng = random.Random()
 
@@ -399,11 +362,21 @@ class GoogleApi:
         headers = {"Content-Type": "application/json; charset=UTF-8"}
         return dict(self.http.request("post", url, data=body, headers=headers).json())
 
+    def write_values(self, spreadsheet_id: str, data: list[dict[str, Any]]) -> dict[str, Any]:
+        """One `values.batchUpdate` of `data` ({"range", "values"} items), written RAW: text
+        never becomes a formula."""
+        url = SPREADSHEET_VALUES_BATCH_UPDATE_URL % spreadsheet_id
+        body = {"valueInputOption": "RAW", "data": data}
+        return dict(self.http.request("post", url, json=body).json())
+
     # --- Drive
     def list_files(
-        self, query: str, fields: str, page_size: int = 1000
+        self, query: str, fields: str, page_size: int = 1000, *, corpora: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Every file matching `query`, one files.list request per `page_size` files."""
+        """Every file matching `query`, one files.list request per `page_size` files.
+
+        The one Drive paginator. `corpora="allDrives"` also lists what others made in a Shared
+        Drive (the default corpus leaves those out)."""
         token: str | None = None
         while True:
             params: dict[str, str | int | bool | float | list[str] | None] = {
@@ -413,6 +386,8 @@ class GoogleApi:
                 "supportsAllDrives": True,
                 "includeItemsFromAllDrives": True,
             }
+            if corpora:
+                params["corpora"] = corpora
             if token:
                 params["pageToken"] = token
             reply = self.http.request("get", DRIVE_FILES_API_V3_URL, params=params).json()
@@ -442,7 +417,7 @@ def shared_limiter(account: str, settings: GoogleSettings, clock: Clock) -> Rate
         limiter = _LIMITERS.get(key)
         same_clock = limiter is not None and (
             limiter.clock is clock
-            or (isinstance(limiter.clock, RealClock) and isinstance(clock, RealClock))
+            or (isinstance(limiter.clock, SystemClock) and isinstance(clock, SystemClock))
         )
         if limiter is None or limiter.limits != limits(settings) or not same_clock:
             limiter = _LIMITERS[key] = RateLimiter(limits(settings), clock)
@@ -459,7 +434,7 @@ def guarded_client(
     seed: int | None = None,
 ) -> gspread.Client:
     """A gspread client whose every request is rate-limited, retried within bounds, timed out."""
-    clock = clock or RealClock()
+    clock = clock or SystemClock()
     client = gspread.Client(auth=credentials, session=session, http_client=GuardedHTTPClient)
     http = client.http_client
     assert isinstance(http, GuardedHTTPClient)
@@ -473,7 +448,9 @@ def guarded_client(
     return client
 
 
-def load_credentials(settings: GoogleSettings) -> tuple[Credentials, str]:
+def load_credentials(
+    settings: GoogleSettings, scopes: tuple[str, ...] = SCOPES
+) -> tuple[Credentials, str]:
     """Service-account credentials from the key file named in the environment, and its email.
 
     With `base_url` set (the local fake) and no key file, anonymous credentials: the fake acts
@@ -501,7 +478,7 @@ def load_credentials(settings: GoogleSettings) -> tuple[Credentials, str]:
 
     try:
         credentials = service_account.Credentials.from_service_account_file(
-            str(key), scopes=list(SCOPES)
+            str(key), scopes=list(scopes)
         )
     except (ValueError, KeyError, OSError) as exc:
         raise ConfigError(
@@ -511,15 +488,20 @@ def load_credentials(settings: GoogleSettings) -> tuple[Credentials, str]:
     return credentials, credentials.service_account_email
 
 
-def connect(settings: GoogleSettings, clock: Clock | None = None) -> GoogleApi:
-    """The service's Google client: credentials from the environment, guarded requests."""
+def connect(
+    settings: GoogleSettings, clock: Clock | None = None, *, scopes: tuple[str, ...] = SCOPES
+) -> GoogleApi:
+    """The service's Google client: credentials from the environment, guarded requests.
+
+    `scopes` are what the credentials may do: the cycle's by default; `provision` asks for the
+    full Drive scope it needs to create and share files (`PROVISION_SCOPES`)."""
     from kkmp_sheets.google.http import make_session
 
-    credentials, email = load_credentials(settings)
+    credentials, email = load_credentials(settings, scopes)
     clock = clock or _REAL_CLOCK
     session = make_session(credentials, settings.base_url or None, settings.timeout_seconds)
     limiter = shared_limiter(email, settings, clock)
     return GoogleApi(guarded_client(credentials, session, settings, clock, limiter=limiter), email)
 
 
-_REAL_CLOCK = RealClock()
+_REAL_CLOCK = SystemClock()

@@ -21,9 +21,9 @@ import math
 import numbers
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
-WIB = ZoneInfo("Asia/Jakarta")
+from kkmp_sheets.core.wib import WIB
+
 EPOCH = datetime(1899, 12, 30)
 MAX_TEXT = 50_000  # characters per cell in Google Sheets
 MAX_EXACT_INT = 10**15
@@ -151,3 +151,8 @@ def rgb(hex_color: str) -> dict[str, float]:
     text = hex_color.lstrip("#")
     red, green, blue = (int(text[i : i + 2], 16) / 255 for i in (0, 2, 4))
     return {"red": round(red, 4), "green": round(green, 4), "blue": round(blue, 4)}
+
+
+def pixels(characters: float) -> int:
+    """A column width in characters (Excel's unit) as Sheets pixels."""
+    return round(characters * 7 + 5)

@@ -2,7 +2,7 @@
 service account.
 
 The same shape as `local.LocalSource` (`registry_rows`, `read`, `link`, `write_feedback`), plus
-change detection, because Google counts requests (see `google_api`):
+change detection, because Google counts requests (see `google/api.py`):
 
 - **One Drive listing per cycle** (`files.list`, 1,000 files per request) at the start of the
   cycle (`registry_rows`): every spreadsheet the service account can see, with its `version`,
@@ -33,83 +33,35 @@ change detection, because Google counts requests (see `google_api`):
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import requests
 from gspread.exceptions import APIError
 
+from kkmp_sheets.core.a1 import column_letters
 from kkmp_sheets.core.issue import CATALOG
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.template import FEEDBACK_TAB, PROFIL, REGISTRY, TABLES, normalize
 from kkmp_sheets.errors import SourceError
-from kkmp_sheets.google.api import SHEET_MIME, XLSX_MIME, GoogleApi
-from kkmp_sheets.google.cells import a1_tab, cell, fingerprint, grid_rows, rgb, trim
+from kkmp_sheets.google import drive
+from kkmp_sheets.google.api import GoogleApi
+from kkmp_sheets.google.cells import a1_tab, cell, fingerprint, grid_rows, pixels, rgb, trim
+from kkmp_sheets.google.drive import FileState
+from kkmp_sheets.google.ids import file_id
 from kkmp_sheets.google.state import GoogleState
 from kkmp_sheets.sources.base import ReadFailure
 
 log = logging.getLogger(__name__)
-WIB = ZoneInfo("Asia/Jakarta")
 
 UNFORMATTED = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
 GRID_FIELDS = "sheets(properties(title,sheetId),data(rowData(values(effectiveValue))))"
-LIST_FIELDS = (
-    "id,mimeType,version,modifiedTime,lastModifyingUser(me,emailAddress),capabilities(canEdit)"
-)
-LIST_QUERY = f"(mimeType = '{SHEET_MIME}' or mimeType = '{XLSX_MIME}') and trashed = false"
 FEEDBACK_SHEET_ID = 1_175_400_301  # the id we give the Hasil Pemeriksaan tab when we add it
 FEEDBACK_COLS = 7
 HEADER_BG = "#D9E2EC"
 
-_ID_IN_URL = re.compile(r"/d/([A-Za-z0-9_-]{20,})|[?&]id=([A-Za-z0-9_-]{20,})")
-_BARE_ID = re.compile(r"[A-Za-z0-9_-]{20,}")
 _CONTRACT = (PROFIL.match_keys, *(spec.match_keys for spec in TABLES))
 _FEEDBACK_KEY = normalize(FEEDBACK_TAB)
-
-
-def spreadsheet_id(text: str) -> str | None:
-    """The file id in a registry cell: a bare id or any Sheets/Drive URL holding one."""
-    text = (text or "").strip()
-    if _BARE_ID.fullmatch(text):
-        return text
-    match = _ID_IN_URL.search(text)
-    return (match[1] or match[2]) if match else None
-
-
-@dataclass(frozen=True)
-class FileState:
-    """One file as Drive lists it."""
-
-    id: str
-    mime_type: str
-    version: str
-    modified_time: datetime | None  # WIB
-    last_modifier_is_me: bool
-    can_edit: bool = True
-
-    @property
-    def native(self) -> bool:
-        return self.mime_type == SHEET_MIME
-
-
-def _file_state(item: dict[str, Any]) -> FileState:
-    modified = item.get("modifiedTime")
-    return FileState(
-        id=item["id"],
-        mime_type=item.get("mimeType", ""),
-        version=str(item.get("version", "")),
-        modified_time=(
-            datetime.fromisoformat(modified.replace("Z", "+00:00")).astimezone(WIB)
-            if modified
-            else None
-        ),
-        last_modifier_is_me=bool((item.get("lastModifyingUser") or {}).get("me")),
-        can_edit=bool((item.get("capabilities") or {}).get("canEdit", True)),
-    )
 
 
 class FeedbackNotWritten(Exception):
@@ -148,10 +100,7 @@ class GoogleSource:
     def refresh_listing(self) -> dict[str, FileState] | None:
         """One Drive `files.list` per 1,000 files; on failure, no change detection this cycle."""
         try:
-            self.listing = {
-                item["id"]: _file_state(item)
-                for item in self.api.list_files(LIST_QUERY, LIST_FIELDS)
-            }
+            self.listing = drive.listing(self.api)
         except (APIError, requests.exceptions.RequestException) as exc:
             log.warning("Drive listing failed, every workbook is read this cycle: %s", exc)
             self.listing = None
@@ -163,7 +112,7 @@ class GoogleSource:
             self.refresh_listing()
         out: dict[str, FileState] = {}
         for coop in coops:
-            sid = spreadsheet_id(coop.spreadsheet)
+            sid = file_id(coop.spreadsheet)
             listed = self.listing.get(sid) if self.listing is not None and sid else None
             if listed is not None:
                 out[coop.id] = listed
@@ -172,7 +121,7 @@ class GoogleSource:
     def unchanged(self, coop: Coop, recorded: str | None) -> bool:
         """True when the spreadsheet is still as the snapshot at Drive version `recorded` (our
         last read) shows it: the same version, or only our own Hasil Pemeriksaan write since."""
-        sid = spreadsheet_id(coop.spreadsheet)
+        sid = file_id(coop.spreadsheet)
         if sid is None or recorded is None or self.listing is None:
             return False
         listed = self.listing.get(sid)
@@ -190,7 +139,7 @@ class GoogleSource:
 
     def version(self, coop: Coop) -> str | None:
         """The Drive version of the cooperative's spreadsheet at this cycle's listing."""
-        sid = spreadsheet_id(coop.spreadsheet)
+        sid = file_id(coop.spreadsheet)
         listed = self.listing.get(sid) if self.listing is not None and sid else None
         return listed.version if listed else None
 
@@ -198,7 +147,7 @@ class GoogleSource:
     def registry_rows(self) -> Rows:
         """The `Daftar KKMP` tab; read again only when Drive lists a new version of it."""
         self.refresh_listing()
-        sid = spreadsheet_id(self.registry)
+        sid = file_id(self.registry)
         if sid is None:
             raise SourceError(
                 f"[source] registry = {self.registry!r} is not a Google spreadsheet ID or URL: "
@@ -252,11 +201,11 @@ class GoogleSource:
 
     # --- one cooperative ----------------------------------------------------------------------
     def link(self, coop: Coop) -> str:
-        sid = spreadsheet_id(coop.spreadsheet)
+        sid = file_id(coop.spreadsheet)
         return f"https://docs.google.com/spreadsheets/d/{sid}/edit" if sid else coop.spreadsheet
 
     def read(self, coop: Coop) -> RawWorkbook:
-        sid = spreadsheet_id(coop.spreadsheet)
+        sid = file_id(coop.spreadsheet)
         if sid is None:
             raise ReadFailure("workbook-missing", detail=coop.spreadsheet)
         key = f"sheet:{sid}"
@@ -305,7 +254,7 @@ class GoogleSource:
         if titles and _complete(titles) and (feedback_id is not None or not self.feedback):
             ranges = [a1_tab(t) for t in titles]
             if feedback_id is not None:
-                ranges.append(a1_tab(FEEDBACK_TAB) + f"!A1:{_column(FEEDBACK_COLS)}")
+                ranges.append(a1_tab(FEEDBACK_TAB) + f"!A1:{column_letters(FEEDBACK_COLS - 1)}")
             try:
                 reply = self.api.batch_get(sid, ranges, UNFORMATTED)
             except APIError as exc:
@@ -357,7 +306,7 @@ class GoogleSource:
         self, coop: Coop, rows: list[list[Any]], header_row: int, widths: list[float]
     ) -> bool:
         """Replace the Hasil Pemeriksaan tab with `rows`; False when they are already there."""
-        sid = spreadsheet_id(coop.spreadsheet)
+        sid = file_id(coop.spreadsheet)
         if sid is None:
             return False
         key = f"sheet:{sid}"
@@ -503,23 +452,10 @@ def feedback_requests(
     return requests_
 
 
-def pixels(characters: float) -> int:
-    """A column width in characters (Excel's unit) as Sheets pixels."""
-    return round(characters * 7 + 5)
-
-
 def _complete(titles: list[str]) -> bool:
     """Every contract tab is among `titles` (so a tab added since cannot change the reading)."""
     keys = {normalize(t) for t in titles}
     return all(keys & match for match in _CONTRACT)
-
-
-def _column(number: int) -> str:
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _not_native(exc: APIError) -> bool:

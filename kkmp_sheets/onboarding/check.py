@@ -49,7 +49,7 @@ from kkmp_sheets.errors import ConfigError, SourceError
 
 if TYPE_CHECKING:
     from kkmp_sheets.google.api import GoogleApi
-    from kkmp_sheets.google.source import FileState
+    from kkmp_sheets.google.drive import FileState
 
 OK, GALAT, PERINGATAN = "OK", "GALAT", "PERINGATAN"
 SMTP_TIMEOUT = 10.0
@@ -382,7 +382,7 @@ def suggest(coop: Coop, city: str) -> wilayah.Region | None:
 
 
 def _sheet_key(text: str) -> str:
-    from kkmp_sheets.google.source import spreadsheet_id
+    from kkmp_sheets.google.ids import file_id as spreadsheet_id
 
     sid = spreadsheet_id(text)
     if sid:
@@ -464,8 +464,9 @@ def _confirm_unlisted(
 ) -> dict[str, FileState] | None:
     """Look up (one `files.get` each) the spreadsheets the Drive listing left out: a Shared
     Drive's files made by someone else are reachable but not listed for the service account."""
-    from kkmp_sheets.google.source import LIST_FIELDS, _file_state, spreadsheet_id
-    from kkmp_sheets.onboarding.provision import Drive
+    from kkmp_sheets.google.drive import LIST_FIELDS, Drive
+    from kkmp_sheets.google.drive import file_state as _file_state
+    from kkmp_sheets.google.ids import file_id as spreadsheet_id
 
     if listing is None:
         return None
@@ -482,7 +483,8 @@ def _confirm_unlisted(
 
 
 def _listing(api: GoogleApi) -> dict[str, FileState] | None:
-    from kkmp_sheets.google.source import LIST_FIELDS, LIST_QUERY, _file_state
+    from kkmp_sheets.google.drive import LIST_FIELDS, LIST_QUERY
+    from kkmp_sheets.google.drive import file_state as _file_state
 
     try:
         return {f["id"]: _file_state(f) for f in api.list_files(LIST_QUERY, LIST_FIELDS)}
@@ -493,7 +495,7 @@ def _listing(api: GoogleApi) -> dict[str, FileState] | None:
 def google_workbook_findings(
     coops: list[Coop], listing: dict[str, FileState] | None, account: str, cfg: Config
 ) -> list[Finding]:
-    from kkmp_sheets.google.source import spreadsheet_id
+    from kkmp_sheets.google.ids import file_id as spreadsheet_id
 
     if listing is None:
         return [
@@ -549,7 +551,7 @@ def google_registry_findings(
     cfg: Config, listing: dict[str, FileState] | None, account: str
 ) -> list[Finding]:
     """Provisioning writes each new spreadsheet's ID into the registry: it needs Editor."""
-    from kkmp_sheets.google.source import spreadsheet_id
+    from kkmp_sheets.google.ids import file_id as spreadsheet_id
 
     sid = spreadsheet_id(cfg.registry)
     listed = (listing or {}).get(sid or "")
@@ -567,7 +569,7 @@ def google_registry_findings(
 def google_output_findings(
     cfg: Config, listing: dict[str, FileState] | None, account: str
 ) -> list[Finding]:
-    from kkmp_sheets.google.source import spreadsheet_id
+    from kkmp_sheets.google.ids import file_id as spreadsheet_id
 
     sid = spreadsheet_id(cfg.output_spreadsheet)
     if sid is None:
@@ -597,7 +599,9 @@ def google_output_findings(
 
 
 def provision_folder_findings(cfg: Config, api: GoogleApi) -> list[Finding]:
-    from kkmp_sheets.onboarding.provision import Drive, check_folder, folder_id
+    from kkmp_sheets.google.drive import Drive
+    from kkmp_sheets.google.ids import file_id as folder_id
+    from kkmp_sheets.onboarding.provision_google import check_folder
 
     folder = folder_id(cfg.provision.google_folder)
     if folder is None:

@@ -26,11 +26,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from kkmp_sheets.core.issue import CATALOG, Severity
 from kkmp_sheets.core.parse import RawWorkbook, parse_workbook
 from kkmp_sheets.core.template import PROFIL
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.onboarding import workbook_template as wt
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -285,7 +285,7 @@ def screenshot_city(root: Path) -> tuple[Path, Path]:
         source=LocalSource(cfg.registry),
         sink=LocalSink(cfg.output_path),
         as_of=AS_OF,
-        now=datetime(2026, 1, 29, 8, 0, tzinfo=ZoneInfo("Asia/Jakarta")),
+        now=datetime(2026, 1, 29, 8, 0, tzinfo=WIB),
     )
     return workbook, cfg_path
 

@@ -41,7 +41,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
@@ -55,6 +54,7 @@ from kkmp_sheets.core.tables import (
     Sheet,
     StatusBook,
 )
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import OutputError
 from kkmp_sheets.outputs.style import (
     DATES,
@@ -71,7 +71,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TITLE = "Status Koperasi Desa/Kelurahan Merah Putih"
 
-WIB = ZoneInfo("Asia/Jakarta")
 
 NUM_FORMATS: dict[Fmt, str] = {
     Fmt.TEXT: "@",

@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from kkmp_sheets.config import Config
 from kkmp_sheets.core import formats, validation
-from kkmp_sheets.core.figures import CityFigures, measure
+from kkmp_sheets.core.figures import measure
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.metrics import CoopFigures, coop_figures
 from kkmp_sheets.core.parse import RawWorkbook, parse_workbook
@@ -26,13 +25,14 @@ from kkmp_sheets.core.report import (
     FEEDBACK_HEADER_ROW,
     FEEDBACK_WIDTHS,
     CoopResult,
-    Summary,
     Target,
     feedback_rows,
     riwayat_row,
     status_book,
 )
+from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.core.template import ANGGOTA
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.core.zoning import Zone, zone
 from kkmp_sheets.errors import SourceError
 from kkmp_sheets.outputs.base import Sink
@@ -43,28 +43,8 @@ if TYPE_CHECKING:
     from kkmp_sheets.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
-WIB = ZoneInfo("Asia/Jakarta")
 
 Progress = Callable[[int, int, str], None]  # (done, total, coop id)
-
-
-@dataclass
-class CycleResult:
-    results: list[CoopResult]
-    registry_issues: list[Issue]
-    summary: Summary
-    as_of: date
-    output: str
-    seconds: float
-    feedback_written: int = 0
-    feedback_unchanged: int = 0
-    feedback_failed: list[tuple[str, str]] = field(default_factory=list)
-    notified: Any = None  # notify.Notified, once digests were handed over
-    figures: CityFigures | None = None  # every figure, measured once; `summary` is its city
-
-    @property
-    def unreadable(self) -> list[CoopResult]:
-        return [r for r in self.results if not r.figures.readable]
 
 
 def run_cycle(

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from kkmp_sheets.config import Config
+from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.delivery.digest import render_digests
 from kkmp_sheets.delivery.ledger import DeliveryLedger, DeliveryReport, deliver
 from kkmp_sheets.delivery.mail import (
@@ -27,7 +28,6 @@ from kkmp_sheets.delivery.mail import (
     one_line,
     period_for,
 )
-from kkmp_sheets.service.cycle import CycleResult
 from kkmp_sheets.store.history import HistoryStore
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,6 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from kkmp_sheets.config import ProtectionRules
 from kkmp_sheets.core import formats
@@ -33,6 +32,7 @@ from kkmp_sheets.core.metrics import CoopFigures, coop_figures
 from kkmp_sheets.core.parse import ParsedWorkbook, RawWorkbook, parse_workbook
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.template import ANGGOTA, STOK, WAJIB_DUE_DAY
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import NotFound
 from kkmp_sheets.store import snapshots
 
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from kkmp_sheets.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
-WIB = ZoneInfo("Asia/Jakarta")
 CODE = "likely-deletion"
 
 # measure → (the tab it is counted on, its name in messages)
@@ -168,7 +167,7 @@ class Guard:
     ) -> CoopFigures:
         """The reading's figures, with what fell taken from the accepted snapshot."""
         fell = {d.measure for d in found}
-        good_raw = snapshots.content(self.store, state.good.hash)
+        good_raw = snapshots.content(self.store.conn, state.good.hash)
         if good_raw is None:  # not kept (a store restored from an older backup): counts only
             log.warning(
                 "%s: the accepted snapshot is gone; only its counts are kept", state.coop_id
@@ -237,7 +236,7 @@ def confirm(store: HistoryStore, coop_id: str, now: datetime) -> GuardState | No
         )
     if not state.held:
         return None
-    with store._transaction() as conn:
+    with store.transaction() as conn:
         conn.execute(
             "UPDATE guard SET good_day = seen_day, good_at = seen_at, good_hash = seen_hash,"
             " good_anggota = seen_anggota, good_stok = seen_stok, held_since = NULL,"
@@ -254,7 +253,7 @@ def _write(
     def values(r: Reading) -> tuple[Any, ...]:
         return (r.day.isoformat(), r.at.isoformat(timespec="seconds"), r.hash, r.anggota, r.stok)
 
-    with store._transaction() as conn:
+    with store.transaction() as conn:
         conn.execute(
             """
             INSERT INTO guard (coop_id, good_day, good_at, good_hash, good_anggota, good_stok,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import python_calamine
 
@@ -23,11 +22,11 @@ from kkmp_sheets.core import formats
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import read_registry
 from kkmp_sheets.core.template import PROFIL, TABLES, normalize
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import KkmpError, NotFound, OutputError
 from kkmp_sheets.service import protection
 from kkmp_sheets.store.history import HistoryStore
 
-WIB = ZoneInfo("Asia/Jakarta")
 MAX_TITLE = 31  # Excel's limit for a tab name
 
 

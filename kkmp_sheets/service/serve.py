@@ -41,36 +41,37 @@ was not sent; the same for this week's cooperative digests.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import signal
-import sys
-import tempfile
 import time
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any
 
 import schedule
 
 from kkmp_sheets import __version__
+from kkmp_sheets.clock import Clock, SystemClock
 from kkmp_sheets.config import WEEKDAYS, Config
-from kkmp_sheets.errors import KkmpError, ServiceLocked
+from kkmp_sheets.core.wib import WIB
+from kkmp_sheets.errors import KkmpError
+from kkmp_sheets.service.lock import LOCK_FILE, ServiceLock
+from kkmp_sheets.service.status import (
+    STATUS_FILE,
+    JobRun,
+    StatusFile,
+    job_finished,
+    job_started,
+    stamp,
+)
 
 if TYPE_CHECKING:
-    from kkmp_sheets.service.cycle import CycleResult
+    from kkmp_sheets.core.results import CycleResult
 
 log = logging.getLogger(__name__)
-WIB = ZoneInfo("Asia/Jakarta")
-STATUS_FILE = "status.json"
-LOCK_FILE = "serve.lock"
-JOBS = ("sync", "daily", "weekly")
 MAX_SLEEP_SECONDS = 60.0  # wake at least this often: a clock that jumped is noticed
 DAILY_KINDS = ("city", "kecamatan")
 WEEKLY_KINDS = ("coop",)
@@ -91,54 +92,6 @@ class StopFlag:
 
     def is_set(self) -> bool:
         return self._set
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current time, aware, in WIB."""
-        ...
-
-    def wait(self, seconds: float, stop: StopFlag) -> None:
-        """Let `seconds` pass, or less when `stop` is set meanwhile."""
-        ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(WIB)
-
-    def wait(self, seconds: float, stop: StopFlag) -> None:
-        end = time.monotonic() + max(0.0, seconds)
-        while not stop.is_set() and (left := end - time.monotonic()) > 0:
-            time.sleep(min(left, 1.0))  # a signal's flag is seen within a second
-
-
-class SimulatedClock:
-    """Time that starts at `start` and skips every wait.
-
-    With `real_time`, it also moves on with the real time that passes between waits (the jobs'
-    own run time), so a simulation shows how long jobs take; without it, it stands still
-    except when waiting or `advance()`d (a frozen clock for tests).
-    """
-
-    def __init__(self, start: datetime, *, real_time: bool = False) -> None:
-        if start.tzinfo is None:
-            raise ValueError("the simulated clock's start must carry a time zone")
-        self._start = start.astimezone(WIB)
-        self._skipped = 0.0
-        self._real_time = real_time
-        self._origin = time.perf_counter()
-
-    def now(self) -> datetime:
-        moved = time.perf_counter() - self._origin if self._real_time else 0.0
-        return self._start + timedelta(seconds=self._skipped + moved)
-
-    def wait(self, seconds: float, stop: StopFlag) -> None:
-        if not stop.is_set():
-            self.advance(seconds)
-
-    def advance(self, seconds: float) -> None:
-        self._skipped += max(0.0, seconds)
 
 
 @contextmanager
@@ -172,158 +125,7 @@ def _aware_wib(naive: datetime) -> datetime:
     return naive.replace(tzinfo=WIB)
 
 
-# --- one instance per data folder ----------------------------------------------------------------
-
-
-class ServiceLock:
-    """An exclusive `flock` on `<data dir>/serve.lock`, held while inside; holds the pid.
-
-    The file stays when the lock is released (removing it would let two processes lock two
-    different files of the same name); what counts is the lock, which dies with its process.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._fd: int | None = None
-
-    def __enter__(self) -> ServiceLock:
-        fcntl = _fcntl()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = _read_pid(fd)
-            os.close(fd)
-            raise ServiceLocked(
-                f"another kkmp-sheets serve{f' (pid {holder})' if holder else ''} already runs "
-                f"with the data folder {self.path.parent}: stop it first (systemctl stop "
-                "kkmp-sheets), or give this config its own [data] dir"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            _fcntl().flock(self._fd, _fcntl().LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-    @staticmethod
-    def holder(path: Path) -> int | None:
-        """The pid of the running instance that holds the lock at `path`, or None."""
-        if not Path(path).is_file():
-            return None
-        fcntl = _fcntl()
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            return _read_pid(fd) or -1
-        else:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            return None
-        finally:
-            os.close(fd)
-
-
-def _fcntl() -> Any:
-    if sys.platform == "win32":
-        raise KkmpError(
-            "serve needs Linux or another POSIX system (it runs under systemd); on Windows, "
-            "schedule `kkmp-sheets run --once` with the Task Scheduler instead"
-        )
-    import fcntl
-
-    return fcntl
-
-
-def _read_pid(fd: int) -> int | None:
-    try:
-        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
-# --- status.json ---------------------------------------------------------------------------------
-
-
-class StatusFile:
-    """`<data dir>/status.json`: the service and each job's last run, for `kkmp-sheets status`.
-
-    Written whole to a temporary file and moved into place, so a reader (or a crash) never sees
-    half of it. Only times, outcomes, counts and the operator-facing error text: no cell value.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-
-    def read(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            log.warning("status file %s unreadable (%s); starting a new one", self.path, exc)
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def write(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".status.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out, ensure_ascii=False, indent=2)
-                out.write("\n")
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    def update(self, change: Callable[[dict[str, Any]], None]) -> None:
-        data = self.read()
-        change(data)
-        try:
-            self.write(data)
-        except OSError as exc:  # the status is for the operator; it never stops a job
-            log.warning("status file %s not written: %s", self.path, exc)
-
-    def last_success(self, job: str) -> datetime | None:
-        text = self.read().get("jobs", {}).get(job, {}).get("last_success")
-        return _parse_time(text)
-
-
-def _stamp(moment: datetime | None) -> str | None:
-    return moment.astimezone(WIB).isoformat(timespec="seconds") if moment else None
-
-
-def _parse_time(text: object) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 # --- the service ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JobRun:
-    """One run of a job, as `on_job` observers and the log see it."""
-
-    job: str
-    started: datetime  # service clock, WIB
-    seconds: float  # real time it took
-    ok: bool
-    message: str
-    catch_up: bool = False
 
 
 class Service:
@@ -367,7 +169,7 @@ class Service:
                     if until is not None:
                         wait = min(wait, max(0.0, (until - now).total_seconds()))
                     if wait > 0:
-                        self.clock.wait(wait, self.stop)
+                        self.clock.sleep(wait, self.stop)
             finally:
                 self._stopped()
 
@@ -441,7 +243,7 @@ class Service:
         started = self.clock.now()
         began = time.perf_counter()
         late = self._catching_up
-        self.status.update(lambda d: _job_started(d, name, started))
+        self.status.update(lambda d: job_started(d, name, started))
         log.info("%s: started%s", name, " (catching up)" if late else "")
         try:
             message = job()
@@ -456,13 +258,13 @@ class Service:
                 exc_info=not isinstance(exc, KkmpError),
             )
             outcome = JobRun(name, started, seconds, False, _one_line(exc), late)
-            self.status.update(lambda d: _job_finished(d, outcome, self.clock.now()))
+            self.status.update(lambda d: job_finished(d, outcome, self.clock.now()))
             self._tell_operator(outcome)
         else:
             seconds = time.perf_counter() - began
             log.info("%s: done in %.1f s: %s", name, seconds, message)
             outcome = JobRun(name, started, seconds, True, message, late)
-            self.status.update(lambda d: _job_finished(d, outcome, self.clock.now()))
+            self.status.update(lambda d: job_finished(d, outcome, self.clock.now()))
         if self.on_job is not None:
             self.on_job(outcome)
 
@@ -564,7 +366,7 @@ class Service:
                 "version": __version__,
                 "config": str(self.cfg.path),
                 "city": self.cfg.city_name,
-                "started_at": _stamp(now),
+                "started_at": stamp(now),
                 "stopped_at": None,
             }
             jobs = d.setdefault("jobs", {})
@@ -576,7 +378,7 @@ class Service:
 
     def _stopped(self) -> None:
         def change(d: dict[str, Any]) -> None:
-            d.setdefault("service", {}).update(state="stopped", stopped_at=_stamp(now))
+            d.setdefault("service", {}).update(state="stopped", stopped_at=stamp(now))
             for job in d.get("jobs", {}).values():
                 job["next_run"] = None
 
@@ -597,7 +399,7 @@ class Service:
         for job in self.scheduler.get_jobs():
             name = next(iter(job.tags), None)
             if name and job.next_run is not None:
-                nexts[name] = _stamp(_aware_wib(job.next_run))
+                nexts[name] = stamp(_aware_wib(job.next_run))
         known = self.status.read().get("jobs", {})
         if all(known.get(name, {}).get("next_run") == when for name, when in nexts.items()):
             return  # nothing new: no write
@@ -645,96 +447,3 @@ def _in_main_thread() -> bool:
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if isinstance(exc, KkmpError) else f"{type(exc).__name__}: {text}"
-
-
-def _job_started(d: dict[str, Any], name: str, at: datetime) -> None:
-    job = d.setdefault("jobs", {}).setdefault(name, {})
-    job["running_since"] = _stamp(at)
-    job["last_started"] = _stamp(at)
-
-
-def _job_finished(d: dict[str, Any], run: JobRun, at: datetime) -> None:
-    job = d.setdefault("jobs", {}).setdefault(run.job, {})
-    job.update(
-        running_since=None,
-        last_finished=_stamp(at),
-        last_outcome="ok" if run.ok else "failed",
-        last_seconds=round(run.seconds, 2),
-        last_message=run.message,
-        runs=int(job.get("runs", 0)) + 1,
-    )
-    if run.ok:
-        job["last_success"] = _stamp(at)
-    else:
-        job["last_failure"] = _stamp(at)
-        job["failures"] = int(job.get("failures", 0)) + 1
-
-
-# --- `kkmp-sheets status` ------------------------------------------------------------------------
-
-
-def status_text(cfg: Config) -> str:
-    """What `kkmp-sheets status` prints: is it running, and each job's last and next run."""
-    for path in (cfg.data_dir / STATUS_FILE, cfg.data_dir / LOCK_FILE):
-        if path.exists() and not os.access(path, os.R_OK):
-            raise KkmpError(
-                f"{path} cannot be read by this user: run the command as the service's user, "
-                "e.g. sudo -u kkmp kkmp-sheets status --config ..."
-            )
-    data = StatusFile(cfg.data_dir / STATUS_FILE).read()
-    holder = ServiceLock.holder(cfg.data_dir / LOCK_FILE)
-    service = data.get("service", {})
-    if holder is not None:
-        since = _short(service.get("started_at"))
-        pid = f"pid {holder}, " if holder > 0 else ""
-        state = f"running ({pid}since {since} WIB)"
-    elif not data:
-        state = "has never run with this config"
-    elif service.get("state") == "running":
-        state = (
-            f"not running: it stopped without a clean shutdown (crash, kill or power cut) "
-            f"after starting at {_short(service.get('started_at'))} WIB"
-        )
-    else:
-        state = f"not running (stopped {_short(service.get('stopped_at'))} WIB)"
-    lines = [f"kkmp-sheets serve for {cfg.city_name}: {state}", ""]
-    header = ("job", "schedule", "last run (WIB)", "result", "took", "next run (WIB)")
-    table = [header]
-    jobs = data.get("jobs", {})
-    for name in JOBS:
-        job = jobs.get(name, {})
-        result = "running" if job.get("running_since") else job.get("last_outcome") or "–"
-        took = (
-            f"{job['last_seconds']:.1f} s"
-            if isinstance(job.get("last_seconds"), float | int)
-            else ""
-        )
-        table.append(
-            (
-                name,
-                job.get("schedule", ""),
-                _short(job.get("last_started")),
-                result,
-                took,
-                _short(job.get("next_run")) if holder is not None else "–",
-            )
-        )
-    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
-    lines += [
-        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in table
-    ]
-    messages = [(name, jobs[name]) for name in JOBS if jobs.get(name, {}).get("last_message")]
-    if messages:
-        lines += ["", "last messages:"]
-        for name, job in messages:
-            failed = (
-                f" (last failure {_short(job.get('last_failure'))})" if job.get("failures") else ""
-            )
-            lines.append(f"  {name:<7} {job['last_message']}{failed}")
-    return "\n".join(lines) + "\n"
-
-
-def _short(text: object) -> str:
-    moment = _parse_time(text)
-    return f"{moment.astimezone(WIB):%Y-%m-%d %H:%M}" if moment else "never"

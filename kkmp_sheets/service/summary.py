@@ -11,8 +11,8 @@ from typing import TextIO
 
 from kkmp_sheets.core import formats
 from kkmp_sheets.core.figures import BY_KEY, CLI_SUMMARY, measure, pick
+from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.delivery.locale import LOCALES
-from kkmp_sheets.service.cycle import CycleResult
 
 
 def summary_lines(cycle: CycleResult) -> list[tuple[str, str]]:

@@ -14,18 +14,17 @@ import logging
 import zipfile
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import python_calamine
 
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.template import FEEDBACK_TAB, REGISTRY, normalize
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import SourceError
 from kkmp_sheets.sources.base import ReadFailure
 
 log = logging.getLogger(__name__)
-WIB = ZoneInfo("Asia/Jakarta")
 
 
 class LocalSource:

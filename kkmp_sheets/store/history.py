@@ -1,10 +1,9 @@
 """The history store: figures per day and the life of each data problem (SQLite, stdlib only).
 
-One file, `<data dir>/history.sqlite` (see `HISTORY_FILE`), in WAL mode so a reader (a digest,
-the CLI) never blocks the cycle that writes. The schema version lives in `PRAGMA user_version`;
-`MIGRATIONS` is an append-only list of numbered steps, each run once in its own transaction, so a
-later version adds tables without touching what an older one wrote. Opening a store written by a
-newer version is refused rather than guessed at.
+One file, `<data dir>/history.sqlite`, in WAL mode so a reader (a digest, the CLI) never blocks
+the cycle that writes. Its schema is a list of numbered, append-only migrations
+(`history_schema.py`), applied by `sqlite.open_database`, which also refuses a store written by
+a newer version, or a file that is not a history store, rather than guessing.
 
 What is kept (aggregates and positions only — never an issue's value, a NIK, a member name or an
 individual's savings — except in the snapshots):
@@ -31,163 +30,26 @@ import logging
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from kkmp_sheets.config import ZoneRules
-from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, days_since
+from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, ZoneRules, days_since
 from kkmp_sheets.errors import OutputError
 from kkmp_sheets.store import snapshots
+from kkmp_sheets.store.history_schema import HISTORY, HISTORY_FILE
+from kkmp_sheets.store.sqlite import open_database, schema_version, transaction
 
 if TYPE_CHECKING:  # pipeline imports every I/O module; the store needs only the shapes
     from kkmp_sheets.config import Config
     from kkmp_sheets.core.parse import RawWorkbook
     from kkmp_sheets.core.report import CoopResult
-    from kkmp_sheets.service.cycle import CycleResult
+    from kkmp_sheets.core.results import CycleResult
 
 log = logging.getLogger(__name__)
-
-HISTORY_FILE = "history.sqlite"
-# PRAGMA application_id of a history store ("KKMH"): another SQLite file of the service (the
-# delivery ledger) has its own user_version, so opening the wrong file is refused, not migrated.
-APPLICATION_ID = 0x4B4B4D48
-
-# Numbered, append-only. Never edit a released step: add a new one.
-MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
-    (
-        1,
-        (
-            """
-            CREATE TABLE coop_day (
-                as_of TEXT NOT NULL,
-                coop_id TEXT NOT NULL,
-                nama TEXT NOT NULL DEFAULT '',
-                kelurahan TEXT NOT NULL DEFAULT '',
-                kecamatan TEXT NOT NULL DEFAULT '',
-                zone TEXT NOT NULL,
-                reasons TEXT NOT NULL DEFAULT '',
-                readable INTEGER NOT NULL,
-                status_operasional TEXT,
-                anggota_aktif INTEGER NOT NULL,
-                anggota_baru INTEGER NOT NULL,
-                simpanan_pokok REAL NOT NULL,
-                simpanan_wajib REAL NOT NULL,
-                simpanan_sukarela REAL NOT NULL,
-                nilai_stok REAL NOT NULL,
-                omset REAL NOT NULL,
-                transaksi INTEGER NOT NULL,
-                transaksi_terakhir TEXT,
-                data_diperbarui TEXT,
-                galat INTEGER NOT NULL,
-                peringatan INTEGER NOT NULL,
-                PRIMARY KEY (as_of, coop_id)
-            )
-            """,
-            "CREATE INDEX coop_day_coop ON coop_day (coop_id, as_of)",
-            """
-            CREATE TABLE city_day (
-                as_of TEXT PRIMARY KEY,
-                jumlah INTEGER NOT NULL,
-                aktif INTEGER NOT NULL,
-                hijau INTEGER NOT NULL,
-                kuning INTEGER NOT NULL,
-                merah INTEGER NOT NULL,
-                anggota_aktif INTEGER NOT NULL,
-                simpanan_pokok REAL NOT NULL,
-                simpanan_wajib REAL NOT NULL,
-                simpanan_sukarela REAL NOT NULL,
-                omset REAL NOT NULL,
-                nilai_stok REAL NOT NULL,
-                kelengkapan REAL,
-                galat INTEGER NOT NULL,
-                peringatan INTEGER NOT NULL,
-                recorded_at TEXT NOT NULL
-            )
-            """,
-            """
-            CREATE TABLE problem (
-                id INTEGER PRIMARY KEY,
-                coop_id TEXT NOT NULL,
-                code TEXT NOT NULL,
-                tab TEXT NOT NULL,
-                row INTEGER NOT NULL,          -- 0: not tied to a row
-                col TEXT NOT NULL,
-                severity TEXT NOT NULL,
-                read_failure INTEGER NOT NULL, -- seen while the workbook could not be read
-                first_seen TEXT NOT NULL,
-                last_seen TEXT NOT NULL,
-                resolved_on TEXT
-            )
-            """,
-            # At most one open life per problem.
-            """
-            CREATE UNIQUE INDEX problem_open ON problem (coop_id, code, tab, row, col)
-                WHERE resolved_on IS NULL
-            """,
-            "CREATE INDEX problem_coop ON problem (coop_id, first_seen)",
-        ),
-    ),
-    (
-        2,
-        (
-            # Snapshots of every workbook read (snapshots.py): tab contents stored once each,
-            # by SHA-256, zlib-compressed JSON; a workbook content is its list of tabs.
-            """
-            CREATE TABLE blob (
-                hash TEXT PRIMARY KEY,      -- SHA-256 of the uncompressed JSON
-                data BLOB NOT NULL,         -- zlib(JSON rows of one tab)
-                size INTEGER NOT NULL       -- uncompressed bytes
-            )
-            """,
-            """
-            CREATE TABLE content (
-                hash TEXT NOT NULL,         -- SHA-256 of the [[title, blob hash], ...] list
-                position INTEGER NOT NULL,
-                tab TEXT NOT NULL,
-                blob TEXT NOT NULL REFERENCES blob (hash),
-                rows INTEGER NOT NULL,
-                PRIMARY KEY (hash, position)
-            )
-            """,
-            "CREATE INDEX content_blob ON content (blob)",
-            """
-            CREATE TABLE snapshot (
-                id INTEGER PRIMARY KEY,
-                coop_id TEXT NOT NULL,
-                taken_at TEXT NOT NULL,     -- first read with this content (ISO, WIB)
-                seen_at TEXT NOT NULL,      -- last read with it
-                hash TEXT NOT NULL,         -- content hash
-                version TEXT,               -- the source's revision, when it has one
-                modified TEXT               -- the workbook's own modification time, as read
-            )
-            """,
-            "CREATE INDEX snapshot_coop ON snapshot (coop_id, taken_at)",
-            "CREATE INDEX snapshot_hash ON snapshot (hash)",
-            # The last accepted and the latest reading of each cooperative (protection.py).
-            """
-            CREATE TABLE guard (
-                coop_id TEXT PRIMARY KEY,
-                good_day TEXT NOT NULL,         -- the accepted reading: the cycle's day,
-                good_at TEXT NOT NULL,          -- when it was read,
-                good_hash TEXT NOT NULL,        -- its snapshot content,
-                good_anggota INTEGER NOT NULL,  -- active members
-                good_stok INTEGER NOT NULL,     -- stock items (rows of the Stok tab)
-                seen_day TEXT NOT NULL,         -- the latest reading, accepted or held
-                seen_at TEXT NOT NULL,
-                seen_hash TEXT NOT NULL,
-                seen_anggota INTEGER NOT NULL,
-                seen_stok INTEGER NOT NULL,
-                held_since TEXT,                -- first day of the current held drop, or NULL
-                confirmed_at TEXT               -- when an official last confirmed a drop as real
-            )
-            """,
-        ),
-    ),
-)
-SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 COOP_NUMBERS = (
     "anggota_aktif", "anggota_baru", "simpanan_pokok", "simpanan_wajib", "simpanan_sukarela",
@@ -253,30 +115,7 @@ class HistoryStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn: sqlite3.Connection | None = sqlite3.connect(
-                self.path, isolation_level=None, timeout=30.0
-            )
-        except (OSError, sqlite3.Error) as exc:
-            raise OutputError(
-                f"history store {self.path} cannot be opened ({exc}): check that the folder "
-                "([data] dir in the config) exists and is writable"
-            ) from None
-        try:
-            self._conn.execute("PRAGMA busy_timeout = 30000")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            self.close()
-            raise OutputError(
-                f"history store {self.path} is not a usable SQLite database ({exc}): move the "
-                "file away (a new one is started) or restore it from a backup"
-            ) from None
-        except BaseException:
-            self.close()
-            raise
+        self._conn: sqlite3.Connection | None = open_database(self.path, HISTORY)
 
     @classmethod
     def for_config(cls, cfg: Config) -> HistoryStore:
@@ -308,40 +147,18 @@ class HistoryStore:
 
     @property
     def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        return schema_version(self.conn)
 
-    def _migrate(self) -> None:
-        app_id = int(self.conn.execute("PRAGMA application_id").fetchone()[0])
-        if app_id != APPLICATION_ID and (app_id != 0 or self.schema_version != 0):
-            raise OutputError(
-                f"{self.path} is not a kkmp-sheets history store (another SQLite file?): "
-                f"give the history store its own file, {HISTORY_FILE} in the [data] dir"
-            )
-        if self.schema_version > SCHEMA_VERSION:
-            raise OutputError(
-                f"history store {self.path} has schema version {self.schema_version}, newer than "
-                f"this kkmp-sheets understands ({SCHEMA_VERSION}): upgrade kkmp-sheets"
-            )
-        for version, statements in MIGRATIONS:
-            with self._transaction() as conn:
-                # Re-read inside the write lock: another process may have just migrated.
-                if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= version:
-                    continue
-                for sql in statements:
-                    conn.execute(sql)
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                conn.execute(f"PRAGMA user_version = {int(version)}")
-                log.info("history store %s: migrated to schema version %d", self.path, version)
-
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.conn)
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One writer at a time, all or nothing (see `sqlite.transaction`)."""
+        return transaction(self.conn)
 
     # --- writing -------------------------------------------------------------------------------
 
     def record_cycle(self, cycle: CycleResult) -> None:
         """Store one cycle's figures for its day (replacing an earlier recording of that day)."""
         try:
-            with self._transaction() as conn:
+            with self.transaction() as conn:
                 self._record(conn, cycle)
         except sqlite3.Error as exc:
             raise OutputError(
@@ -576,42 +393,23 @@ class HistoryStore:
         self, coop_id: str, raw: RawWorkbook, *, taken_at: datetime, version: str | None = None
     ) -> str:
         """Keep the workbook as read; return its content hash (unchanged: nothing new stored)."""
-        return snapshots.save(self, coop_id, raw, taken_at=taken_at, version=version)
+        return snapshots.save(self.conn, coop_id, raw, taken_at=taken_at, version=version)
 
     def latest_snapshot(self, coop_id: str) -> snapshots.Snapshot | None:
-        return snapshots.latest(self, coop_id)
+        return snapshots.latest(self.conn, coop_id)
 
     def snapshot_on(self, coop_id: str, day: date | datetime) -> snapshots.Snapshot | None:
         """The latest snapshot taken on or before `day` (WIB), or by that moment."""
-        return snapshots.on(self, coop_id, day)
+        return snapshots.on(self.conn, coop_id, day)
 
     def list_snapshots(self, coop_id: str) -> list[snapshots.SnapshotInfo]:
         """Every kept snapshot of a cooperative (tab titles and row counts, no cells)."""
-        return snapshots.listing(self, coop_id)
+        return snapshots.listing(self.conn, coop_id)
 
     def prune(self, keep_days: int, *, now: datetime | None = None) -> snapshots.Pruned:
         """Forget snapshots older than `keep_days` (see `snapshots.prune` for what stays)."""
         keep = {h for (h,) in self.conn.execute("SELECT good_hash FROM guard")}
-        return snapshots.prune(self, keep_days, now or datetime.now(UTC), keep=keep)
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error): one writer at a time, all or nothing."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        return snapshots.prune(self.conn, keep_days, now or datetime.now(UTC), keep=keep)
 
 
 _ZONE_RANK = {MERAH: 0, KUNING: 1, HIJAU: 2}  # worst first

@@ -2,7 +2,7 @@
 
 Every workbook a cycle reads is kept as it was read (tab → rows of cell values, as the source
 handed them over), so that a tab wiped by mistake can be given back (`kkmp-sheets restore`).
-Three tables of the history store (schema version 2, see `history.MIGRATIONS`) hold them:
+Three tables of the history store (schema version 2, see `history_schema.py`) hold them:
 
 - `blob`: one row per distinct *tab* content, keyed by its SHA-256: the rows as compact JSON
   (dates, times and durations tagged, so they come back as what they were), zlib-compressed.
@@ -26,19 +26,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sqlite3
 import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from kkmp_sheets.core.parse import RawWorkbook, Rows
-
-if TYPE_CHECKING:
-    from kkmp_sheets.store.history import HistoryStore
-
-WIB = ZoneInfo("Asia/Jakarta")
+from kkmp_sheets.core.wib import WIB
+from kkmp_sheets.store.sqlite import transaction
 
 
 @dataclass(frozen=True)
@@ -136,7 +133,7 @@ def _day_after(day: date) -> str:
 
 
 def save(
-    store: HistoryStore,
+    conn: sqlite3.Connection,
     coop_id: str,
     raw: RawWorkbook,
     *,
@@ -153,7 +150,7 @@ def save(
     listing = [[title, _sha(data)] for title, data, _ in tabs]
     content = _sha(json.dumps(listing, ensure_ascii=False).encode("utf-8"))
     modified = raw.modified.isoformat() if raw.modified is not None else None
-    with store._transaction() as conn:
+    with transaction(conn):
         latest = conn.execute(
             "SELECT id, hash FROM snapshot WHERE coop_id = ? ORDER BY id DESC LIMIT 1", (coop_id,)
         ).fetchone()
@@ -188,7 +185,7 @@ def save(
 
 
 def prune(
-    store: HistoryStore, keep_days: int, now: datetime, *, keep: Collection[str] = ()
+    conn: sqlite3.Connection, keep_days: int, now: datetime, *, keep: Collection[str] = ()
 ) -> Pruned:
     """Forget snapshots taken more than `keep_days` before `now`.
 
@@ -197,7 +194,7 @@ def prune(
     last accepted readings of `protection`). Tab contents nobody refers to any more go.
     """
     cutoff = _stamp(now - timedelta(days=keep_days))
-    with store._transaction() as conn:
+    with transaction(conn):
         gone = conn.execute(
             """
             DELETE FROM snapshot WHERE taken_at < :cutoff AND id NOT IN (
@@ -228,33 +225,33 @@ def prune(
 _COLUMNS = "coop_id, taken_at, seen_at, hash, version, modified"
 
 
-def latest(store: HistoryStore, coop_id: str) -> Snapshot | None:
-    row = store.conn.execute(
+def latest(conn: sqlite3.Connection, coop_id: str) -> Snapshot | None:
+    row = conn.execute(
         f"SELECT {_COLUMNS} FROM snapshot WHERE coop_id = ? ORDER BY taken_at DESC, id DESC"
         " LIMIT 1",
         (coop_id,),
     ).fetchone()
-    return _snapshot(store, row) if row is not None else None
+    return _snapshot(conn, row) if row is not None else None
 
 
-def on(store: HistoryStore, coop_id: str, when: date | datetime) -> Snapshot | None:
+def on(conn: sqlite3.Connection, coop_id: str, when: date | datetime) -> Snapshot | None:
     """The workbook as it stood at the end of day `when` (WIB), or at the moment `when`: the
     latest snapshot taken by then."""
     if isinstance(when, datetime):
         condition, bound = "taken_at <= ?", _stamp(when)
     else:
         condition, bound = "taken_at < ?", _day_after(when)
-    row = store.conn.execute(
+    row = conn.execute(
         f"SELECT {_COLUMNS} FROM snapshot WHERE coop_id = ? AND {condition}"
         " ORDER BY taken_at DESC, id DESC LIMIT 1",
         (coop_id, bound),
     ).fetchone()
-    return _snapshot(store, row) if row is not None else None
+    return _snapshot(conn, row) if row is not None else None
 
 
-def content(store: HistoryStore, digest: str) -> RawWorkbook | None:
+def content(conn: sqlite3.Connection, digest: str) -> RawWorkbook | None:
     """The tabs of a content hash (None when it is not kept), without a modification time."""
-    rows = store.conn.execute(
+    rows = conn.execute(
         "SELECT c.tab, b.data FROM content c JOIN blob b ON b.hash = c.blob"
         " WHERE c.hash = ? ORDER BY c.position",
         (digest,),
@@ -264,16 +261,16 @@ def content(store: HistoryStore, digest: str) -> RawWorkbook | None:
     return RawWorkbook(tabs={tab: decode_rows(zlib.decompress(data)) for tab, data in rows})
 
 
-def listing(store: HistoryStore, coop_id: str) -> list[SnapshotInfo]:
+def listing(conn: sqlite3.Connection, coop_id: str) -> list[SnapshotInfo]:
     """Every kept snapshot of a cooperative, oldest first: titles and row counts only."""
-    snaps = store.conn.execute(
+    snaps = conn.execute(
         "SELECT taken_at, seen_at, hash, version FROM snapshot WHERE coop_id = ?"
         " ORDER BY taken_at, id",
         (coop_id,),
     ).fetchall()
     out = []
     for taken_at, seen_at, digest, version in snaps:
-        tabs = store.conn.execute(
+        tabs = conn.execute(
             "SELECT tab, rows FROM content WHERE hash = ? ORDER BY position", (digest,)
         ).fetchall()
         out.append(
@@ -288,18 +285,18 @@ def listing(store: HistoryStore, coop_id: str) -> list[SnapshotInfo]:
     return out
 
 
-def stats(store: HistoryStore) -> dict[str, int]:
+def stats(conn: sqlite3.Connection) -> dict[str, int]:
     """Counts and sizes, for the operator: snapshots, tab contents, stored and raw bytes."""
-    snaps = store.conn.execute("SELECT COUNT(*) FROM snapshot").fetchone()[0]
-    blobs, stored, raw = store.conn.execute(
+    snaps = conn.execute("SELECT COUNT(*) FROM snapshot").fetchone()[0]
+    blobs, stored, raw = conn.execute(
         "SELECT COUNT(*), COALESCE(SUM(LENGTH(data)), 0), COALESCE(SUM(size), 0) FROM blob"
     ).fetchone()
     return {"snapshots": snaps, "blobs": blobs, "stored_bytes": stored, "raw_bytes": raw}
 
 
-def _snapshot(store: HistoryStore, row: tuple[Any, ...]) -> Snapshot:
+def _snapshot(conn: sqlite3.Connection, row: tuple[Any, ...]) -> Snapshot:
     coop_id, taken_at, seen_at, digest, version, modified = row
-    raw = content(store, digest) or RawWorkbook(tabs={})
+    raw = content(conn, digest) or RawWorkbook(tabs={})
     raw.modified = datetime.fromisoformat(modified) if modified else None
     return Snapshot(
         coop_id,

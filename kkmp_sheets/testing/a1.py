@@ -10,28 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kkmp_sheets.core.a1 import column_index, column_letters
+
 _ENDPOINT = re.compile(r"^\$?([A-Za-z]{1,3})?\$?([0-9]+)?$")
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CELL_LIKE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$")
 _R1C1_LIKE = re.compile(r"^[Rr][0-9]*[Cc][0-9]*$")
-
-
-def col_letters(index: int) -> str:
-    """0 → ``A``, 25 → ``Z``, 26 → ``AA``."""
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def col_index(letters: str) -> int:
-    """``A`` → 0, ``AA`` → 26."""
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + (ord(ch) - 64)
-    return n - 1
 
 
 def quote_sheet_name(title: str) -> str:
@@ -104,7 +88,7 @@ def _endpoint(text: str) -> tuple[int | None, int | None] | None:
     m = _ENDPOINT.match(text)
     if not m or (m.group(1) is None and m.group(2) is None):
         return None
-    col = col_index(m.group(1)) if m.group(1) else None
+    col = column_index(m.group(1)) if m.group(1) else None
     row = int(m.group(2)) - 1 if m.group(2) else None
     if row is not None and row < 0:
         return None
@@ -147,10 +131,10 @@ def parse_cells(text: str) -> Span | None:
 def format_cells(span: Span) -> str:
     """``A1`` for one cell, ``A1:C3`` otherwise (the span must be bounded)."""
     assert span.r1 is not None and span.c1 is not None
-    start = f"{col_letters(span.c0)}{span.r0 + 1}"
+    start = f"{column_letters(span.c0)}{span.r0 + 1}"
     if span.r1 - span.r0 == 1 and span.c1 - span.c0 == 1:
         return start
-    return f"{start}:{col_letters(span.c1 - 1)}{span.r1}"
+    return f"{start}:{column_letters(span.c1 - 1)}{span.r1}"
 
 
 def format_range(title: str, span: Span) -> str:
@@ -160,8 +144,8 @@ def format_range(title: str, span: Span) -> str:
 def format_open_cells(r0: int, r1: int | None, c0: int, c1: int | None) -> str:
     """A1 text of a possibly open grid range, as Google writes it in error messages
     (``A1001:B``, ``AA1:2``)."""
-    start = f"{col_letters(c0)}{r0 + 1}"
+    start = f"{column_letters(c0)}{r0 + 1}"
     if r1 is not None and c1 is not None and r1 - r0 == 1 and c1 - c0 == 1:
         return start
-    end = (col_letters(c1 - 1) if c1 is not None else "") + (str(r1) if r1 is not None else "")
+    end = (column_letters(c1 - 1) if c1 is not None else "") + (str(r1) if r1 is not None else "")
     return f"{start}:{end}"

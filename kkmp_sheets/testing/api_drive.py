@@ -17,7 +17,7 @@ from .api_errors import (
     drive_invalid,
     unimplemented,
 )
-from .fake_api import Call, Response, json_response
+from .calls import Call, Response, json_response
 from .fake_drive import FOLDER_MIME, ROLE_RANK, SHEET_MIME, XLSX_MIME, DriveFile, rfc3339
 from .fake_sheets import plain_rows
 from .fieldmask import Mask, apply_mask, parse_mask

@@ -15,7 +15,7 @@ from .api_errors import (
     permission_denied,
     unimplemented,
 )
-from .fake_api import Call, Response, json_response
+from .calls import Call, Response, json_response
 from .fake_drive import SHEET_MIME
 from .fake_sheets import (
     Sheet,

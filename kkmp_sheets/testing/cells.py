@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kkmp_sheets.core.a1 import column_index
+
 Scalar = str | int | float | bool
 EPOCH = dt.datetime(1899, 12, 30)
 DATE_KINDS = ("DATE", "DATE_TIME", "TIME")
@@ -426,7 +428,7 @@ class _Parser:
             if sheet.startswith("'"):
                 sheet = sheet[1:-1].replace("''", "'")
         ends = [re.match(r"\$?([A-Za-z]+)\$?(\d+)", p) for p in text.split(":")]
-        cols = [_col(m.group(1)) for m in ends if m]
+        cols = [column_index(m.group(1)) for m in ends if m]
         rows = [int(m.group(2)) - 1 for m in ends if m]
         return self.lookup(sheet, min(rows), max(rows) + 1, min(cols), max(cols) + 1)
 
@@ -443,13 +445,6 @@ class _Parser:
 
 def _raise(code: str) -> Any:
     raise _Fail(code)
-
-
-def _col(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 def _scalar(value: Any) -> Any:

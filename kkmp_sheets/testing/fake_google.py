@@ -36,6 +36,8 @@ from typing import Any
 
 import google.auth.credentials
 
+from kkmp_sheets.core.wib import WIB
+
 from .api_errors import ApiError
 from .fake_api import DEFAULT_IDENTITY, FakeApp, QuotaConfig, RequestRecord
 from .fake_drive import FOLDER_MIME, XLSX_MIME, DriveFile, parse_time
@@ -462,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         help="give EMAIL write access to the imported files (repeatable)",
     )  # fmt: skip
     parser.add_argument("--locale", default="id_ID", help="locale of imported spreadsheets")
-    parser.add_argument("--time-zone", default="Asia/Jakarta", help="their time zone")
+    parser.add_argument("--time-zone", default=WIB.key, help="their time zone")
     parser.add_argument("--no-quota", action="store_true", help="disable the per-minute quotas")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each request")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")

@@ -12,6 +12,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from kkmp_sheets.core.a1 import column_letters
+
 from . import a1
 from .api_errors import bad_field, invalid
 from .cells import (
@@ -412,7 +414,7 @@ def write_values(
     if span.c0 + width > limit_c:
         raise invalid(
             f"{prefix}Requested writing within range [{text}], but tried writing to column "
-            f"[{a1.col_letters(span.c0 + width - 1)}]"
+            f"[{column_letters(span.c0 + width - 1)}]"
         )
     stats = _put_block(ss, sheet, span.r0, span.c0, rows, parse)
     return _update_response(ss, sheet, span.r0, span.c0, rows, stats), sheet, stats

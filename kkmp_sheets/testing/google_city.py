@@ -17,9 +17,11 @@ from pathlib import Path
 import gspread
 from google.auth.credentials import AnonymousCredentials
 
+from kkmp_sheets.clock import Clock
 from kkmp_sheets.config import GoogleSettings
 from kkmp_sheets.core.template import REGISTRY
-from kkmp_sheets.google.api import Clock, GoogleApi, RateLimiter, guarded_client, limits
+from kkmp_sheets.core.wib import WIB
+from kkmp_sheets.google.api import GoogleApi, RateLimiter, guarded_client, limits
 from kkmp_sheets.google.http import make_session
 from kkmp_sheets.google.sink import GoogleSink
 from kkmp_sheets.google.source import GoogleSource
@@ -50,7 +52,7 @@ def load_city(fake: FakeGoogle, root: Path, *, urls: bool = True) -> GoogleCity:
         coop_id = row[0]
         owner = f"pengurus.{coop_id.lower()}@koperasi.example"
         sid = fake.load_xlsx(
-            root / row[col], owner=owner, shared_with={sa: "writer"}, time_zone="Asia/Jakarta"
+            root / row[col], owner=owner, shared_with={sa: "writer"}, time_zone=WIB.key
         )
         city.sheets[coop_id] = sid
         city.owners[coop_id] = owner

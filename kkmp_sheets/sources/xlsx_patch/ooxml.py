@@ -28,12 +28,3 @@ CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+
 
 # The attributes of a start tag. Attribute values may contain ">" (XML allows it).
 _ATTRS = r"""(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*"""
-
-
-def _column_letter(index: int) -> str:
-    """Excel's letters for the column numbered `index` from 1: 1 is A, 27 is AA."""
-    letters = ""
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
+from kkmp_sheets.core.a1 import column_letters
 from kkmp_sheets.sources.xlsx_patch.ooxml import (
     _ATTRS,
     CT_WORKSHEET,
@@ -22,7 +23,6 @@ from kkmp_sheets.sources.xlsx_patch.ooxml import (
     NS_REL,
     RT_WORKSHEET,
     PatchError,
-    _column_letter,
 )
 from kkmp_sheets.sources.xlsx_patch.package import _Changes, _Package, _relative_target
 from kkmp_sheets.sources.xlsx_patch.xml_text import (
@@ -128,7 +128,7 @@ def _set_filter_name(
     value = None
     if filter_range is not None:
         top, left, bottom, right = filter_range
-        first, last = f"${_column_letter(left)}${top}", f"${_column_letter(right)}${bottom}"
+        first, last = f"${column_letters(left - 1)}${top}", f"${column_letters(right - 1)}${bottom}"
         quoted = "'" + sheet_name.replace("'", "''") + "'"
         value = _escape_text(f"{quoted}!{first}:{last}")
     for match in _DEFINED_NAME.finditer(text):

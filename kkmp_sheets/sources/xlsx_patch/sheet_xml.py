@@ -10,8 +10,9 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 
+from kkmp_sheets.core.a1 import column_letters
 from kkmp_sheets.core.tables import CellValue
-from kkmp_sheets.sources.xlsx_patch.ooxml import NS_MAIN, NS_REL, _column_letter
+from kkmp_sheets.sources.xlsx_patch.ooxml import NS_MAIN, NS_REL
 from kkmp_sheets.sources.xlsx_patch.styles import _StyleIds
 from kkmp_sheets.sources.xlsx_patch.xml_text import _encode, _escape_text
 
@@ -52,7 +53,7 @@ def _sheet_xml(
         else:
             role = "data"
         row_cells = [
-            _cell_xml(f"{_column_letter(col)}{index}", value, role, styles, epoch, encode_text)
+            _cell_xml(f"{column_letters(col - 1)}{index}", value, role, styles, epoch, encode_text)
             for col, value in enumerate(row, start=1)
             if value is not None
         ]
@@ -146,5 +147,5 @@ def _text_xml(text: str) -> str:
 
 
 def _range_ref(top: int, left: int, bottom: int, right: int) -> str:
-    first, last = f"{_column_letter(left)}{top}", f"{_column_letter(right)}{bottom}"
+    first, last = f"{column_letters(left - 1)}{top}", f"{column_letters(right - 1)}{bottom}"
     return first if first == last else f"{first}:{last}"
