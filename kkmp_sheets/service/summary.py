@@ -45,7 +45,7 @@ def print_summary(cycle: CycleResult, out: TextIO) -> None:
     n = formats.format_number
     width = max(len(label) for label, _ in rows)
     out.write("\n".join(f"{label:<{width}}  {value}" for label, value in rows) + "\n")
-    notified = getattr(cycle, "notified", None)
+    notified = cycle.notified
     if notified is not None and notified.report is not None:
         r = notified.report
         out.write(
