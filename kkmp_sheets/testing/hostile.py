@@ -188,7 +188,8 @@ def _million_rows(path: Path, base: Path, secret: Path, bomb_mb: int) -> None:
 
 
 def _columns_16384(path: Path, base: Path, secret: Path, bomb_mb: int) -> None:
-    wide = [[f"Kolom {n}" for n in range(1, 16_385)]] + [list(range(16_384)) for _ in range(3)]
+    wide: list[list[Cell]] = [[f"Kolom {n}" for n in range(1, 16_385)]]
+    wide += [list(range(16_384)) for _ in range(3)]
     _workbook(path, {"Anggota": _rows(wide)})
 
 
@@ -351,7 +352,7 @@ def _workbook(
         archive.writestr("xl/workbook.xml", prefix + workbook.encode())
         archive.writestr("xl/_rels/workbook.xml.rels", book_rels)
         for i, name in enumerate(names, start=1):
-            body = _concat(
+            body: Iterable[bytes] = _concat(
                 [prefix, f'<worksheet xmlns="{_MAIN}"><sheetData>'.encode()],
                 sheets[name],
                 [b"</sheetData></worksheet>"],
