@@ -68,8 +68,12 @@ CASES: dict[str, Case] = {
             "an Anggota tab filled across all 16,384 columns",
             "workbook-too-large",
         ),
-        Case("xxe", "external entities in every part, pointing at a local file", None),
-        Case("billion-laughs", "nested entities in every part", None),
+        Case(
+            "xxe",
+            "external entities in every part, pointing at a local file",
+            ("workbook-unreadable", None),  # refused or read, never expanded
+        ),
+        Case("billion-laughs", "nested entities in every part", ("workbook-unreadable", None)),
         Case("encrypted", "a password-protected (OLE container) workbook", "workbook-unreadable"),
         Case("renamed-csv", "CSV text saved under an .xlsx name", "workbook-unreadable"),
         Case(
