@@ -128,3 +128,13 @@ def test_limits_come_from_the_config_with_defaults(tmp_path):
         config.load(path)
     assert "[limits] memory_mb = 64" in str(caught.value)
     assert "[limits] max_cells = 0" in str(caught.value)
+
+
+def test_a_worker_that_ended_between_reads_does_not_blame_the_next_workbook(tmp_path, reader):
+    path = _workbook(tmp_path / "book.xlsx")
+    assert reader.read(path)
+    worker = reader._process
+    assert worker is not None
+    worker.kill()  # e.g. the machine's OOM killer, while no workbook was being read
+    worker.join()
+    assert reader.read(path)["Anggota"][0] == ["r1c1", "r1c2"]

@@ -50,9 +50,16 @@ class ReaderProcess:
         """The workbook's tabs, or `ReadFailure` saying why not (the worker is replaced if it
         died)."""
         conn = self._connection()
-        started = time.monotonic()
         try:
             conn.send((str(path), self.limits))
+        except (OSError, ConnectionError):
+            # The worker ended between two reads (nothing of this workbook was read yet): this
+            # workbook is not to blame, so it gets a fresh worker.
+            self._stop()
+            conn = self._connection()
+            conn.send((str(path), self.limits))
+        started = time.monotonic()
+        try:
             if not conn.poll(self.limits.seconds):
                 self._stop()
                 raise ReadFailure(
