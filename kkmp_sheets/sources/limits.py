@@ -82,7 +82,7 @@ def _check_declarations(
             head = part.read(_HEAD_BYTES)
     except Exception:  # a damaged or encrypted part: the reader says what it is
         return
-    found = _DIMENSION.search(head)
+    found = _DIMENSION.search(head) if b"dimension" in head else None  # find() is quicker
     if found:
         rows, columns = declared_size(found.group(1).decode("ascii", "replace"))
         where = "salah satu tab"  # staff know tab names, not zip part names
@@ -100,7 +100,7 @@ def _check_declarations(
                 f"{where} menyatakan {grouped(rows * columns)} sel, batasnya "
                 f"{grouped(limits.max_cells)}"
             )
-    unique = _UNIQUE_COUNT.search(head)
+    unique = _UNIQUE_COUNT.search(head) if b"uniqueCount" in head else None
     if unique and int(unique.group(1)) > limits.max_cells:
         raise TooLarge(
             f"daftar teksnya menyatakan {grouped(int(unique.group(1)))} isian, batasnya "
