@@ -211,6 +211,52 @@ KEYS: dict[str, dict[str, Key]] = {
             default=90,
         ),
     },
+    # --- reading untrusted workbooks (local mode); see sources/limits.py
+    "limits": {
+        "max_uncompressed_mb": Key(
+            int,
+            "Local mode: a cooperative `.xlsx` whose parts together inflate to more than this "
+            "many MB is not read (Galat `workbook-too-large`); checked from the zip directory "
+            "before anything is parsed.",
+            default=256,
+        ),
+        "max_compression_ratio": Key(
+            int,
+            "Local mode: a part of 1 MB or more that inflates to more than this many times its "
+            "stored size (a zip bomb) makes its workbook not read.",
+            default=200,
+        ),
+        "max_entries": Key(
+            int, "Local mode: most parts (files inside the zip) of one `.xlsx`.", default=5000
+        ),
+        "max_rows": Key(
+            int,
+            "Local mode: most rows of one tab, as declared (`<dimension>`) and as read.",
+            default=200_000,
+        ),
+        "max_columns": Key(
+            int,
+            "Local mode: most columns of one tab, as declared and as read.",
+            default=1000,
+        ),
+        "max_cells": Key(
+            int,
+            "Local mode: most cells (rows × columns from A1) of all tabs of one workbook "
+            "together, and of one tab's declared `<dimension>`.",
+            default=3_000_000,
+        ),
+        "memory_mb": Key(
+            int,
+            "Local mode: address space (MB) of the worker process that reads one workbook; a "
+            "workbook needing more stops only its own reading (Galat `workbook-read-stopped`).",
+            default=768,
+        ),
+        "seconds": Key(
+            (int, float),
+            "Local mode: seconds one workbook's reading may take before it is stopped.",
+            default=60,
+        ),
+    },
     # --- Google mode ([source] or [output] kind = "google"); see docs/google-setup.md
     "google": {
         "credentials_env": Key(
@@ -340,6 +386,21 @@ class GoogleSettings:
 
 
 @dataclass(frozen=True)
+class ReadLimits:
+    """The `[limits]` section: what reading one local cooperative workbook may take
+    (`sources/limits.py` checks them). Plain data: it travels to the reader's worker process."""
+
+    max_uncompressed_mb: int = 256
+    max_compression_ratio: int = 200
+    max_entries: int = 5000
+    max_rows: int = 200_000
+    max_columns: int = 1000
+    max_cells: int = 3_000_000
+    memory_mb: int = 768
+    seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class ProvisionSettings:
     """The `[provision]` section (`provision.py` uses it)."""
 
@@ -376,6 +437,7 @@ class Config:
     output_spreadsheet: str = ""  # Google mode: the status spreadsheet's ID or URL
     provision: ProvisionSettings = field(default_factory=ProvisionSettings)
     wajib_due_day: int = WAJIB_DUE_DAY  # [simpanan] due_day
+    limits: ReadLimits = field(default_factory=ReadLimits)
 
     @property
     def base_dir(self) -> Path:
@@ -444,6 +506,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
     schedule, protection = _service_settings(values, problems)
     google = _google_settings(values, problems)
     provision = _provision_settings(values, base, problems)
+    limits = _read_limits(values, problems)
     if problems:
         raise ConfigError(
             f"{path} has {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
@@ -489,7 +552,27 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         output_spreadsheet=values["output"]["spreadsheet"],
         provision=provision,
         wajib_due_day=due_day,
+        limits=limits,
     )
+
+
+def _read_limits(values: dict[str, dict[str, Any]], problems: list[str]) -> ReadLimits:
+    """[limits]: every limit a positive number; mistakes go to `problems`."""
+    given = values["limits"]
+    for key, value in given.items():
+        if value <= 0:
+            problems.append(f"[limits] {key} = {value}: expected a number above 0")
+    if given["memory_mb"] < 128:
+        problems.append(
+            f"[limits] memory_mb = {given['memory_mb']}: expected at least 128 (the reader "
+            "itself needs about 60 MB), e.g. 768"
+        )
+    if given["max_compression_ratio"] < 10:
+        problems.append(
+            f"[limits] max_compression_ratio = {given['max_compression_ratio']}: expected at "
+            "least 10 (ordinary workbooks compress 5 to 50 times), e.g. 200"
+        )
+    return ReadLimits(**{**given, "seconds": float(given["seconds"])})
 
 
 def _google_settings(values: dict[str, dict[str, Any]], problems: list[str]) -> GoogleSettings:

@@ -41,6 +41,22 @@ CATALOG: dict[str, Entry] = {
         "Pastikan berkas adalah spreadsheet (.xlsx) yang utuh; buka dan simpan ulang, "
         "atau hubungi penanggung jawab di dinas.",
     ),
+    "workbook-too-large": Entry(
+        G,
+        "Berkas spreadsheet terlalu besar untuk diperiksa: {detail}. Berkas tidak dibaca.",
+        "Hapus baris dan kolom kosong di bawah dan di kanan tabel, pindahkan data tahun lama ke "
+        "berkas arsip, lalu simpan ulang sebagai .xlsx. Bila berkasnya tidak sebesar itu, "
+        "berkas mungkin rusak: pulihkan dari salinan terakhir atau hubungi penanggung jawab di "
+        "dinas.",
+    ),
+    "workbook-read-stopped": Entry(
+        G,
+        "Pembacaan berkas spreadsheet dihentikan karena berkas terlalu besar atau rusak "
+        "({detail}).",
+        "Buka berkas di Excel atau Google Spreadsheet, hapus baris dan kolom kosong yang "
+        "berlebihan, lalu simpan ulang sebagai .xlsx. Bila tidak bisa dibuka, pulihkan dari "
+        "salinan terakhir atau hubungi penanggung jawab di dinas.",
+    ),
     "workbook-missing": Entry(
         G,
         "Berkas spreadsheet tidak ditemukan.",

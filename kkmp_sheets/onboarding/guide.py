@@ -44,6 +44,8 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "Berkas, tab dan kolom",
         (
             "workbook-unreadable",
+            "workbook-too-large",
+            "workbook-read-stopped",
             "workbook-missing",
             "workbook-no-access",
             "workbook-not-native",

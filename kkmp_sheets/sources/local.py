@@ -1,7 +1,8 @@
 """Local mode: the registry is a CSV or xlsx file, each cooperative an `.xlsx` in a folder.
 
 Reading uses python-calamine (Rust; several times faster than openpyxl on the same files, see
-`bench/bench_readers.py`). Writing the Hasil Pemeriksaan tab goes through `xlsx_patch`, which
+`bench/bench_readers.py`), in a worker process under the `[limits]` of `sources/limits.py`, so
+that a hostile or broken workbook costs only its own reading (`sources/isolation.py`). Writing the Hasil Pemeriksaan tab goes through `xlsx_patch`, which
 touches nothing else in the workbook and keeps the file's modification time, because that time
 is the cooperative's "Data Diperbarui".
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +23,9 @@ from kkmp_sheets.core.template import FEEDBACK_TAB, REGISTRY, normalize
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import SourceError
 from kkmp_sheets.sources.base import ReadFailure
+from kkmp_sheets.sources.isolation import ReaderProcess
+from kkmp_sheets.sources.limits import ReadLimits
+from kkmp_sheets.sources.reader import trim
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +34,16 @@ class LocalSource:
     kind = "local"
     early_feedback = False  # Hasil Pemeriksaan after the cycle: a local write costs no quota
 
-    def __init__(self, registry_path: str | Path):
+    def __init__(self, registry_path: str | Path, *, limits: ReadLimits | None = None):
         self.registry_path = Path(registry_path)
+        self.limits = limits or ReadLimits()
+        self._reader: ReaderProcess | None = None  # started at the first read
 
     def close(self) -> None:
-        """Nothing is held open between reads."""
+        """End the reader's worker process."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     # --- change detection: none; every cycle reads each file (a local read costs no quota) --
     def unchanged(self, coop: Coop, recorded: str | None) -> bool:
@@ -81,16 +89,9 @@ class LocalSource:
             raise ReadFailure(
                 "workbook-unreadable", detail=exc.strerror or type(exc).__name__
             ) from None
-        try:
-            book = python_calamine.CalamineWorkbook.from_path(str(path))
-            tabs: dict[str, Rows] = {}
-            for name in book.sheet_names:
-                if normalize(name) == normalize(FEEDBACK_TAB):
-                    continue  # our own output, not data
-                tabs[name] = _trim(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
-        except Exception as exc:  # calamine raises several kinds for corrupt or foreign files
-            raise ReadFailure("workbook-unreadable", detail=_describe(exc, path)) from None
-        return RawWorkbook(tabs=tabs, modified=modified)
+        if self._reader is None:
+            self._reader = ReaderProcess(self.limits)
+        return RawWorkbook(tabs=self._reader.read(path), modified=modified)
 
     def write_feedback(
         self, coop: Coop, rows: list[list], header_row: int, widths: list[float]
@@ -106,28 +107,11 @@ class LocalSource:
         )
 
 
-def _trim(rows: Rows) -> Rows:
-    """Drop trailing blank rows: formatting can stretch a sheet's used range far past its data."""
-    end = len(rows)
-    while end and all(c == "" or c is None for c in rows[end - 1]):
-        end -= 1
-    return rows[:end]
-
-
-def _describe(exc: Exception, path: Path) -> str:
-    text = str(exc) or type(exc).__name__
-    if "password" in text.lower() or "encrypt" in text.lower():
-        return "berkas dilindungi kata sandi"
-    if zipfile.is_zipfile(path) is False and path.suffix.lower() == ".xlsx":
-        return "berkas rusak atau bukan .xlsx"
-    return text[:200]
-
-
 def _registry_from_workbook(path: Path) -> Rows:
     book = python_calamine.CalamineWorkbook.from_path(str(path))
     wanted = normalize(REGISTRY.tab)
     name = next((n for n in book.sheet_names if normalize(n) == wanted), book.sheet_names[0])
-    return _trim(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+    return trim(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
 
 
 def _registry_from_csv(path: Path) -> Rows:

@@ -1,0 +1,147 @@
+"""Reading untrusted workbooks in a worker process that may die without taking the cycle along.
+
+A hostile or broken workbook can make the spreadsheet reader allocate hundreds of gigabytes, and
+a failed allocation in native code aborts the process that made it. So the reading
+(`reader.read_tabs`) runs in a child process whose address space is capped (`memory_mb`) and
+which the parent kills when it takes longer than `seconds`. When the worker dies, that one
+workbook is reported as unreadable (`workbook-read-stopped`) and a fresh worker is started for
+the next; every other cooperative is read as usual.
+
+The worker is started with `spawn`: it imports only the reader, not the service's memory, so
+its limit measures the workbook alone and it is safe to start from a threaded `serve`. It lives
+for the whole cycle (one start, about a fifth of a second) and is replaced only when it dies.
+Each `ReaderProcess` is one worker; a pool of them reads several workbooks at once, and one
+dying never fails the reads in flight in the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+import weakref
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from kkmp_sheets.sources.base import ReadFailure
+from kkmp_sheets.sources.limits import ReadLimits, grouped
+from kkmp_sheets.sources.reader import serve
+
+log = logging.getLogger(__name__)
+
+_CONTEXT = multiprocessing.get_context("spawn")
+# Signals that end a worker whose capped address space refused an allocation in native code.
+_ALLOCATION_DEATHS = {6, 7, 11}  # SIGABRT, SIGBUS, SIGSEGV
+
+
+class ReaderProcess:
+    """One worker process reading workbooks under `limits`, replaced whenever it dies."""
+
+    def __init__(self, limits: ReadLimits):
+        self.limits = limits
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self.restarts = 0  # workers replaced after dying or running out of time
+        self._finalizer: weakref.finalize | None = None
+
+    def read(self, path: Path) -> dict[str, list[list[Any]]]:
+        """The workbook's tabs, or `ReadFailure` saying why not (the worker is replaced if it
+        died)."""
+        conn = self._connection()
+        try:
+            conn.send((str(path), self.limits))
+        except (OSError, ConnectionError):
+            # The worker ended between two reads (nothing of this workbook was read yet): this
+            # workbook is not to blame, so it gets a fresh worker.
+            self._stop()
+            conn = self._connection()
+            conn.send((str(path), self.limits))
+        started = time.monotonic()
+        try:
+            if not conn.poll(self.limits.seconds):
+                self._stop()
+                raise ReadFailure(
+                    "workbook-read-stopped",
+                    detail=f"pembacaan lebih dari {grouped(round(self.limits.seconds))} detik",
+                )
+            status, payload = conn.recv()
+        except (EOFError, OSError, ConnectionError):
+            detail = self._death(time.monotonic() - started)
+            raise ReadFailure("workbook-read-stopped", detail=detail) from None
+        if status == "ok":
+            return dict(payload)
+        if status == "too-large":
+            raise ReadFailure("workbook-too-large", detail=str(payload))
+        if status == "memory":
+            raise ReadFailure("workbook-read-stopped", detail=self._memory_words())
+        raise ReadFailure("workbook-unreadable", detail=str(payload))
+
+    def close(self) -> None:
+        """End the worker (it also ends by itself when this process goes)."""
+        conn, process = self._conn, self._process
+        self._conn = self._process = None
+        if conn is not None:
+            conn.close()  # the worker's recv sees the end and returns
+        if process is not None:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
+
+    # --- the worker's life -----------------------------------------------------------------
+    def _connection(self) -> Connection:
+        if self._conn is not None and self._process is not None and self._process.is_alive():
+            return self._conn
+        if self._process is not None:
+            self._stop()
+        parent, child = _CONTEXT.Pipe(duplex=True)
+        process = _CONTEXT.Process(
+            target=serve, args=(child, self.limits.memory_mb), name="kkmp-reader", daemon=True
+        )
+        process.start()
+        child.close()
+        self._process, self._conn = process, parent
+        self._finalizer = weakref.finalize(self, _kill, process, parent)
+        return parent
+
+    def _stop(self) -> None:
+        """Kill the worker now (it overran its time, or died): the next read starts another."""
+        conn, process = self._conn, self._process
+        self._conn = self._process = None
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
+        if conn is not None or process is not None:
+            self.restarts += 1
+        if process is not None:
+            _kill(process, conn)
+
+    def _death(self, seconds: float) -> str:
+        process = self._process
+        code = None
+        if process is not None:
+            process.join(timeout=5)
+            code = process.exitcode
+        self._stop()
+        log.warning(
+            "workbook reader died (exit %s) after %.1f s; a new one is started", code, seconds
+        )
+        if code is not None and code < 0 and -code in _ALLOCATION_DEATHS:
+            return self._memory_words()
+        return "pembaca berkas berhenti mendadak"
+
+    def _memory_words(self) -> str:
+        return f"perlu memori lebih dari {grouped(self.limits.memory_mb)} MB"
+
+
+def _kill(process: BaseProcess, conn: Connection | None) -> None:
+    if conn is not None:
+        conn.close()
+    if process.is_alive():
+        process.kill()
+    process.join(timeout=5)
