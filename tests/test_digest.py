@@ -333,7 +333,10 @@ def test_english_digests():
     assert 'lang="en"' in (city.html or "")
     coop = digests["coop", "coop:KKMP-001", "2026-W05"]
     assert coop.subject.startswith(f"[KKMP {CITY}] Weekly report KKMP Duri Kepa (2026-W05)")
-    assert "Members in arrears" in coop.text and "members in arrears have not paid all the simpanan wajib already due" in coop.text
+    assert (
+        "Members in arrears" in coop.text
+        and "members in arrears have not paid all the simpanan wajib already due" in coop.text
+    )
     alert = digests["alert", "pj:andi@dinas.contoh.go.id", "2026-01-29"]
     assert "Turned red" in alert.text
     for d in digests.values():
