@@ -486,12 +486,12 @@ class DeliveryLedger:
             raise KeyError(f"no delivery with id {delivery_id}")
         if row.state is State.SENDING:
             raise ValueError(f"delivery {delivery_id} is being sent right now; try again later")
-        self.resolve(row.key, row.recipient, delivered=delivered, now=now)
         if not delivered and self.message(row.key) is None:
             raise ValueError(
-                f"delivery {delivery_id} is queued again, but its message is no longer kept: "
-                "it goes out only when its digest is made again (its own period)"
+                f"delivery {delivery_id} cannot be sent again: its message is no longer kept "
+                "(every recipient had it). It goes out again only if its digest is made again."
             )
+        self.resolve(row.key, row.recipient, delivered=delivered, now=now)
         return row
 
     def _update(self, change: str, condition: str, args: tuple[str, ...]) -> int:
