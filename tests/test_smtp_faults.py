@@ -294,3 +294,138 @@ def test_kill_9_while_delivering_leaves_nothing_stuck(tmp_path: Path, fault, ste
         assert second == DeliveryReport(skipped_already_sent=2)
     else:
         assert first == second == DeliveryReport(uncertain=2)
+
+
+# --- the operator's side: the ledger's migration, the deliveries command, the notice
+
+
+def test_a_version_1_ledger_keeps_its_rows_and_its_stuck_ones_become_uncertain(tmp_path: Path):
+    import sqlite3
+
+    from kkmp_sheets.delivery import ledger as ledger_module
+
+    path = tmp_path / "deliveries.sqlite"
+    db = sqlite3.connect(path)
+    for sql in ledger_module._MIGRATIONS[0][1]:
+        db.execute(sql)
+    db.execute(f"PRAGMA application_id = {ledger_module.APPLICATION_ID}")
+    db.execute("PRAGMA user_version = 1")
+    stamp = "2026-01-28T07:00:00+07:00"
+    rows = [("kadis@jakbar.go.id", "sent"), ("sekdis@jakbar.go.id", "sending")]
+    db.executemany(
+        "INSERT INTO deliveries (kind, audience, period, recipient, state, attempts, queued_at,"
+        " updated_at) VALUES ('city', 'kota', '2026-01-28', ?, ?, 1, ?, ?)",
+        [(r, state, stamp, stamp) for r, state in rows],
+    )
+    db.commit()
+    db.close()
+    with DeliveryLedger(path) as ledger:
+        found = {d.recipient: d for d in ledger.deliveries()}
+        assert ledger.schema_version() == 2
+    assert found["kadis@jakbar.go.id"].state is State.SENT
+    stuck = found["sekdis@jakbar.go.id"]
+    assert (stuck.state, stuck.step, stuck.attempts) == (State.UNCERTAIN, None, 1)
+    assert "unknown" in (stuck.last_error or "")
+    assert {d.id for d in found.values()} == {1, 2}
+
+
+def test_a_second_process_delivering_only_queues(tmp_path: Path):
+    server = FaultyServer().start()
+    try:
+        with DeliveryLedger(tmp_path / "deliveries.sqlite") as ledger:
+            with DeliveryLedger(tmp_path / "deliveries.sqlite") as other, other.exclusive() as ours:
+                assert ours
+                busy = deliver(digests(), transport(server), ledger, now=NOW)
+            assert server.kept == []
+            assert busy == DeliveryReport(held_back=6)
+            free = deliver([], transport(server), ledger, now=NOW)
+    finally:
+        server.stop()
+    assert free == DeliveryReport(sent=6)  # this server refuses nobody
+    assert len(server.copies()) == 6
+
+
+def smtp_city(tmp_path: Path, port: int, **mail: object) -> Path:
+    registry = tmp_path / "registry.csv"
+    registry.write_text(
+        "ID,Nama Koperasi,Kelurahan,Kecamatan,Kode Wilayah,Spreadsheet,Email Pengurus,"
+        "Penanggung Jawab,Email Penanggung Jawab\n",
+        encoding="utf-8",
+    )
+    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in mail.items())
+    path = tmp_path / "city.toml"
+    path.write_text(
+        '[city]\nname = "Kota Administrasi Jakarta Barat"\nkode_wilayah = "31.73"\n'
+        '[source]\nkind = "local"\nregistry = "registry.csv"\n'
+        '[output]\nkind = "local"\npath = "out/status-kota.xlsx"\n'
+        f'[mail]\nkind = "smtp"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        f'operator = "it@jakbar.go.id"\nsender = "kkmp-sheets@jakbar.go.id"\n{extra}',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_deliveries_command_lists_resends_and_marks(tmp_path: Path, capsys):
+    from kkmp_sheets import config
+    from kkmp_sheets.cli import main
+    from kkmp_sheets.service.notify import report_uncertain
+
+    server = FaultyServer(Fault.DROP_AFTER_DOT, rejected=REJECTED).start()
+    try:
+        path = smtp_city(tmp_path, server.port, timeout_seconds=2, breaker_threshold=10)
+        cfg = config.load(path)
+        assert (cfg.mail.timeout_seconds, cfg.mail.breaker_threshold) == (2.0, 10)
+        with DeliveryLedger.for_config(cfg) as ledger:
+            deliver(digests()[:2], transport(server), ledger, now=NOW)
+        server.heal()
+
+        assert main(["deliveries", "--config", str(path)]) == 0
+        listed = capsys.readouterr().out
+        assert "3 uncertain" in listed and "1 failed_permanent" in listed
+        assert "after_dot" in listed and "k***@jakbar.go.id" in listed
+        assert "kadis@" not in listed and "kabid@" not in listed  # masked
+
+        assert main(["deliveries", "--config", str(path), "--json"]) == 0
+        rows = {(r["recipient"], r["state"]): r for r in json.loads(capsys.readouterr().out)}
+        assert set(rows) == {
+            ("k***@jakbar.go.id", "uncertain"),  # kadis
+            ("s***@jakbar.go.id", "uncertain"),
+            ("k***@jakbar.go.id", "failed_permanent"),  # kabid, refused
+            ("c***@jakbar.go.id", "uncertain"),
+        }
+        kadis = rows["k***@jakbar.go.id", "uncertain"]["id"]
+        camat = rows["c***@jakbar.go.id", "uncertain"]["id"]
+
+        # The operator is told once, whatever the number of runs.
+        assert report_uncertain(cfg, NOW) == 3
+        assert report_uncertain(cfg, NOW + timedelta(hours=1)) == 0
+        [notice] = [k for k in server.kept if k.rcpt_tos == ("it@jakbar.go.id",)]
+        assert b"--mark-delivered" in notice.data and b"kadis@" not in notice.data
+
+        assert main(["deliveries", "--config", str(path), "--mark-delivered", str(kadis)]) == 0
+        assert main(["deliveries", "--config", str(path), "--resend", str(camat)]) == 0
+        out = capsys.readouterr().out
+        assert "recorded as delivered" in out and "It is now: sent" in out
+        assert main(["deliveries", "--config", str(path), "--resend", "999"]) == 6
+        assert "no delivery with ID 999" in capsys.readouterr().err
+    finally:
+        server.stop()
+    copies = server.copies()
+    assert copies["kadis@jakbar.go.id"] == 1  # marked, never resent
+    assert copies["camat@jakbar.go.id"] == 2  # the operator asked for a second copy
+
+
+def test_deliveries_command_with_nothing_waiting(tmp_path: Path, capsys):
+    from kkmp_sheets.cli import main
+
+    path = smtp_city(tmp_path, 25)
+    assert main(["deliveries", "--config", str(path)]) == 0
+    assert "Every digest was delivered" in capsys.readouterr().out
+
+
+def test_mail_limits_are_checked_in_the_config(tmp_path: Path):
+    from kkmp_sheets import config
+    from kkmp_sheets.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="timeout_seconds = 0"):
+        config.load(smtp_city(tmp_path, 25, timeout_seconds=0))

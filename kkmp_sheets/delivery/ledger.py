@@ -517,12 +517,17 @@ _REQUEUE = "state = 'queued', attempts = 0, step = NULL, updated_at = ?1"
 
 
 def _delivery(row: tuple[Any, ...]) -> Delivery:
-    kind, audience, period, recipient, state, *rest, step, row_id, reported_at = row
+    kind, audience, period, recipient, state, attempts, last_error, queued_at, updated_at = row[:9]
+    sent_at, step, row_id, reported_at = row[9:]
     return Delivery(
         DigestKey(kind, audience, period),
         recipient,
         State(state),
-        *rest,
+        attempts,
+        last_error,
+        queued_at,
+        updated_at,
+        sent_at,
         step=None if step is None else Step(step),
         id=row_id,
         reported_at=reported_at,

@@ -16,8 +16,10 @@ import contextlib
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, BinaryIO
 
 
 class Fault(StrEnum):
@@ -100,7 +102,7 @@ class FaultyServer:
         self._listener = listener
         self._spawn(self._accept_loop, listener)
 
-    def _spawn(self, target, *args) -> None:  # type: ignore[no-untyped-def]
+    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True)
         thread.start()
         self._threads.append(thread)
@@ -128,7 +130,7 @@ class FaultyServer:
             except OSError:
                 return
 
-    def _dialogue(self, conn: socket.socket, reader, fault: Fault) -> None:  # type: ignore[no-untyped-def]
+    def _dialogue(self, conn: socket.socket, reader: BinaryIO, fault: Fault) -> None:
         if fault is Fault.TARPIT:
             return self._stall()
         conn.sendall(b"220 faulty.test ESMTP\r\n")
@@ -182,8 +184,8 @@ class FaultyServer:
             self.kept.append(Kept(tuple(rcpts), data))
 
 
-def _read_message(reader) -> bytes:  # type: ignore[no-untyped-def]
-    lines = []
+def _read_message(reader: BinaryIO) -> bytes:
+    lines: list[bytes] = []
     while True:
         line = reader.readline()
         if not line:
