@@ -513,7 +513,8 @@ class DeliveryLedger:
             )
 
 
-_REQUEUE = "state = 'queued', attempts = 0, step = NULL, updated_at = ?1"
+# Queued again by the operator: a fresh start, told again should it turn uncertain again.
+_REQUEUE = "state = 'queued', attempts = 0, step = NULL, reported_at = NULL, updated_at = ?1"
 
 
 def _delivery(row: tuple[Any, ...]) -> Delivery:
