@@ -112,7 +112,8 @@ digest = Digest(key=DigestKey("city", "kota", "2026-01-29"), to=("kadis@jakbar.g
                 subject="Ringkasan", sender="kkmp-sheets@jakbar.go.id",
                 text="".join(text.format(i) for i in range(spec["lines"])))
 with DeliveryLedger(Path(spec["ledger"])) as ledger:
-    deliver([digest], SmtpTransport("127.0.0.1", spec["port"], security="none", timeout=60),
+    deliver([digest], SmtpTransport("127.0.0.1", spec["port"], security="none", timeout=60,
+                          dot_grace=spec["grace"]),
             ledger, now=datetime.fromisoformat(spec["now"]))
 """
 KILL_POINTS = (Fault.TARPIT, Fault.STALL_RCPT, Fault.STALL_DATA, Fault.STALL_AFTER_DOT)
@@ -122,7 +123,13 @@ def one_kill(point: Fault) -> dict[str, object]:
     lines = 200_000 if point is Fault.STALL_DATA else 1
     with tempfile.TemporaryDirectory() as tmp, FaultyServer(point) as server:
         path = Path(tmp) / "deliveries.sqlite"
-        spec = {"port": server.port, "ledger": str(path), "now": NOW.isoformat(), "lines": lines}
+        spec = {
+            "port": server.port,
+            "ledger": str(path),
+            "now": NOW.isoformat(),
+            "lines": lines,
+            "grace": 30 if point is Fault.STALL_DATA else 0.1,
+        }
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         child = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(spec)], env=env)
         server.reached.wait(60)
