@@ -401,6 +401,43 @@ def _add_service_commands(sub: argparse._SubParsersAction) -> None:
     confirm.add_argument("--config", required=True, type=Path, help=config_help)
     confirm.set_defaults(func=cmd_confirm)
 
+    deliveries = sub.add_parser(
+        "deliveries",
+        help="digests queued, failed or uncertain; resend one, or mark it delivered",
+        description="Lists every delivery not (certainly) delivered: ID, kind, audience, period, "
+        "recipient (masked), state, the step its last attempt reached, attempts and the last "
+        "error. 'uncertain' means the connection was lost after the whole message was sent: "
+        "check whether it arrived, then --mark-delivered ID or --resend ID.",
+    )
+    deliveries.add_argument("--config", required=True, type=Path, help=config_help)
+    action = deliveries.add_mutually_exclusive_group()
+    action.add_argument(
+        "--resend",
+        type=int,
+        metavar="ID",
+        help="queue that delivery again and send what is queued now",
+    )
+    action.add_argument(
+        "--mark-delivered", type=int, metavar="ID", help="record that it arrived: never resent"
+    )
+    action.add_argument("--json", action="store_true", help="the list as JSON")
+    deliveries.set_defaults(func=cmd_deliveries)
+
+
+def cmd_deliveries(args: argparse.Namespace) -> int:
+    from kkmp_sheets.service import deliveries
+
+    cfg = config.load(args.config)
+    if args.resend is not None:
+        print(deliveries.resend(cfg, args.resend), end="")
+    elif args.mark_delivered is not None:
+        print(deliveries.mark_delivered(cfg, args.mark_delivered), end="")
+    elif args.json:
+        print(deliveries.pending_json(cfg), end="")
+    else:
+        print(deliveries.pending_text(cfg), end="")
+    return 0
+
 
 def _moment(text: str) -> date | datetime:
     """A day, or a WIB time of day ('2026-01-28 09:00' or '2026-01-28T09:00')."""

@@ -121,6 +121,25 @@ KEYS: dict[str, dict[str, Key]] = {
             "SMTP mode: name of the environment variable holding the password.",
             default="KKMP_SMTP_PASSWORD",
         ),
+        "timeout_seconds": Key(
+            (int, float),
+            "SMTP mode: seconds to wait for each step of the conversation with the server "
+            "(connecting, each answer, each write) before giving up on that message for now.",
+            default=20,
+        ),
+        "deadline_seconds": Key(
+            (int, float),
+            "SMTP mode: the longest one cycle spends delivering; what is not sent by then stays "
+            "queued for the next cycle.",
+            default=600,
+        ),
+        "breaker_threshold": Key(
+            int,
+            "SMTP mode: after this many messages in a row that the server refused to connect, "
+            "did not answer in time or dropped, it is taken as down and the rest stay queued "
+            "for the next cycle.",
+            default=3,
+        ),
     },
     "data": {
         "dir": Key(
@@ -353,6 +372,9 @@ class MailSettings:
     security: str = "starttls"
     username: str = ""
     password_env: str = "KKMP_SMTP_PASSWORD"
+    timeout_seconds: float = 20.0
+    deadline_seconds: float = 600.0
+    breaker_threshold: int = 3
 
 
 @dataclass(frozen=True)
@@ -494,6 +516,9 @@ def parse(data: dict[str, Any], path: Path) -> Config:
             not isinstance(a, str) or "@" not in a for a in addresses
         ):
             problems.append(f"[mail.kecamatan] {name}: expected a list of email addresses")
+    for key in ("timeout_seconds", "deadline_seconds", "breaker_threshold"):
+        if mail[key] <= 0:
+            problems.append(f"[mail] {key} = {mail[key]}: expected a number above 0")
     for key in ("reporting_window_days", "window_days"):
         if values["report"][key] < 1:
             problems.append(f"[report] {key} = {values['report'][key]}: expected 1 or more")
@@ -538,6 +563,9 @@ def parse(data: dict[str, Any], path: Path) -> Config:
             security=mail["security"],
             username=mail["username"],
             password_env=mail["password_env"],
+            timeout_seconds=float(mail["timeout_seconds"]),
+            deadline_seconds=float(mail["deadline_seconds"]),
+            breaker_threshold=mail["breaker_threshold"],
         ),
         zones=ZoneRules(**values["zones"]),
         reporting_window_days=values["report"]["reporting_window_days"],

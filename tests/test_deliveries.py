@@ -34,6 +34,7 @@ from kkmp_sheets.delivery.mail import (
     Outcome,
     RecipientResult,
     SendResult,
+    Step,
 )
 from kkmp_sheets.errors import OutputError
 
@@ -77,14 +78,14 @@ def copies(server: SmtpServer) -> dict[str, int]:
 def test_ledger_schema_is_versioned_and_in_wal_mode(tmp_path: Path):
     path = tmp_path / "deliveries.sqlite"
     with DeliveryLedger(path) as ledger:
-        assert ledger.schema_version() == SCHEMA_VERSION == 1
+        assert ledger.schema_version() == SCHEMA_VERSION == 2
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
     assert tables == {"deliveries", "messages"}
     with DeliveryLedger(path) as again:  # opening again migrates nothing and keeps the version
-        assert again.schema_version() == 1
+        assert again.schema_version() == 2
 
 
 def test_ledger_from_a_newer_version_is_refused(tmp_path: Path):
@@ -302,7 +303,7 @@ def test_no_answer_after_the_message_is_uncertain_and_not_resent(ledger):
     assert second == DeliveryReport(uncertain=1)
     assert len(server.received) == 1
     [row] = ledger.uncertain()
-    assert row.state is State.SENDING
+    assert (row.state, row.step) == (State.UNCERTAIN, Step.AFTER_DOT)
     assert "no answer after the message" in (row.last_error or "")
 
 
@@ -351,9 +352,9 @@ else:
 
 
 class DieAroundSend:
-    def send(self, msg, recipients):
+    def send(self, msg, recipients, on_step=lambda step: None):
         if spec["die"] == "after":
-            result = real.send(msg, recipients)
+            result = real.send(msg, recipients, on_step)
             assert result.accepted, result
         os._exit(97)  # no cleanup, no commit: as if the power went off
 
@@ -401,6 +402,8 @@ def test_crash_after_the_server_accepted_is_never_resent(tmp_path: Path, smtp: S
 
     with DeliveryLedger(path) as ledger:
         assert states(ledger) == {"kadis@jakbar.go.id": State.SENDING}
+        [row] = ledger.deliveries()
+        assert row.step is Step.AFTER_DOT  # the real transport recorded it before the dot
         restart = deliver([crashing_digest()], smtp.transport(), ledger, now=LATER)
         again = deliver([crashing_digest()], smtp.transport(), ledger, now=LATER)
         assert restart == again == DeliveryReport(uncertain=1)
@@ -413,16 +416,18 @@ def test_crash_after_the_server_accepted_is_never_resent(tmp_path: Path, smtp: S
     assert len(smtp.received) == 1
 
 
-def test_crash_before_sending_leaves_it_uncertain_until_resolved(tmp_path: Path, smtp):
+def test_crash_before_connecting_is_sent_again_once(tmp_path: Path, smtp):
     path = tmp_path / "deliveries.sqlite"
     run_and_crash(path, "before", port=smtp.port)
     assert smtp.received == []
     with DeliveryLedger(path) as ledger:
-        # SMTP cannot tell this crash from the one after acceptance: it stays uncertain ...
-        assert deliver([crashing_digest()], smtp.transport(), ledger, now=LATER).uncertain == 1
-        # ... until the operator finds it did not arrive.
-        ledger.resolve(city_key(), "kadis@jakbar.go.id", delivered=False, now=LATER)
+        [row] = ledger.deliveries()
+        assert (row.state, row.step) == (State.SENDING, Step.CONNECTING)
+        # The step says the final dot was never sent: the server cannot have it.
         assert deliver([crashing_digest()], smtp.transport(), ledger, now=LATER).sent == 1
+        assert deliver([crashing_digest()], smtp.transport(), ledger, now=LATER) == (
+            DeliveryReport(skipped_already_sent=1)
+        )
     assert len(smtp.received) == 1
 
 
@@ -497,7 +502,7 @@ class Scripted:
         self.outcomes = outcomes
         self.sent: list[tuple[str, ...]] = []
 
-    def send(self, msg: EmailMessage, recipients) -> SendResult:
+    def send(self, msg: EmailMessage, recipients, on_step=None) -> SendResult:
         self.sent.append(tuple(recipients))
         return SendResult({r: self.outcomes[r] for r in recipients if r in self.outcomes})
 

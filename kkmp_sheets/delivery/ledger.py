@@ -5,20 +5,28 @@ restart, and not lost when the mail server is down". The ledger (one SQLite file
 commits) keeps one row per (digest key, recipient) moving through
 
     queued ──► sending ──► sent
-       ▲          │  └───► failed_permanent   (5xx refusal, or too many deferrals)
-       └──────────┘        (not sent: server down, 4xx)
+       ▲          │  ├───► failed_permanent   (5xx refusal, or too many deferrals)
+       └──────────┘  └───► uncertain          (lost after the final dot: the operator decides)
+        (not sent: server down, 4xx, dropped before the final dot)
 
-and `deliver()` follows one rule: **commit the intent ('sending') before talking to the server,
-and 'sent' right after it accepts.**
+and `deliver()` follows one rule: **commit the intent ('sending') and each step of the SMTP
+dialogue before taking it, and 'sent' right after the server accepts.** The step (connecting,
+dialogue, data, after_dot) is what lets a restart tell "certainly not accepted" from "maybe":
+a row a dead process left at 'sending' before `after_dot` never had its final dot sent, so the
+server cannot have accepted it, and it is queued again; at `after_dot` it becomes 'uncertain'.
 
-The one window this cannot close is a crash after the server accepted and before 'sent' was
-committed (or a connection lost while the server was answering the end of the message). SMTP has
-no idempotency key, so the server cannot be asked whether it already has the message. Such a
-row stays 'sending' and is reported as `uncertain`, and is *not* sent again: a possible missing
-digest the operator can check is better than officials receiving everything twice after every
-restart. The deterministic Message-ID makes a copy that does arrive twice fold into one in most
-mail clients. `DeliveryLedger.resolve()` settles such a row either way. The outbox has no such
-window: its file appears atomically, so after a crash the file's existence says what happened.
+The one window this cannot close is a crash after the final dot and before 'sent' was committed
+(or a connection lost while the server was answering the end of the message). SMTP has no
+idempotency key, so the server cannot be asked whether it already has the message. Such a row
+is 'uncertain', reported to the operator once (`service/notify.py`) and *not* sent again: a
+possible missing digest the operator can check is better than officials receiving everything
+twice. The deterministic Message-ID makes a copy that does arrive twice fold into one in most
+mail clients. `kkmp-sheets deliveries --resend/--mark-delivered` settles such a row. The outbox
+has no such window: its file appears atomically, so after a crash the file says what happened.
+
+A mail server that is down or stalled must not hold up the cycle: every SMTP operation has a
+timeout, one `deliver()` has a deadline, and a circuit breaker stops after a few consecutive
+server failures (refused, timed out, dropped); what was not tried stays queued.
 
 Everything that provably did not go out (connection refused, TLS or login failure, 4xx,
 a refusal before the message was sent) stays 'queued' with its error and is retried by the next
@@ -29,10 +37,13 @@ every recipient has it. A server that cannot be reached never uses up a recipien
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
+import sys
+import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime
@@ -50,6 +61,8 @@ from kkmp_sheets.delivery.mail import (
     DigestKey,
     Outcome,
     RecipientResult,
+    SendResult,
+    Step,
     Transport,
     build_message,
     message_bytes,
@@ -64,6 +77,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEDGER_FILE = "deliveries.sqlite"
+# Held (flock) while one process delivers, so that a 'sending' row found by the holder can only
+# have been left by a process that died: never by one still talking to the server.
+LOCK_FILE = "deliveries.lock"
 # PRAGMA application_id of a delivery ledger ("KKMD"), so that another SQLite file of the
 # service (the history store) is refused rather than taken for a migrated ledger.
 APPLICATION_ID = 0x4B4B4D44
@@ -77,6 +93,7 @@ class State(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED_PERMANENT = "failed_permanent"
+    UNCERTAIN = "uncertain"  # lost after the final dot: the server may have it
 
 
 # Numbered, append-only (see store/sqlite.py). Never edit a released step: add a new one.
@@ -114,6 +131,48 @@ _MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    (
+        # A stable id for the operator, the SMTP step reached, 'uncertain' as its own state, and
+        # when an uncertain row was reported. A row left 'sending' by an older version has no
+        # step: it may have been accepted, so it becomes 'uncertain' rather than sent again.
+        2,
+        (
+            """
+            CREATE TABLE deliveries_v2 (
+                id INTEGER PRIMARY KEY,
+                kind TEXT NOT NULL,
+                audience TEXT NOT NULL,
+                period TEXT NOT NULL,
+                recipient TEXT NOT NULL COLLATE NOCASE,
+                state TEXT NOT NULL CHECK (state IN
+                    ('queued', 'sending', 'sent', 'failed_permanent', 'uncertain')),
+                -- how far the last attempt got; only 'after_dot' can mean "accepted"
+                step TEXT CHECK (step IN ('connecting', 'dialogue', 'data', 'after_dot')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                queued_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                sent_at TEXT,
+                reported_at TEXT,  -- an uncertain row told to the operator
+                UNIQUE (kind, audience, period, recipient)
+            )
+            """,
+            """
+            INSERT INTO deliveries_v2 (kind, audience, period, recipient, state, attempts,
+                last_error, queued_at, updated_at, sent_at)
+            SELECT kind, audience, period, recipient,
+                CASE state WHEN 'sending' THEN 'uncertain' ELSE state END, attempts,
+                CASE state WHEN 'sending' THEN coalesce(last_error,
+                    'the service stopped while sending it; whether it arrived is unknown')
+                    ELSE last_error END,
+                queued_at, updated_at, sent_at
+            FROM deliveries ORDER BY queued_at, kind, audience, period, recipient
+            """,
+            "DROP TABLE deliveries",
+            "ALTER TABLE deliveries_v2 RENAME TO deliveries",
+            "CREATE INDEX deliveries_by_state ON deliveries (state)",
+        ),
+    ),
 )
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 LEDGER = Database(
@@ -126,6 +185,27 @@ LEDGER = Database(
 )
 _KEY = "kind = ? AND audience = ? AND period = ?"
 _MARK_SENT = "state = 'sent', sent_at = ?1, updated_at = ?1"
+_COLUMNS = (
+    "kind, audience, period, recipient, state, attempts, last_error, queued_at, updated_at,"
+    " sent_at, step, id, reported_at"
+)
+DEFAULT_DEADLINE_SECONDS = 600.0
+DEFAULT_BREAKER_THRESHOLD = 3
+
+
+@dataclass(frozen=True)
+class DeliveryLimits:
+    """How long one `deliver()` may take, and after how many consecutive server failures
+    (refused, timed out, dropped) the server is taken as down for the rest of it."""
+
+    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS
+    breaker_threshold: int = DEFAULT_BREAKER_THRESHOLD
+
+    def __post_init__(self) -> None:
+        if self.deadline_seconds <= 0:
+            raise ValueError("deadline_seconds must be above 0")
+        if self.breaker_threshold < 1:
+            raise ValueError("breaker_threshold must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -140,6 +220,9 @@ class Delivery:
     queued_at: str
     updated_at: str
     sent_at: str | None
+    step: Step | None = None  # how far the last attempt got
+    id: int = 0  # stable, for the operator (`kkmp-sheets deliveries --resend ID`)
+    reported_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +235,7 @@ class DeliveryReport:
     failed_permanent: int = 0
     uncertain: int = 0
     no_recipients: int = 0  # digests with nobody to send to (SMTP only; the outbox writes them)
+    held_back: int = 0  # not tried this time: the server is down (breaker) or the deadline passed
 
     def __str__(self) -> str:
         return " ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
@@ -198,16 +282,36 @@ class DeliveryLedger:
     def deliveries(self, key: DigestKey | None = None) -> list[Delivery]:
         """Rows of one digest, or all, oldest first."""
         where, args = (f"WHERE {_KEY}", astuple(key)) if key is not None else ("", ())
+        return self._select(where, args)
+
+    def _select(self, where: str, args: Sequence[Any] = ()) -> list[Delivery]:
         rows = self._db.execute(
-            "SELECT kind, audience, period, recipient, state, attempts, last_error, queued_at,"
-            f" updated_at, sent_at FROM deliveries {where} ORDER BY queued_at, recipient",
-            args,
+            f"SELECT {_COLUMNS} FROM deliveries {where} ORDER BY queued_at, id", tuple(args)
         )
         return [_delivery(row) for row in rows]
 
     def uncertain(self) -> list[Delivery]:
         """Rows that may or may not have reached the server: the operator's to check."""
-        return [d for d in self.deliveries() if d.state is State.SENDING]
+        return self._select("WHERE state = 'uncertain'")
+
+    def pending(self) -> list[Delivery]:
+        """Everything not (known to be) delivered: queued, in flight, failed, uncertain."""
+        return self._select("WHERE state != 'sent'")
+
+    def get(self, delivery_id: int) -> Delivery | None:
+        found = self._select("WHERE id = ?", (delivery_id,))
+        return found[0] if found else None
+
+    def unreported_uncertain(self) -> list[Delivery]:
+        """Uncertain rows the operator has not been told of yet."""
+        return self._select("WHERE state = 'uncertain' AND reported_at IS NULL")
+
+    def mark_reported(self, ids: Iterable[int], *, now: datetime) -> None:
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE deliveries SET reported_at = ? WHERE id = ?",
+                [(_stamp(now), i) for i in ids],
+            )
 
     def states(self, key: DigestKey) -> dict[str, State]:
         """Recipient (lower-case) → state, for one digest."""
@@ -248,7 +352,8 @@ class DeliveryLedger:
             )
 
     def claim(self, key: DigestKey, *, now: datetime) -> list[str]:
-        """Mark the queued recipients of `key` 'sending' (committed) and return them.
+        """Mark the queued recipients of `key` 'sending', step 'connecting' (committed), and
+        return them.
 
         Two processes cannot claim the same row: the write lock is taken before reading.
         """
@@ -261,11 +366,62 @@ class DeliveryLedger:
                 )
             ]
             db.execute(
-                f"UPDATE deliveries SET state = 'sending', updated_at = ? WHERE {_KEY}"
-                " AND state = 'queued'",
+                f"UPDATE deliveries SET state = 'sending', step = 'connecting', updated_at = ?"
+                f" WHERE {_KEY} AND state = 'queued'",
                 (_stamp(now), *astuple(key)),
             )
         return recipients
+
+    def advance(self, key: DigestKey, step: Step, *, now: datetime) -> None:
+        """Record (durably) that the delivery of `key` now under way is about to take `step`."""
+        self._update(
+            f"step = '{Step(step).value}', updated_at = ?1",
+            "state = 'sending'",
+            (_stamp(now), *astuple(key)),
+        )
+
+    def recover(self, *, now: datetime) -> tuple[int, int]:
+        """Settle the rows a process that died left 'sending', by the step they reached.
+
+        Before the final dot the server cannot have accepted the message: queued again. From
+        `after_dot` on it may have: 'uncertain'. Call only while holding the delivery lock, so
+        that no live process is sending them. Returns (queued again, uncertain).
+        """
+        stamp = _stamp(now)
+        with self._transaction() as db:
+            uncertain = db.execute(
+                "UPDATE deliveries SET state = 'uncertain', updated_at = ?, last_error ="
+                " 'the service stopped after sending the whole message, before the server"
+                " answered; whether it arrived is unknown'"
+                " WHERE state = 'sending' AND (step = 'after_dot' OR step IS NULL)",
+                (stamp,),
+            ).rowcount
+            again = db.execute(
+                "UPDATE deliveries SET state = 'queued', updated_at = ?, last_error ="
+                " 'the service stopped before the message was sent completely (step ' ||"
+                " step || '); it is sent again' WHERE state = 'sending'",
+                (stamp,),
+            ).rowcount
+        return again, uncertain
+
+    @contextmanager
+    def exclusive(self) -> Iterator[bool]:
+        """Hold the delivery lock while inside; yields False when another process holds it."""
+        if sys.platform == "win32":  # no flock: one process at a time is the operator's care
+            yield True
+            return
+        import fcntl
+
+        fd = os.open(self.path.parent / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # closing releases the lock (and a kill releases it too)
 
     def record(
         self,
@@ -282,6 +438,8 @@ class DeliveryLedger:
             for recipient, result in outcomes.items():
                 attempts = self._attempts(key, recipient) + int(result.attempted)
                 state, error = _next_state(result, attempts, max_attempts)
+                if state is State.SENDING:
+                    state = State.UNCERTAIN
                 db.execute(
                     "UPDATE deliveries SET state = ?, attempts = ?, last_error = ?,"
                     " updated_at = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
@@ -317,9 +475,24 @@ class DeliveryLedger:
 
         `delivered=True` marks it sent; `False` queues it again with its attempts reset.
         """
-        change = _MARK_SENT if delivered else "state = 'queued', attempts = 0, updated_at = ?1"
+        change = _MARK_SENT if delivered else _REQUEUE
         if not self._update(change, "recipient = ?5", (_stamp(now), *astuple(key), recipient)):
             raise KeyError(f"no delivery of {key} to {recipient!r}")
+
+    def resolve_id(self, delivery_id: int, *, delivered: bool, now: datetime) -> Delivery:
+        """`resolve` by the row's id; a row in flight ('sending') is left alone (ValueError)."""
+        row = self.get(delivery_id)
+        if row is None:
+            raise KeyError(f"no delivery with id {delivery_id}")
+        if row.state is State.SENDING:
+            raise ValueError(f"delivery {delivery_id} is being sent right now; try again later")
+        if not delivered and self.message(row.key) is None:
+            raise ValueError(
+                f"delivery {delivery_id} cannot be sent again: its message is no longer kept "
+                "(every recipient had it). It goes out again only if its digest is made again."
+            )
+        self.resolve(row.key, row.recipient, delivered=delivered, now=now)
+        return row
 
     def _update(self, change: str, condition: str, args: tuple[str, ...]) -> int:
         """UPDATE rows of one key (?2..?4) meeting `condition`; ?1 is the time stamp."""
@@ -340,9 +513,26 @@ class DeliveryLedger:
             )
 
 
+# Queued again by the operator: a fresh start, told again should it turn uncertain again.
+_REQUEUE = "state = 'queued', attempts = 0, step = NULL, reported_at = NULL, updated_at = ?1"
+
+
 def _delivery(row: tuple[Any, ...]) -> Delivery:
-    kind, audience, period, recipient, state, *rest = row
-    return Delivery(DigestKey(kind, audience, period), recipient, State(state), *rest)
+    kind, audience, period, recipient, state, attempts, last_error, queued_at, updated_at = row[:9]
+    sent_at, step, row_id, reported_at = row[9:]
+    return Delivery(
+        DigestKey(kind, audience, period),
+        recipient,
+        State(state),
+        attempts,
+        last_error,
+        queued_at,
+        updated_at,
+        sent_at,
+        step=None if step is None else Step(step),
+        id=row_id,
+        reported_at=reported_at,
+    )
 
 
 def _next_state(
@@ -367,6 +557,7 @@ _BUCKET = {
     State.QUEUED: "queued_for_retry",
     State.FAILED_PERMANENT: "failed_permanent",
     State.SENDING: "uncertain",
+    State.UNCERTAIN: "uncertain",
 }
 _EARLIER = {**_BUCKET, State.SENT: "skipped_already_sent"}
 
@@ -378,23 +569,40 @@ def deliver(
     *,
     now: datetime,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    limits: DeliveryLimits | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> DeliveryReport:
     """Send every digest to every recipient who does not have it yet, then retry what is queued.
 
-    Queued deliveries of earlier calls (other periods too) are retried from the ledger. Problems
-    with the mail server never raise: they are counted in the report and stay queued. A recipient
-    the server keeps deferring (4xx) is given up after `max_attempts` deferrals.
+    Queued deliveries of earlier calls (other periods too) are retried from the ledger, and rows
+    a process that died left 'sending' are settled first (by their step, or by the outbox
+    file). Problems with the mail server never raise: they are counted in the report and stay
+    queued. A recipient the server keeps deferring (4xx) is given up after `max_attempts`
+    deferrals. `limits` bounds the whole call (deadline, circuit breaker); `clock` measures it.
     """
     require_timezone(now)
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
+    limits = limits or DeliveryLimits()
     archive = transport if isinstance(transport, Archive) else None
     tally: Counter[str] = Counter()
-    for digest in _unique(digests):
-        _offer(digest, ledger, archive, tally, now)
-    for key in ledger.queued_keys():
-        _send(key, transport, archive, ledger, tally, now, max_attempts)
-    ledger.forget_delivered_messages()
+    unique = list(_unique(digests))
+    with ledger.exclusive() as ours:
+        if not ours:
+            log.warning(
+                "another kkmp-sheets process is delivering digests from %s: this run only "
+                "queues its own, for the next run",
+                ledger.path,
+            )
+            for digest in unique:
+                _offer(digest, ledger, archive, tally, now)
+            tally["held_back"] += sum(d.state is State.QUEUED for d in ledger.pending())
+        else:
+            _recover(ledger, archive, now)
+            for digest in unique:
+                _offer(digest, ledger, archive, tally, now)
+            _send_queued(transport, archive, ledger, tally, now, max_attempts, limits, clock)
+            ledger.forget_delivered_messages()
     report = DeliveryReport(**tally)
     log.info("digest deliveries: %s", report)
     return report
@@ -408,6 +616,28 @@ def _unique(digests: Iterable[Digest]) -> Iterator[Digest]:
             continue
         seen.add(digest.key)
         yield digest
+
+
+def _recover(ledger: DeliveryLedger, archive: Archive | None, now: datetime) -> None:
+    """Settle what a process that died left 'sending' (we hold the lock: nobody else sends)."""
+    stuck = sorted(
+        {d.key for d in ledger.pending() if d.state is State.SENDING}, key=lambda k: k.slug()
+    )
+    if not stuck:
+        return
+    if archive is not None:
+        for key in stuck:
+            _settle_from_archive(key, archive, ledger, now)
+        return
+    again, uncertain = ledger.recover(now=now)
+    log.warning(
+        "a previous run stopped while sending %d digest(s): %d deliveries never got their final "
+        "dot and are sent again; %d may have arrived and are left uncertain for the operator "
+        "(kkmp-sheets deliveries)",
+        len(stuck),
+        again,
+        uncertain,
+    )
 
 
 def _offer(
@@ -425,9 +655,6 @@ def _offer(
         tally["no_recipients"] += 1
         return
     known = ledger.states(key)
-    if archive is not None and State.SENDING in known.values():
-        _settle_from_archive(key, archive, ledger, now)
-        known = ledger.states(key)
     for recipient in recipients:
         state = known.get(recipient.lower())
         if state is not None and state is not State.QUEUED:
@@ -435,13 +662,6 @@ def _offer(
     if any(known.get(r.lower(), State.QUEUED) is State.QUEUED for r in recipients):
         message = message_bytes(build_message(digest, now=now))
         ledger.enqueue(key, [r for r in recipients if r.lower() not in known], message, now=now)
-    if State.SENDING in known.values():
-        log.warning(
-            "digest %s: a previous run stopped while sending it; it is not sent again. Check "
-            "whether it arrived, then settle it in the ledger (%s)",
-            _label(key),
-            ledger.path,
-        )
 
 
 def _settle_from_archive(
@@ -458,6 +678,43 @@ def _settle_from_archive(
     )
 
 
+def _send_queued(
+    transport: Transport,
+    archive: Archive | None,
+    ledger: DeliveryLedger,
+    tally: Counter[str],
+    now: datetime,
+    max_attempts: int,
+    limits: DeliveryLimits,
+    clock: Callable[[], float],
+) -> None:
+    """Send each queued digest, oldest first, until done, the deadline or the breaker."""
+    started = clock()
+    failures = 0  # consecutive messages the server itself failed
+    keys = ledger.queued_keys()
+    for index, key in enumerate(keys):
+        reason = _stop_reason(failures, clock() - started, limits)
+        if reason:
+            waiting = sum(list(ledger.states(k).values()).count(State.QUEUED) for k in keys[index:])
+            tally["held_back"] += waiting
+            log.warning("%d deliveries stay queued for the next run: %s", waiting, reason)
+            return
+        result = _send(key, transport, archive, ledger, tally, now, max_attempts)
+        if result is not None:
+            failures = failures + 1 if result.server_failed else 0
+
+
+def _stop_reason(failures: int, elapsed: float, limits: DeliveryLimits) -> str | None:
+    if failures >= limits.breaker_threshold:
+        return (
+            f"the mail server failed {failures} times in a row (refused, no answer in time, or "
+            "dropped the connection), so it is taken as down"
+        )
+    if elapsed >= limits.deadline_seconds:
+        return f"this run's delivery time ([mail] deadline_seconds = {limits.deadline_seconds:g})"
+    return None
+
+
 def _send(
     key: DigestKey,
     transport: Transport,
@@ -466,19 +723,24 @@ def _send(
     tally: Counter[str],
     now: datetime,
     max_attempts: int,
-) -> None:
+) -> SendResult | None:
     message = ledger.message(key)
     if message is None:  # only after an operator re-queued a row whose message was dropped
         log.warning("digest %s is queued but its message is gone; it waits", _label(key))
         tally["queued_for_retry"] += list(ledger.states(key).values()).count(State.QUEUED)
-        return
+        return None
     claimed = ledger.claim(key, now=now)
     if not claimed:
-        return
+        return None
     msg = cast(EmailMessage, BytesParser(policy=DEFAULT_POLICY).parsebytes(message))
     envelope = [r for r in claimed if r != NO_RECIPIENT]
+
+    def on_step(step: Step) -> None:
+        if step is not Step.CONNECTING:  # the claim recorded that one
+            ledger.advance(key, step, now=now)
+
     try:
-        result = transport.send(msg, envelope)
+        result = transport.send(msg, envelope, on_step)
     except KkmpError:
         ledger.release(key, claimed, now=now)
         raise
@@ -488,6 +750,7 @@ def _send(
     states = ledger.record(key, outcomes, now=now, max_attempts=max_attempts)
     tally.update(_BUCKET[state] for state in states.values())
     _log_outcomes(key, outcomes, states)
+    return result
 
 
 # A transport that forgets a recipient may still have sent to it: never send it again blindly.
@@ -509,14 +772,14 @@ def _log_outcomes(
             _label(key),
             len(states) - sum(problems.values()),
             ", ".join(f"{n} {_BUCKET[s]}" for s, n in problems.items()),
-            _mask(example),
+            mask_addresses(example),
         )
 
 
-def _mask(text: str) -> str:
+def mask_addresses(text: str) -> str:
     """Addresses shortened to their first letter (budi@contoh.id → b***@contoh.id) for logs."""
     return re.sub(r"([A-Za-z0-9])[A-Za-z0-9._%+-]*@", r"\1***@", text)
 
 
 def _label(key: DigestKey) -> str:
-    return _mask(f"{key.kind} {key.audience} {key.period}")
+    return mask_addresses(f"{key.kind} {key.audience} {key.period}")

@@ -14,8 +14,13 @@ standards-conforming message and hands it over. Three things decide its shape:
 - **A transport says, per recipient, what became of the message.** `SmtpTransport` speaks SMTP
   step by step instead of calling `sendmail()`, because only then can it tell "refused before
   the message was sent" (safe to retry) from "lost while the server was answering the end of the
-  message" (the server may have it: `UNCERTAIN`, never retried automatically). The delivery
-  ledger (`deliveries.py`) builds its once-per-period promise on that distinction.
+  message" (the server may have it: `UNCERTAIN`, never retried automatically). It tells the
+  caller each `Step` it reaches *before* taking it, so the delivery ledger (`ledger.py`) can
+  record it durably: after a crash, a delivery that never reached `AFTER_DOT` certainly was not
+  accepted and is sent again.
+- **A stalled server costs seconds, not minutes.** Every socket operation has a timeout, and a
+  failure of the server itself (refused, timed out, dropped) is flagged in the result, so the
+  ledger's circuit breaker can leave the rest queued instead of waiting on each message.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ import hashlib
 import logging
 import os
 import re
+import select
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
@@ -299,11 +305,33 @@ class RecipientResult:
     attempted: bool = True
 
 
+class Step(StrEnum):
+    """How far an SMTP delivery got. Only from AFTER_DOT on can the server have the message."""
+
+    CONNECTING = "connecting"  # opening the connection, greeting, TLS, login
+    DIALOGUE = "dialogue"  # MAIL FROM / RCPT TO / DATA
+    DATA = "data"  # the message itself is being sent; without the final dot it is not accepted
+    AFTER_DOT = "after_dot"  # the final dot is (being) sent: the server may have accepted it
+
+
+# Told each step before it is taken; the ledger commits it, so it must not be skipped.
+StepHook = Callable[[Step], None]
+
+
+def _no_hook(step: Step) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class SendResult:
-    """What became of one message, per recipient (the strings given to `send`)."""
+    """What became of one message, per recipient (the strings given to `send`).
+
+    `server_failed`: the server itself failed (could not be reached, stopped answering within
+    the timeout, dropped the connection): the signal for the caller's circuit breaker.
+    """
 
     results: Mapping[str, RecipientResult] = field(default_factory=dict)
+    server_failed: bool = False
 
     @classmethod
     def same_for_all(cls, recipients: Iterable[str], result: RecipientResult) -> SendResult:
@@ -333,11 +361,14 @@ class Transport(Protocol):
     """Hands one message to its recipients.
 
     `send` reports problems with the mail server or a recipient in the `SendResult`; it raises
-    only when the service itself cannot work (a `KkmpError`, e.g. an unwritable outbox), and
-    then only when nothing was delivered.
+    only when the service itself cannot work (a `KkmpError`, e.g. an unwritable outbox or a
+    ledger that cannot record a step), and then only when nothing was delivered. A transport
+    that talks to a server calls `on_step` before each `Step` (a file transport need not).
     """
 
-    def send(self, msg: EmailMessage, recipients: Sequence[str]) -> SendResult: ...
+    def send(
+        self, msg: EmailMessage, recipients: Sequence[str], on_step: StepHook = _no_hook
+    ) -> SendResult: ...
 
 
 @runtime_checkable
@@ -369,7 +400,9 @@ class OutboxTransport:
     def holds(self, key: DigestKey) -> bool:
         return self.path_for(key).is_file()
 
-    def send(self, msg: EmailMessage, recipients: Sequence[str]) -> SendResult:
+    def send(
+        self, msg: EmailMessage, recipients: Sequence[str], on_step: StepHook = _no_hook
+    ) -> SendResult:
         path = self.dir / f"{slug_of(msg)}.eml"
         try:
             _write_atomically(path, message_bytes(msg))
@@ -419,6 +452,12 @@ class SmtpTransport:
     STARTTLS), "ssl" (implicit TLS, port 465) or "none" (a local relay, port 25; no password then).
     The certificate is verified with `ssl_context` (default: the system's CAs).
     The password is given by the caller, who reads it from the environment; it is never shown.
+    `timeout` bounds every socket operation (connecting, each reply, each write), so a server
+    that accepts the connection and never answers costs that long, not forever.
+    `dot_grace`: how long to watch, before the final dot, for a server that dropped the
+    connection (or answered) while the message was being sent; such a server certainly did not
+    accept it, so it is retried rather than left uncertain. Writes into the socket succeed even
+    after the peer is gone, so without this look a drop mid-DATA would surface only after the dot.
     """
 
     def __init__(
@@ -430,6 +469,7 @@ class SmtpTransport:
         username: str | None = None,
         password: str | None = None,
         timeout: float = 30.0,
+        dot_grace: float = 0.1,
         ssl_context: ssl.SSLContext | None = None,
         local_hostname: str | None = None,
     ) -> None:
@@ -442,40 +482,54 @@ class SmtpTransport:
                 '[mail] security = "none" would send the SMTP password in clear text: '
                 'use "starttls" or "ssl", or a relay that needs no login'
             )
+        if timeout <= 0:
+            raise ConfigError(f"[mail] timeout_seconds = {timeout}: expected a number above 0")
         self.host = host
         self.port = port or _DEFAULT_PORTS[security]
         self.security = security
         self.username = username
         self._password = password
         self.timeout = timeout
+        self.dot_grace = dot_grace
         self.local_hostname = local_hostname
         self._context = ssl_context or ssl.create_default_context()
 
     def __repr__(self) -> str:
         return f"SmtpTransport({self.host!r}, {self.port}, security={self.security!r})"
 
-    def send(self, msg: EmailMessage, recipients: Sequence[str]) -> SendResult:
+    def send(
+        self, msg: EmailMessage, recipients: Sequence[str], on_step: StepHook = _no_hook
+    ) -> SendResult:
         if not recipients:
             return SendResult()
         data = message_bytes(msg)
         results: dict[str, RecipientResult] = {}
         client: smtplib.SMTP | None = None
+        server_failed = False
         try:
+            on_step(Step.CONNECTING)
             client = self._open()
+            on_step(Step.DIALOGUE)
             accepted = _envelope(client, _envelope_sender(msg), recipients, results)
             if accepted:
-                _data(client, data, accepted, results)
+                server_failed = _data(client, data, accepted, results, on_step, self.dot_grace)
         except (smtplib.SMTPException, OSError) as exc:
-            # Whatever failed here failed before the message was sent: retry it later.
+            # Whatever failed here failed before the final dot: retry it later.
             if client is not None:
                 client.close()
+            server_failed = True
             not_sent = RecipientResult(Outcome.TEMPORARY, _describe(exc), attempted=False)
             for recipient in recipients:
                 results.setdefault(recipient, not_sent)
+        except BaseException:
+            if client is not None:  # e.g. the ledger could not record a step: no QUIT mid-DATA
+                client.close()
+            raise
         finally:
             if client is not None:
                 _quit(client)
-        return SendResult(results)
+        closing = any(r.reply.startswith("421") for r in results.values())
+        return SendResult(results, server_failed=server_failed or closing)
 
     def _open(self) -> smtplib.SMTP:
         client: smtplib.SMTP
@@ -529,6 +583,8 @@ def _by_code(code: int, text: bytes | str) -> RecipientResult:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
         return _reply(exc.smtp_code, exc.smtp_error)
+    if isinstance(exc, TimeoutError):
+        return "TimeoutError: the mail server did not answer in time"
     return one_line(f"{type(exc).__name__}: {exc}")
 
 
@@ -555,13 +611,18 @@ def _envelope(
 
 
 def _data(
-    client: smtplib.SMTP, data: bytes, accepted: list[str], results: dict[str, RecipientResult]
-) -> None:
-    """DATA for the recipients the server accepted.
+    client: smtplib.SMTP,
+    data: bytes,
+    accepted: list[str],
+    results: dict[str, RecipientResult],
+    on_step: StepHook,
+    dot_grace: float,
+) -> bool:
+    """DATA for the recipients the server accepted; True when the server failed after the dot.
 
-    Up to the server's go-ahead (354) nothing has been delivered, so errors there propagate and
-    become TEMPORARY. Once the message itself is on the wire, a broken connection or a timeout
-    leaves the server possibly holding it: UNCERTAIN.
+    Until the final dot has been sent nothing has been delivered, so errors up to then propagate
+    and become TEMPORARY. Once the dot is on the wire, a broken connection or a timeout leaves
+    the server possibly holding the message: UNCERTAIN.
     """
     code, reply = client.docmd("DATA")
     if code != 354:
@@ -569,23 +630,59 @@ def _data(
         if refused.outcome is Outcome.ACCEPTED:  # any other "yes" than 354 is no go-ahead
             refused = RecipientResult(Outcome.TEMPORARY, refused.reply)
         results.update(dict.fromkeys(accepted, refused))
-        return
+        return False
+    on_step(Step.DATA)
+    client.send(_dot_stuffed(data))  # the message, without the final dot
+    early = _early_word(client, dot_grace)
+    if early is not None:
+        raise smtplib.SMTPServerDisconnected(
+            f"the server left before the end of the message, which it cannot have accepted: {early}"
+        )
+    on_step(Step.AFTER_DOT)  # committed before the dot: a crash before it is a certain "not sent"
     try:
-        client.send(_dot_stuffed(data))
+        client.send(b".\r\n")
         code, reply = client.getreply()
     except (smtplib.SMTPException, OSError) as exc:
         client.close()  # the session is in an unknown state: no QUIT, no second wait
         lost = RecipientResult(Outcome.UNCERTAIN, f"no answer after the message: {_describe(exc)}")
         results.update(dict.fromkeys(accepted, lost))
-        return
+        return True
     results.update(dict.fromkeys(accepted, _by_code(code, reply)))
+    return False
+
+
+def _early_word(client: smtplib.SMTP, grace: float) -> str | None:
+    """What the server did while the message was still incomplete: closed, reset, or answered.
+
+    A well-behaved server says nothing until the final dot, so anything readable now means it
+    gave up on the message (a crash, a size limit). None when it is still listening.
+    """
+    sock = client.sock
+    if sock is None or grace <= 0:
+        return None
+    readable, _, _ = select.select([sock], [], [], grace)
+    if not readable:
+        return None
+    timeout = sock.gettimeout()
+    sock.settimeout(0)
+    try:
+        chunk = sock.recv(512)
+    except (ssl.SSLWantReadError, BlockingIOError):
+        return None  # TLS housekeeping (a session ticket), not a word from the server
+    except OSError as exc:
+        return _describe(exc)
+    finally:
+        if client.sock is not None and sock.fileno() != -1:
+            sock.settimeout(timeout)
+    return one_line(chunk.decode("utf-8", "replace")) or "the connection was closed"
 
 
 def _dot_stuffed(data: bytes) -> bytes:
+    """The message as DATA carries it (lines starting with '.' doubled), up to the final dot."""
     body = re.sub(rb"(?m)^\.", b"..", data)
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
-    return body + b".\r\n"
+    return body
 
 
 def _quit(client: smtplib.SMTP) -> None:

@@ -3,6 +3,8 @@
 Order matters: the previous recorded day is looked up *before* this cycle is recorded, so "what
 changed" compares with the last day that was actually seen; the digests are rendered from that,
 and handed to the delivery ledger, which sends each (digest, recipient) at most once per period.
+Deliveries that may or may not have arrived (the connection was lost after the whole message
+was sent) are then told to the operator, once each.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from pathlib import Path
 from kkmp_sheets.config import Config
 from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.delivery.digest import render_digests
-from kkmp_sheets.delivery.ledger import DeliveryLedger, DeliveryReport, deliver
+from kkmp_sheets.delivery.ledger import (
+    Delivery,
+    DeliveryLedger,
+    DeliveryLimits,
+    DeliveryReport,
+    deliver,
+    mask_addresses,
+)
 from kkmp_sheets.delivery.mail import (
     Digest,
     DigestKey,
@@ -49,6 +58,13 @@ def make_transport(cfg: Config) -> Transport:
         security=cfg.mail.security,
         username=cfg.mail.username or None,
         password=password,
+        timeout=cfg.mail.timeout_seconds,
+    )
+
+
+def delivery_limits(cfg: Config) -> DeliveryLimits:
+    return DeliveryLimits(
+        deadline_seconds=cfg.mail.deadline_seconds, breaker_threshold=cfg.mail.breaker_threshold
     )
 
 
@@ -83,9 +99,11 @@ def record_and_notify(
     """Record the cycle (unless `record` is False: it already was), then deliver its digests
     (only `kinds`, when given) and whatever earlier deliveries still wait in the ledger."""
     digests = digests_for(cycle, cfg, now, record=record, kinds=kinds)
+    transport = transport or make_transport(cfg)
     with DeliveryLedger.for_config(cfg) as ledger:
-        report = deliver(digests, transport or make_transport(cfg), ledger, now=now)
+        report = deliver(digests, transport, ledger, now=now, limits=delivery_limits(cfg))
     log.info("digests: %d rendered; %s", len(digests), report)
+    report_uncertain(cfg, now, transport)
     return Notified(digests, report)
 
 
@@ -121,4 +139,55 @@ def notify_operator(
         sender=cfg.mail.sender,
     )
     with DeliveryLedger.for_config(cfg) as ledger:
-        return deliver([notice], transport or make_transport(cfg), ledger, now=now)
+        transport = transport or make_transport(cfg)
+        return deliver([notice], transport, ledger, now=now, limits=delivery_limits(cfg))
+
+
+def report_uncertain(cfg: Config, now: datetime, transport: Transport | None = None) -> int:
+    """Tell the operator, once, of each delivery that may or may not have arrived.
+
+    Returns how many were told. A notice to the operator that itself became uncertain is not
+    reported again by mail (that could go on while the server keeps failing); it is listed by
+    `kkmp-sheets deliveries` like every other.
+    """
+    with DeliveryLedger.for_config(cfg) as ledger:
+        fresh = ledger.unreported_uncertain()
+        quiet = [d.id for d in fresh if d.key.kind == "operator"]
+        if quiet:
+            ledger.mark_reported(quiet, now=now)
+    told = [d for d in fresh if d.key.kind != "operator"]
+    if not told:
+        return 0
+    notify_operator(
+        cfg,
+        f"uncertain deliveries {told[0].id}-{told[-1].id}",
+        f"kkmp-sheets: {len(told)} digest deliveries may not have arrived",
+        uncertain_text(told, cfg),
+        now,
+        transport,
+    )
+    with DeliveryLedger.for_config(cfg) as ledger:  # the notice is in the ledger now: told once
+        ledger.mark_reported([d.id for d in told], now=now)
+    log.warning("%d uncertain deliveries reported to the operator", len(told))
+    return len(told)
+
+
+def uncertain_text(rows: list[Delivery], cfg: Config) -> str:
+    lines = [
+        "The connection to the mail server was lost after these digests were sent in full and",
+        "before the server confirmed them. They may have arrived, or not; they are not sent",
+        "again by themselves, so that nobody receives a digest twice.",
+        "",
+    ]
+    for d in rows:
+        lines.append(
+            f"  #{d.id} {d.key.kind} {mask_addresses(d.key.audience)} {d.key.period} to "
+            f"{mask_addresses(d.recipient)}: {mask_addresses(d.last_error or '')}"
+        )
+    lines += [
+        "",
+        "Ask the recipient (or look in the mail server's log) whether it arrived, then either:",
+        f"  kkmp-sheets deliveries --config {cfg.path} --mark-delivered ID",
+        f"  kkmp-sheets deliveries --config {cfg.path} --resend ID",
+    ]
+    return "\n".join(lines) + "\n"
