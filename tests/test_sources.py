@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.core.registry import Coop
-from kkmp_sheets.google.api import WarpClock
 from kkmp_sheets.google.sink import GoogleSink
 from kkmp_sheets.google.source import GoogleSource
 from kkmp_sheets.outputs.base import NullSink, Sink

@@ -46,6 +46,8 @@ from kkmp_sheets.core.kecamatan import display_order, group_kecamatan, name_key
 from kkmp_sheets.core.registry import Coop, read_registry
 from kkmp_sheets.core.template import PROFIL, TABLES, normalize
 from kkmp_sheets.errors import ConfigError, SourceError
+from kkmp_sheets.sources.base import ReadFailure
+from kkmp_sheets.sources.local import LocalSource
 
 if TYPE_CHECKING:
     from kkmp_sheets.google.api import GoogleApi
@@ -120,9 +122,8 @@ def _sources_and_outputs(cfg: Config, api: GoogleApi | None, smtp_timeout: float
             assert api is not None
             coops, issues, listing = _google_registry(cfg, api)
         else:
-            from kkmp_sheets.sources.local import LocalSource
-
-            coops, issues = read_registry(LocalSource(cfg.registry).registry_rows())
+            local = LocalSource(cfg.registry, roots=cfg.workbook_roots)
+            coops, issues = read_registry(local.registry_rows())
     except SourceError as exc:
         findings.append(galat(f"registry: {exc}", "fix [source] registry, then run check again"))
     else:
@@ -133,7 +134,7 @@ def _sources_and_outputs(cfg: Config, api: GoogleApi | None, smtp_timeout: float
             findings += google_workbook_findings(coops, listing, api.account_email, cfg)
             findings += google_registry_findings(cfg, listing, api.account_email)
         else:
-            findings += local_workbook_findings(coops, Path(cfg.registry).parent)
+            findings += local_workbook_findings(coops, local)
     if cfg.output_kind == "google":
         assert api is not None
         if listing is None:
@@ -395,7 +396,7 @@ def _sheet_key(text: str) -> str:
 _CONTRACT_TABS = {PROFIL.name: PROFIL.match_keys, **{s.name: s.match_keys for s in TABLES}}
 
 
-def local_workbook_findings(coops: list[Coop], base: Path) -> list[Finding]:
+def local_workbook_findings(coops: list[Coop], source: LocalSource) -> list[Finding]:
     out: list[Finding] = []
     fine = with_sheet = 0
     for coop in coops:
@@ -403,8 +404,19 @@ def local_workbook_findings(coops: list[Coop], base: Path) -> list[Finding]:
             continue
         with_sheet += 1
         where = f"registry row {coop.row} ({coop.id})"
-        path = Path(coop.spreadsheet).expanduser()
-        path = path if path.is_absolute() else base / path
+        try:
+            path = source.locate(coop)
+        except ReadFailure:
+            out.append(
+                galat(
+                    f"{where}: workbook {coop.spreadsheet} leads outside {source.roots_text()}; "
+                    "the service neither reads nor writes it",
+                    "move the workbook inside that folder and give its path relative to the "
+                    "registry (no '..', no symlink to elsewhere), or set [source] root",
+                    coop.row,
+                )
+            )
+            continue
         if not path.is_file():
             out.append(
                 galat(
