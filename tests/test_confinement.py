@@ -143,6 +143,19 @@ def test_a_symlinked_workbook_is_written_through_and_stays_a_link(city: DemoCity
     assert read_tab(target, TAB) is not None
 
 
+def test_a_symlinked_workbook_open_through_its_link_is_not_written(city: DemoCity) -> None:
+    target = city.workbooks[0]
+    link = city.root / "workbooks" / "tautan.xlsx"
+    link.symlink_to(target.name)
+    (link.parent / ".~lock.tautan.xlsx#").write_text("pengurus,PC-2,2026")
+    set_paths(city, {0: "workbooks/tautan.xlsx"})
+    before = target.read_bytes()
+    assert run(city) == 0
+    assert target.read_bytes() == before
+    rows = tab(status_path(city), "Masalah Data")
+    assert [r for r in rows if r[0] == city.coops[0].id and "sedang dibuka" in str(r[6])]
+
+
 @pytest.mark.parametrize(
     ("make_unwritable", "said", "fix"),
     [

@@ -164,7 +164,7 @@ class LocalSource:
             self._recovered = True
             for action in xlsx_patch.recover(self.work_dir):
                 log.warning("after an interrupted write: %s", action)
-        path = self.locate(coop)
+        path, given = self.locate(coop), self._given(coop)
         if path.suffix.lower() not in {".xlsx", ".xlsm"}:
             log.info("%s: %s is not an .xlsx; Hasil Pemeriksaan not written", coop.id, path.suffix)
             return False
@@ -175,6 +175,7 @@ class LocalSource:
             header_row=header_row,
             column_widths=widths,
             work_dir=self.work_dir,
+            opened_as=given if given.is_symlink() else None,
         )
 
     def recover(self) -> list[str]:

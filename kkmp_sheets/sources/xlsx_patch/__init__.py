@@ -54,7 +54,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kkmp_sheets.core.tables import CellValue
-from kkmp_sheets.sources.xlsx_patch.commit import _commit
+from kkmp_sheets.sources.xlsx_patch.commit import _check_not_open, _commit
 from kkmp_sheets.sources.xlsx_patch.ooxml import PatchError
 from kkmp_sheets.sources.xlsx_patch.package import _Changes, _Package, _read_file, _rels_part_of
 from kkmp_sheets.sources.xlsx_patch.package_edits import (
@@ -106,6 +106,7 @@ def write_tab(
     column_widths: Sequence[float] | None = None,
     keep_mtime: bool = True,
     work_dir: Path | None = None,
+    opened_as: Path | None = None,
 ) -> bool:
     """Put `rows` into the tab `title` of the workbook at `path`, creating or replacing that tab.
 
@@ -118,8 +119,12 @@ def write_tab(
     `work_dir`: the service's data folder, where the new file is staged with a journal (see
     `staging`); None stages it beside the workbook under a hidden name. Either way, whatever an
     interrupted earlier write left beside the workbook is removed once it has been read whole.
+    `opened_as`: the symlink staff open the workbook through, whose folder holds their Excel or
+    LibreOffice lock file.
     """
     path = Path(path)
+    if opened_as is not None:
+        _check_not_open(Path(opened_as))
     _check_title(title)
     cells = _normalise_rows(rows)
     _check_layout(cells, header_row, column_widths)
