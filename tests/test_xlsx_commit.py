@@ -376,3 +376,20 @@ def test_rewriting_the_tab_again_uses_the_same_path(city: tuple[Path, Path]) -> 
     assert write_tab(book, TAB, RESULT_2, work_dir=data)
     assert book.stat().st_ino != inode  # a new file in place: readers see old or new, not half
     assert len(read_tab(book, TAB) or []) == len(RESULT_2)
+
+
+def test_a_hidden_staged_file_beside_the_workbook_is_settled_too(
+    city: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Data folder on another file system: the crash leaves the hidden file beside the workbook;
+    the journal in the data folder still finds it."""
+    book, data = city
+    with monkeypatch.context() as patch:
+        patch.setattr(staging, "_same_file_system", lambda a, b: False)
+        crash_at(patch, "feedback-verified")
+        with contextlib.suppress(Killed):
+            write_tab(book, TAB, RESULT, work_dir=data)
+    assert len(listing(book.parent)) == 2
+    recover(data)
+    assert listing(book.parent) == ["kkmp.xlsx"]
+    assert listing(staging.staging_folder(data)) == []
