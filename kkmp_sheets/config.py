@@ -65,6 +65,15 @@ KEYS: dict[str, dict[str, Key]] = {
             "ID or URL of the spreadsheet holding the `Daftar KKMP` tab.",
             required=True,
         ),
+        "root": Key(
+            str,
+            "Local mode: the folder every Spreadsheet path of the registry must lead into "
+            "(symlinks followed), besides `[provision] folder`; empty means the registry's own "
+            "folder. A row whose path is absolute elsewhere, climbs out with `..` or is a "
+            "symlink to elsewhere is refused as a registry problem: the service neither reads "
+            "nor writes that file.",
+            default="",
+        ),
     },
     "output": {
         "kind": Key(
@@ -146,7 +155,11 @@ KEYS: dict[str, dict[str, Key]] = {
             str,
             "Folder for the service's own state: the history store (figures, problems and the "
             "workbook snapshots, which hold personal data: keep the folder private), the delivery "
-            "ledger, `status.json` and `serve.lock`.",
+            "ledger, `status.json`, `serve.lock`, and `feedback-staging/`, where a Hasil "
+            "Pemeriksaan write stages the new workbook with a small journal until it is swapped "
+            "in (never beside the workbook). Keep it on the same disk as the local workbooks: "
+            "otherwise the new file is staged beside the workbook under a hidden name that sync "
+            "clients skip (`.~kkmp-<name>.<token>.tmp`), for the few seconds of the write.",
             default="out/data",
         ),
     },
@@ -460,10 +473,17 @@ class Config:
     provision: ProvisionSettings = field(default_factory=ProvisionSettings)
     wajib_due_day: int = WAJIB_DUE_DAY  # [simpanan] due_day
     limits: ReadLimits = field(default_factory=ReadLimits)
+    source_root: Path | None = None  # [source] root, resolved; None: the registry's folder
 
     @property
     def base_dir(self) -> Path:
         return self.path.parent
+
+    @property
+    def workbook_roots(self) -> tuple[Path, ...]:
+        """Local mode: the folders every cooperative workbook must resolve inside."""
+        first = self.source_root or Path(self.registry).parent
+        return (first, self.provision.folder)
 
 
 def load(path: str | Path) -> Config:
@@ -581,6 +601,11 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         provision=provision,
         wajib_due_day=due_day,
         limits=limits,
+        source_root=(
+            (base / values["source"]["root"]).resolve()
+            if source_kind == "local" and values["source"]["root"].strip()
+            else None
+        ),
     )
 
 

@@ -80,6 +80,44 @@ CATALOG: dict[str, Entry] = {
         "Tidak perlu tindakan: layanan mencoba lagi pada pemeriksaan berikutnya. Bila berulang "
         "beberapa hari, hubungi petugas IT dinas.",
     ),
+    "workbook-outside-root": Entry(
+        G,
+        "Letak berkas di kolom Spreadsheet daftar KKMP menunjuk ke luar folder yang diizinkan "
+        "({expected}); layanan tidak membaca atau menulis berkas itu. Pindahkan berkas ke dalam "
+        "folder itu dan tulis letaknya relatif.",
+        "Pindahkan berkas ke dalam folder {expected} dan tulis letaknya di kolom Spreadsheet "
+        "relatif terhadap folder daftar KKMP (misalnya koperasi/KKMP-001.xlsx), tanpa '..' dan "
+        "tanpa pintasan (symlink) ke folder lain.",
+    ),
+    # --- the service's own write of Hasil Pemeriksaan (a Peringatan: the data itself is fine)
+    "feedback-read-only": Entry(
+        P,
+        "Tab Hasil Pemeriksaan tidak bisa ditulis: berkas hanya-baca (read-only).",
+        "Izinkan penulisan berkas: buka Properti berkas, hilangkan centang Read-only "
+        "(hanya-baca), atau minta petugas IT memberi izin tulis kepada layanan. Layanan menulis "
+        "lagi pada pemeriksaan berikutnya.",
+    ),
+    "feedback-open-elsewhere": Entry(
+        P,
+        "Tab Hasil Pemeriksaan tidak bisa ditulis: berkas sedang dibuka di Excel atau LibreOffice.",
+        "Tutup berkas di komputer lain (Excel atau LibreOffice); layanan menulis lagi pada "
+        "pemeriksaan berikutnya. Bila tidak ada yang membukanya, hapus berkas kunci "
+        "(~$nama.xlsx atau .~lock.nama.xlsx#) di folder yang sama.",
+    ),
+    "feedback-changed": Entry(
+        P,
+        "Tab Hasil Pemeriksaan belum ditulis: berkas disimpan pengurus saat layanan "
+        "memperbaruinya.",
+        "Tidak perlu tindakan: simpanan pengurus tetap utuh, dan layanan menulis lagi pada "
+        "pemeriksaan berikutnya.",
+    ),
+    "feedback-not-written": Entry(
+        P,
+        "Tab Hasil Pemeriksaan tidak bisa ditulis ke berkas.",
+        "Tutup berkas di komputer lain dan pastikan berkas bisa disimpan (tidak hanya-baca, "
+        "disk tidak penuh); layanan menulis lagi pada pemeriksaan berikutnya. Bila berulang "
+        "beberapa hari, hubungi petugas IT dinas.",
+    ),
     "workbook-no-tabs": Entry(
         G,
         "Tidak ada satu pun tab yang dikenali (Profil, Anggota, Simpanan, Stok, Penjualan).",

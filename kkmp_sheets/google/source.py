@@ -33,13 +33,14 @@ change detection, because Google counts requests (see `google/api.py`):
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import requests
 from gspread.exceptions import APIError
 
 from kkmp_sheets.core.a1 import column_letters
-from kkmp_sheets.core.issue import CATALOG
+from kkmp_sheets.core.issue import CATALOG, Issue
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.template import FEEDBACK_TAB, PROFIL, REGISTRY, TABLES, normalize
@@ -302,6 +303,10 @@ class GoogleSource:
         return failure
 
     # --- Hasil Pemeriksaan --------------------------------------------------------------------
+    def registry_issues(self, coops: Sequence[Coop]) -> list[Issue]:
+        """Nothing to refuse: a spreadsheet ID points at no place on this machine."""
+        return []
+
     def write_feedback(
         self, coop: Coop, rows: list[list[Any]], header_row: int, widths: list[float]
     ) -> bool:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import logging
 import math
 import numbers
@@ -45,6 +46,7 @@ from typing import IO, Any
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
+from kkmp_sheets import crashpoints
 from kkmp_sheets.core.tables import (
     Cell,
     CellValue,
@@ -110,6 +112,7 @@ def write_status_workbook(book: StatusBook, path: Path, *, title: str = DEFAULT_
         path = path.resolve()
     folder = path.parent
     _ensure_folder(folder)
+    _clear_stale_temps(folder, path.name)
     tmp, fd = _open_temp(folder, path.name)
     try:
         with os.fdopen(fd, "w+b") as handle:
@@ -118,7 +121,9 @@ def write_status_workbook(book: StatusBook, path: Path, *, title: str = DEFAULT_
             # Data on disk before the rename, so a crash never leaves an empty "new" file.
             os.fsync(handle.fileno())
         _copy_mode(path, tmp)
+        crashpoints.reached("status-staged")
         _replace(tmp, path)
+        crashpoints.reached("status-replaced")
     except FileCreateError as exc:  # xlsxwriter wraps the OSError of its zip writer
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc
         raise OutputError(f"Cannot write {path}: {_reason(cause)}. {_UNCHANGED}") from exc
@@ -159,6 +164,14 @@ def _ensure_folder(folder: Path) -> None:
             f"Cannot create the output folder {folder}: {_reason(exc)}. Create it and let the "
             "user running kkmp-sheets write there, or set the output path to another folder."
         ) from exc
+
+
+def _clear_stale_temps(folder: Path, name: str) -> None:
+    """Temp files of a publish that was killed before its rename (only one publish runs at a
+    time: `serve.lock`), so none of them is in use."""
+    for stale in folder.glob(f".~{glob.escape(name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def _open_temp(folder: Path, name: str) -> tuple[Path, int]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from kkmp_sheets import crashpoints
 from kkmp_sheets.config import Config
 from kkmp_sheets.core import formats, validation
 from kkmp_sheets.core.figures import measure
@@ -31,7 +32,7 @@ from kkmp_sheets.core.report import (
     status_book,
 )
 from kkmp_sheets.core.results import CycleResult
-from kkmp_sheets.core.template import ANGGOTA
+from kkmp_sheets.core.template import ANGGOTA, FEEDBACK_TAB
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.core.zoning import Zone, zone
 from kkmp_sheets.errors import SourceError
@@ -113,6 +114,13 @@ def run_cycle(
             )
         )
 
+    # Hasil Pemeriksaan before the status workbook, so that a workbook the service could not
+    # write into shows that on its row, in Masalah Data and in the digests of this very cycle.
+    feedback = Feedback()
+    if config.write_feedback:
+        feedback = write_feedback(results, source, now.date(), as_of, early=early)
+    crashpoints.reached("cycle-feedback-done")
+
     figures = measure(
         results,
         as_of=as_of,
@@ -134,6 +142,7 @@ def run_cycle(
         riwayat = book.sheet("Riwayat")
         riwayat.rows = [row for row in riwayat.rows if row[0] != as_of]
     output = sink.publish(book)
+    crashpoints.reached("cycle-published")
     log.info("status workbook written: %s", output)
 
     cycle = CycleResult(
@@ -144,9 +153,10 @@ def run_cycle(
         output=output,
         seconds=0.0,
         figures=figures,
+        feedback_written=feedback.written,
+        feedback_unchanged=feedback.unchanged,
+        feedback_failed=feedback.failed,
     )
-    if config.write_feedback:
-        write_feedback(cycle, source, now.date(), early=early)
     cycle.seconds = time.perf_counter() - started
     return cycle
 
@@ -160,6 +170,7 @@ def load_registry(config: Config, source: Source) -> Registry:
     4) before anything is read or written: a cycle over it would record every cooperative as
     unreadable, or two of them as one, as the day's figures."""
     coops, issues = read_registry(source.registry_rows())
+    issues += source.registry_issues(coops)
     error = registry_error(issues)
     if error is not None:
         raise SourceError(
@@ -323,22 +334,50 @@ def _day_of(cell: Any) -> date:
     return date.fromisoformat(str(cell)[:10])
 
 
+@dataclass
+class Feedback:
+    """What the Hasil Pemeriksaan writes of one cycle came to."""
+
+    written: int = 0
+    unchanged: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (coop id, log message)
+
+
+# PatchError.reason -> the problem shown on the cooperative's row (see core.issue.CATALOG)
+_FEEDBACK_FAILURE = {
+    "read-only": "feedback-read-only",
+    "open": "feedback-open-elsewhere",
+    "changed": "feedback-changed",
+}
+
+
 def write_feedback(
-    cycle: CycleResult, source: Source, checked_on: date, *, early: set[str] | None = None
-) -> None:
-    """Hasil Pemeriksaan into each readable workbook; a failure is logged and the rest go on.
+    results: list[CoopResult],
+    source: Source,
+    checked_on: date,
+    as_of: date,
+    *,
+    early: set[str] | None = None,
+) -> Feedback:
+    """Hasil Pemeriksaan into each readable workbook. One that cannot be written (read-only,
+    open elsewhere, saved by staff meanwhile, or anything else) gets a problem on its row, which
+    the status workbook and the digests show with the fix, and the rest go on.
     `early`: cooperatives already written this cycle (counted as written when now unchanged)."""
-    for result in cycle.results:
+    outcome = Feedback()
+    for result in results:
         if not result.figures.readable:
             continue
-        rows = feedback_rows(result, checked_on, cycle.as_of)
+        rows = feedback_rows(result, checked_on, as_of)
         try:
             written = source.write_feedback(result.coop, rows, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS)
         except Exception as exc:  # one locked or broken file must not stop the others
             log.warning("%s: Hasil Pemeriksaan not written: %s", result.coop.id, exc)
-            cycle.feedback_failed.append((result.coop.id, str(exc)))
+            outcome.failed.append((result.coop.id, str(exc)))
+            code = _FEEDBACK_FAILURE.get(getattr(exc, "reason", ""), "feedback-not-written")
+            result.issues.append(Issue(code, tab=FEEDBACK_TAB))
             continue
         if written or (early and result.coop.id in early):
-            cycle.feedback_written += 1
+            outcome.written += 1
         else:
-            cycle.feedback_unchanged += 1
+            outcome.unchanged += 1
+    return outcome

@@ -211,7 +211,7 @@ def _local_workbook(cfg: Config, coop_id: str) -> Path:
             f"restoring into a {cfg.source_kind} spreadsheet is not available yet: use "
             "--to-file PATH to get the tab as a separate .xlsx"
         )
-    source = LocalSource(cfg.registry)
+    source = LocalSource(cfg.registry, roots=cfg.workbook_roots, work_dir=cfg.data_dir)
     coops, _ = read_registry(source.registry_rows())
     coop = next((c for c in coops if c.id == coop_id), None)
     if coop is None:
@@ -219,7 +219,17 @@ def _local_workbook(cfg: Config, coop_id: str) -> Path:
             f"{coop_id} is not in the registry {cfg.registry} any more: use --to-file PATH to get "
             "the tab as a separate .xlsx"
         )
-    return source.locate(coop)
+    from kkmp_sheets.sources.base import ReadFailure
+
+    try:
+        return source.locate(coop)
+    except ReadFailure:
+        raise KkmpError(
+            f"{coop_id}: its Spreadsheet path in the registry (row {coop.row}) leads outside "
+            f"{' and '.join(str(r) for r in cfg.workbook_roots)}, where the service does not "
+            "write: move the workbook inside and give its path relative to the registry, or "
+            "use --to-file PATH"
+        ) from None
 
 
 def _tab_names(path: Path) -> list[str]:

@@ -18,7 +18,9 @@ def make_source(cfg: Config) -> Source:
     if cfg.source_kind == "local":
         from kkmp_sheets.sources.local import LocalSource
 
-        return LocalSource(cfg.registry, limits=cfg.limits)
+        return LocalSource(
+            cfg.registry, roots=cfg.workbook_roots, work_dir=cfg.data_dir, limits=cfg.limits
+        )
     if cfg.source_kind == "google":
         from kkmp_sheets.google.api import connect
         from kkmp_sheets.google.source import GoogleSource

@@ -16,13 +16,16 @@ value:
   a workbook is still as its snapshot at `recorded` shows it saves a read (Google: Drive's file
   version). False and None: always read.
 - `close()`: let go of what the source holds open (Google: an HTTP session, a state file).
+- `registry_issues(coops)`: problems of registry rows that only the source can see (local: a
+  Spreadsheet path leading outside the allowed folders). None: an empty list.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from kkmp_sheets.core.issue import require_code
+from kkmp_sheets.core.issue import Issue, require_code
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
 
@@ -62,3 +65,7 @@ class Source(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    def registry_issues(self, coops: Sequence[Coop]) -> list[Issue]:
+        """Problems of registry rows that only this source can see, e.g. a path it refuses."""
+        ...

@@ -12,11 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 import python_calamine
 
+from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.template import FEEDBACK_TAB, REGISTRY, normalize
@@ -31,13 +33,27 @@ log = logging.getLogger(__name__)
 
 
 class LocalSource:
+    """`roots`: the folders every workbook must resolve inside (default: the registry's own
+    folder); `work_dir`: the service's data folder, where writes are staged (see
+    `xlsx_patch.staging`)."""
+
     kind = "local"
     early_feedback = False  # Hasil Pemeriksaan after the cycle: a local write costs no quota
 
-    def __init__(self, registry_path: str | Path, *, limits: ReadLimits | None = None):
+    def __init__(
+        self,
+        registry_path: str | Path,
+        *,
+        roots: Sequence[Path] = (),
+        work_dir: Path | None = None,
+        limits: ReadLimits | None = None,
+    ):
         self.registry_path = Path(registry_path)
+        self.roots = tuple(Path(r) for r in roots) or (self.registry_path.parent,)
+        self.work_dir = work_dir
         self.limits = limits or ReadLimits()
         self._reader: ReaderProcess | None = None  # started at the first read
+        self._recovered = False
 
     def close(self) -> None:
         """End the reader's worker process."""
@@ -69,13 +85,59 @@ class LocalSource:
                 ) from None
         return _registry_from_csv(path)
 
+    def registry_issues(self, coops: Sequence[Coop]) -> list[Issue]:
+        """A registry row whose Spreadsheet leads outside the allowed folders (an absolute path
+        elsewhere, a `..` that climbs out, a symlink to elsewhere): the service neither reads
+        nor writes that file, and says so on the row."""
+        issues = []
+        for coop in coops:
+            if coop.spreadsheet and self._confined(self._given(coop)) is None:
+                issues.append(
+                    Issue(
+                        "workbook-outside-root",
+                        tab=REGISTRY.tab,
+                        row=coop.row,
+                        column="Spreadsheet",
+                        expected=self.roots_text(),
+                    )
+                )
+        return issues
+
     # --- one cooperative --------------------------------------------------------------------
     def locate(self, coop: Coop) -> Path:
+        """The workbook's real path (symlinks followed), inside one of the roots; ReadFailure
+        `workbook-outside-root` when it leads anywhere else."""
+        real = self._confined(self._given(coop))
+        if real is None:
+            raise ReadFailure(
+                "workbook-outside-root", detail=str(coop.row), expected=self.roots_text()
+            )
+        return real
+
+    def link(self, coop: Coop) -> str:
+        return str(self._given(coop))
+
+    def _given(self, coop: Coop) -> Path:
         path = Path(coop.spreadsheet).expanduser()
         return path if path.is_absolute() else self.registry_path.parent / path
 
-    def link(self, coop: Coop) -> str:
-        return str(self.locate(coop))
+    def _confined(self, path: Path) -> Path | None:
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop
+            return None
+        for root in self.roots:
+            try:
+                inside = real.is_relative_to(root.resolve())
+            except OSError:
+                continue
+            if inside:
+                return real
+        return None
+
+    def roots_text(self) -> str:
+        """The allowed folders, for messages."""
+        return " atau ".join(str(root) for root in self.roots)
 
     def read(self, coop: Coop) -> RawWorkbook:
         if not coop.spreadsheet:
@@ -96,15 +158,34 @@ class LocalSource:
     def write_feedback(
         self, coop: Coop, rows: list[list], header_row: int, widths: list[float]
     ) -> bool:
+        """Write Hasil Pemeriksaan; a symlinked workbook is written through to its target (it
+        stays a link). Raises `xlsx_patch.PatchError` (with a `reason`) when it cannot."""
         from kkmp_sheets.sources import xlsx_patch
 
-        path = self.locate(coop)
+        if not self._recovered and self.work_dir is not None:
+            self._recovered = True
+            for action in xlsx_patch.recover(self.work_dir):
+                log.warning("after an interrupted write: %s", action)
+        path, given = self.locate(coop), self._given(coop)
         if path.suffix.lower() not in {".xlsx", ".xlsm"}:
             log.info("%s: %s is not an .xlsx; Hasil Pemeriksaan not written", coop.id, path.suffix)
             return False
         return xlsx_patch.write_tab(
-            path, FEEDBACK_TAB, rows, header_row=header_row, column_widths=widths
+            path,
+            FEEDBACK_TAB,
+            rows,
+            header_row=header_row,
+            column_widths=widths,
+            work_dir=self.work_dir,
+            opened_as=given if given.is_symlink() else None,
         )
+
+    def recover(self) -> list[str]:
+        """Settle what an interrupted write left (see `xlsx_patch.staging`); what was done."""
+        from kkmp_sheets.sources import xlsx_patch
+
+        self._recovered = True
+        return xlsx_patch.recover(self.work_dir) if self.work_dir is not None else []
 
 
 def _registry_from_workbook(path: Path) -> Rows:

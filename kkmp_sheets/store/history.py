@@ -37,6 +37,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from kkmp_sheets import crashpoints
 from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, ZoneRules, days_since
 from kkmp_sheets.errors import OutputError
 from kkmp_sheets.store import snapshots
@@ -160,6 +161,8 @@ class HistoryStore:
         try:
             with self.transaction() as conn:
                 self._record(conn, cycle)
+                crashpoints.reached("history-uncommitted")
+            crashpoints.reached("history-recorded")
         except sqlite3.Error as exc:
             raise OutputError(
                 f"history store {self.path}: the cycle of {cycle.as_of} could not be recorded "

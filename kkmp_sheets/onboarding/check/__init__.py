@@ -131,7 +131,8 @@ def _sources_and_outputs(cfg: Config, api: GoogleApi | None, smtp_timeout: float
         else:
             from kkmp_sheets.sources.local import LocalSource
 
-            coops, issues = read_registry(LocalSource(cfg.registry).registry_rows())
+            local = LocalSource(cfg.registry, roots=cfg.workbook_roots)
+            coops, issues = read_registry(local.registry_rows())
     except SourceError as exc:
         findings.append(galat(f"registry: {exc}", "fix [source] registry, then run check again"))
     else:
@@ -142,7 +143,7 @@ def _sources_and_outputs(cfg: Config, api: GoogleApi | None, smtp_timeout: float
             findings += google_workbook_findings(coops, listing, api.account_email, cfg)
             findings += google_registry_findings(cfg, listing, api.account_email)
         else:
-            findings += local_workbook_findings(coops, Path(cfg.registry).parent)
+            findings += local_workbook_findings(coops, local)
     if cfg.output_kind == "google":
         assert api is not None
         if listing is None:

@@ -4,7 +4,6 @@ native and editable; the status workbook and provisioning folder can be written.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import python_calamine
@@ -16,6 +15,8 @@ from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.registry import Coop, read_registry
 from kkmp_sheets.core.template import PROFIL, TABLES, normalize
 from kkmp_sheets.errors import ConfigError
+from kkmp_sheets.sources.base import ReadFailure
+from kkmp_sheets.sources.local import LocalSource
 
 if TYPE_CHECKING:
     from kkmp_sheets.google.api import GoogleApi
@@ -28,7 +29,7 @@ from kkmp_sheets.onboarding.check.finding import OK, Finding, galat, peringatan
 _CONTRACT_TABS = {PROFIL.name: PROFIL.match_keys, **{s.name: s.match_keys for s in TABLES}}
 
 
-def local_workbook_findings(coops: list[Coop], base: Path) -> list[Finding]:
+def local_workbook_findings(coops: list[Coop], source: LocalSource) -> list[Finding]:
     out: list[Finding] = []
     fine = with_sheet = 0
     for coop in coops:
@@ -36,8 +37,19 @@ def local_workbook_findings(coops: list[Coop], base: Path) -> list[Finding]:
             continue
         with_sheet += 1
         where = f"registry row {coop.row} ({coop.id})"
-        path = Path(coop.spreadsheet).expanduser()
-        path = path if path.is_absolute() else base / path
+        try:
+            path = source.locate(coop)
+        except ReadFailure:
+            out.append(
+                galat(
+                    f"{where}: workbook {coop.spreadsheet} leads outside {source.roots_text()}; "
+                    "the service neither reads nor writes it",
+                    "move the workbook inside that folder and give its path relative to the "
+                    "registry (no '..', no symlink to elsewhere), or set [source] root",
+                    coop.row,
+                )
+            )
+            continue
         if not path.is_file():
             out.append(
                 galat(

@@ -25,13 +25,15 @@ Replacing an existing Hasil Pemeriksaan (matched case-insensitively) swaps only 
 its filter range name) and keeps the tab where it is and as it is named. A new tab goes last so
 that `localSheetId` indexes of defined names stay valid.
 
-The new package is written to a temp file next to the workbook and verified: zip CRCs; every entry
-we did not edit is the same bytes and every tab still points at its own part; python-calamine
-reads the new tab back as written and (within a size budget, see `FULL_CHECK_MAX_SHEET_XML`)
-every other tab with the same values as before. Then it is moved over the original with
-`os.replace` while a `.bak` hard link (or copy) of the original exists. Any failure leaves the
-original untouched and raises `PatchError`, whose message is meant for the operator's log. The file's mtime is kept by
-default: it is how the service knows when staff last edited the data.
+The new package is staged in the service's data folder (never beside the workbook, where staff
+or a sync client would see it; see `staging`) and verified: zip CRCs; every entry we did not edit
+is the same bytes and every tab still points at its own part; python-calamine reads the new tab
+back as written and (within a size budget, see `FULL_CHECK_MAX_SHEET_XML`) every other tab with
+the same values as before. Then one atomic exchange puts it in place, and a save by staff that
+slipped in meanwhile is detected and kept (see `commit`). Any failure leaves the original
+untouched and raises `PatchError`, whose message is meant for the operator's log and whose
+`reason` says what staff can do. The file's mtime is kept by default: it is how the service
+knows when staff last edited the data.
 
 `docProps/app.xml` (a cached list of tab titles) is left as it is: Excel and LibreOffice rebuild it
 on save and do not check it on open.
@@ -41,7 +43,8 @@ The modules, in the order a write uses them:
 - `package`: the `.xlsx` as read, and the `_Changes` planned to it;
 - `styles`, `sheet_xml` and `package_edits` (editing text with `xml_text`): the edits themselves;
 - `zipcopy`: the new zip, with unchanged entries copied byte for byte;
-- `verify` and `commit`: the checks on the result, and putting it in place of the original;
+- `verify` and `commit`: the checks on the result, and putting it in place of the original
+  (`swap` the atomic exchange, `staging` where the new file waits and what a crash left);
 - `ooxml`: the names they all share, and `PatchError`.
 """
 
@@ -51,7 +54,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kkmp_sheets.core.tables import CellValue
-from kkmp_sheets.sources.xlsx_patch.commit import _commit
+from kkmp_sheets.sources.xlsx_patch.commit import _check_not_open, _commit
 from kkmp_sheets.sources.xlsx_patch.ooxml import PatchError
 from kkmp_sheets.sources.xlsx_patch.package import _Changes, _Package, _read_file, _rels_part_of
 from kkmp_sheets.sources.xlsx_patch.package_edits import (
@@ -61,6 +64,7 @@ from kkmp_sheets.sources.xlsx_patch.package_edits import (
     _set_filter_name,
 )
 from kkmp_sheets.sources.xlsx_patch.sheet_xml import _filter_range, _sheet_xml, _text_xml
+from kkmp_sheets.sources.xlsx_patch.staging import clear_beside, recover
 from kkmp_sheets.sources.xlsx_patch.styles import _plan_styles
 from kkmp_sheets.sources.xlsx_patch.values import (
     _calamine_open,
@@ -82,7 +86,7 @@ from kkmp_sheets.sources.xlsx_patch.verify import (
 from kkmp_sheets.sources.xlsx_patch.xml_text import _decode_bytes, _encode
 from kkmp_sheets.sources.xlsx_patch.zipcopy import _write_zip
 
-__all__ = ["CellValue", "PatchError", "read_tab", "write_tab"]
+__all__ = ["CellValue", "PatchError", "read_tab", "recover", "write_tab"]
 
 # `write_tab` and `_plan_changes` look up `_write_zip`, `_verify`, `_text_xml` and
 # `FULL_CHECK_MAX_SHEET_XML` here, in the package, each time they run: the tests replace them on
@@ -101,16 +105,26 @@ def write_tab(
     header_row: int | None = None,
     column_widths: Sequence[float] | None = None,
     keep_mtime: bool = True,
+    work_dir: Path | None = None,
+    opened_as: Path | None = None,
 ) -> bool:
     """Put `rows` into the tab `title` of the workbook at `path`, creating or replacing that tab.
 
     `header_row` is the 1-based row holding column headers: it is bold, the sheet is frozen below
     it and an autofilter covers it. `column_widths` are in Excel's character units, from column A.
     Returns False, without touching the file, when the tab already holds exactly these values.
-    Raises PatchError (file missing, locked, read-only, encrypted, not an .xlsx, damaged, or the
-    result failed verification); the original file is then unchanged.
+    Raises PatchError (file missing, locked, read-only, encrypted, not an .xlsx, damaged, the
+    result failed verification, or staff saved meanwhile); the original file is then unchanged.
+
+    `work_dir`: the service's data folder, where the new file is staged with a journal (see
+    `staging`); None stages it beside the workbook under a hidden name. Either way, whatever an
+    interrupted earlier write left beside the workbook is removed once it has been read whole.
+    `opened_as`: the symlink staff open the workbook through, whose folder holds their Excel or
+    LibreOffice lock file.
     """
     path = Path(path)
+    if opened_as is not None:
+        _check_not_open(Path(opened_as))
     _check_title(title)
     cells = _normalise_rows(rows)
     _check_layout(cells, header_row, column_widths)
@@ -118,6 +132,7 @@ def write_tab(
     original_stat, blob = _read_file(path)
     package = _Package.open(path, blob)
     calamine_book = _calamine_open(path, blob)
+    clear_beside(path)  # the workbook was just read whole: nothing left beside it is needed
     existing = package.find_sheet(title)
     if existing is not None:
         existing.require_worksheet(path)
@@ -144,7 +159,7 @@ def write_tab(
     def verify(candidate: Path) -> None:
         _verify(candidate, expected, changes)
 
-    _commit(path, original_stat, new_blob, verify, keep_mtime=keep_mtime)
+    _commit(path, original_stat, new_blob, verify, keep_mtime=keep_mtime, work_dir=work_dir)
     return True
 
 

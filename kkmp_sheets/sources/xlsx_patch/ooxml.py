@@ -8,7 +8,15 @@ from __future__ import annotations
 
 
 class PatchError(Exception):
-    """The workbook could not be read or written; the message says why, in plain English."""
+    """The workbook could not be read or written; the message says why, in plain English.
+
+    `reason` says what the cooperative's staff can do about it: "read-only" (allow writing),
+    "open" (close it in the program that holds it), "changed" (they saved while it was being
+    updated: nothing to do, the next cycle writes again), or "failed" (anything else)."""
+
+    def __init__(self, message: str, reason: str = "failed"):
+        super().__init__(message)
+        self.reason = reason
 
 
 # --------------------------------------------------------------------------------------------
