@@ -31,9 +31,10 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import demo_city, fresh_copy, in_subprocess
+
+HERE = Path(__file__).resolve().parent
 
 CITIES = {56: ("jakarta-barat", "31.73", None)}  # the demo's default: one per kelurahan
 GOALS = "goals (6,000 on 2 cores): cycle 1 <= 60 s wall; unchanged <= 8 s; store <= +10 % CPU; 56 unchanged <= 0.5 s"
