@@ -48,6 +48,7 @@ from google.auth.credentials import AnonymousCredentials
 from gspread.exceptions import APIError, GSpreadException
 
 from kkmp_sheets import config
+from kkmp_sheets.config import GoogleSettings
 from kkmp_sheets.google.http import make_session
 from kkmp_sheets.service.cycle import run_cycle
 from kkmp_sheets.store.history import HistoryStore
@@ -188,7 +189,11 @@ def service_runs(
     name: str, root: Path, fake: FakeGoogle, clock: FakeWarpClock, city: GoogleCity
 ) -> list[Row]:
     cfg = config.load(root / "city.toml")
-    clients = connect_fake(fake, city, clock=clock)
+    # The service's own request timeout (30 s), not the tests' 10 s: on a loaded machine the fake
+    # can take longer than 10 s over the 1,000-cooperative status batch, and a timed-out batch
+    # that the fake did apply is retried and refused (its charts are gone already).
+    settings = GoogleSettings(base_url=fake.base_url)
+    clients = connect_fake(fake, city, clock=clock, settings=settings)
     store = HistoryStore(":memory:")
     ids = list(city.sheets)
     rows = []
