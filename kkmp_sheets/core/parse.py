@@ -179,22 +179,145 @@ def parse_table(rows: Rows, title: str, spec: TableSpec, issues: list[Issue]) ->
     data_rows = len(rows) - header_index - 1
     if data_rows > LARGE_TAB_ROWS:
         issues.append(Issue("tab-too-large", tab=title, detail=formats.format_number(data_rows)))
-    for index in range(header_index + 1, len(rows)):
-        row = rows[index]
-        if _blank_row(row):
-            continue  # blank rows inside a table are skipped by contract
-        sheet_row = index + 1
-        values: dict[str, Any] = {}
-        for pos, col, header in readers:
-            cell = row[pos] if pos < len(row) else None
-            values[col.key] = read_cell(cell, col, title, sheet_row, header, issues)
-        table.records.append(Record(sheet_row, values))
+    # Blank rows inside a table are skipped by contract.
+    kept = [
+        (index + 1, row)
+        for index, row in enumerate(rows[header_index + 1 :], start=header_index + 1)
+        if not _blank_row(row)
+    ]
+    sheet_rows = [sheet_row for sheet_row, _ in kept]
+    # Column by column: each column's reader is chosen once and each distinct value read once.
+    # Issues are gathered as (position, issue), position = record index × columns + reader
+    # index, then put back in the order of a row-by-row, left-to-right reading.
+    width = len(readers)
+    found: list[tuple[int, Issue]] = []
+    columns: list[list[Any]] = []
+    for order, (pos, col, header) in enumerate(readers):
+        cells = [row[pos] if pos < len(row) else None for _, row in kept]
+        columns.append(_read_column(cells, sheet_rows, col, title, header, found, order, width))
+    if found:
+        found.sort(key=_position)
+        issues.extend(issue for _, issue in found)
+    keys = [col.key for _, col, _ in readers]
+    table.records = [
+        Record(sheet_row, dict(zip(keys, values, strict=True)))
+        for sheet_row, values in zip(sheet_rows, zip(*columns, strict=True), strict=True)
+    ]
+    if not readers:  # no column to read: a record per non-blank row, as before
+        table.records = [Record(sheet_row, {}) for sheet_row in sheet_rows]
     return table
+
+
+def _position(entry: tuple[int, Issue]) -> int:
+    return entry[0]
+
+
+# Distinct values remembered per column of one table: a column of unique values (names, NIKs)
+# stops growing its memo there, so memory stays bounded whatever the tab holds.
+MEMO_LIMIT = 16_384
+
+
+def _read_column(
+    cells: list[Any],
+    sheet_rows: list[int],
+    col: Column,
+    tab: str,
+    header: str,
+    found: list[tuple[int, Issue]],
+    order: int,
+    width: int,
+) -> list[Any]:
+    """The typed values of one column's cells, exactly as `read_cell` reads each of them.
+
+    A value's reading depends only on the value and its type, so it is remembered per distinct
+    value: keyed by the text itself for a str, by (type, value) for an int or a non-zero float
+    (1, 1.0 and True are equal keys otherwise; 0.0 and -0.0 are equal but read apart, so zero is
+    never remembered). Any other type is read on its own each time. A remembered issue is made
+    again at the row it is met.
+    """
+    text_column = col.kind is Kind.TEXT
+    required = col.required
+    memo: dict[Any, tuple[Any, Issue | None]] = {}
+    values: list[Any] = []
+    append = values.append
+    for index, cell in enumerate(cells):
+        kind = type(cell)
+        if cell is None:
+            if required:
+                issue = Issue("required-missing", tab=tab, row=sheet_rows[index], column=header)
+                found.append((index * width + order, issue))
+            append(None)
+            continue
+        if kind is str:
+            if text_column and cell.isascii() and cell[:1] != "#":
+                # Plain text: not a formula error, and ASCII, so blank means "" or "-" once
+                # stripped; what is left is the value (as `_text` reads it).
+                text = cell.strip()
+                if text and text != "-":
+                    append(text)
+                    continue
+            key: Any = cell
+        elif kind is int or (kind is float and cell):
+            key = (kind, cell)
+        else:
+            append(
+                _read_one(cell, col, tab, sheet_rows[index], header, found, index * width + order)
+            )
+            continue
+        hit = memo.get(key)
+        if hit is None:
+            before = len(found)
+            value = _read_one(
+                cell, col, tab, sheet_rows[index], header, found, index * width + order
+            )
+            if len(memo) < MEMO_LIMIT:
+                memo[key] = (value, found[-1][1] if len(found) > before else None)
+            append(value)
+            continue
+        append(hit[0])
+        if hit[1] is not None:
+            found.append((index * width + order, _at_row(hit[1], sheet_rows[index])))
+    return values
+
+
+def _read_one(
+    cell: Any,
+    col: Column,
+    tab: str,
+    row: int,
+    header: str,
+    found: list[tuple[int, Issue]],
+    position: int,
+) -> Any:
+    issues: list[Issue] = []
+    value = read_cell(cell, col, tab, row, header, issues)
+    found.extend((position, issue) for issue in issues)
+    return value
+
+
+def _at_row(issue: Issue, row: int) -> Issue:
+    """The same issue at another row (the value that caused it is the same)."""
+    return Issue(
+        issue.code,
+        tab=issue.tab,
+        row=row,
+        column=issue.column,
+        value=issue.value,
+        personal=issue.personal,
+        expected=issue.expected,
+        detail=issue.detail,
+        severity_override=issue.severity_override,
+    )
 
 
 def _blank_row(row: list[Any]) -> bool:
     for cell in row:
         if cell is None or cell == "":
+            continue
+        if type(cell) is str and cell.isascii():  # the common case, without a call
+            text = cell.strip()
+            if text and text != "-":
+                return False
             continue
         if not formats.is_blank(cell):
             return False
