@@ -9,6 +9,7 @@ It never raises on bad data.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -55,7 +56,7 @@ class RawWorkbook:
     version: str | None = None  # the source's revision of what was read (Drive's version)
 
 
-@dataclass
+@dataclass(slots=True)  # one per data row: no per-record __dict__
 class Record:
     row: int  # the sheet row the user sees
     values: dict[str, Any]  # column key → typed value (None when blank or unreadable)
@@ -91,6 +92,20 @@ class ParsedWorkbook:
 
 
 def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
+    # A large tab becomes hundreds of thousands of new records, dicts and values, none of which
+    # can form a reference cycle; the cyclic garbage collector would walk them all again and
+    # again as they are made (a third of the time of a 200,000-row tab). It is paused while
+    # parsing and resumed as it was; reference counting still frees everything as usual.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_workbook(raw)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
     issues: list[Issue] = []
     titles = {normalize(title): title for title in raw.tabs}
 
@@ -192,8 +207,15 @@ def parse_table(rows: Rows, title: str, spec: TableSpec, issues: list[Issue]) ->
     width = len(readers)
     found: list[tuple[int, Issue]] = []
     columns: list[list[Any]] = []
-    for order, (pos, col, header) in enumerate(readers):
-        cells = [row[pos] if pos < len(row) else None for _, row in kept]
+    kept_rows = [row for _, row in kept]
+    last = max((pos for pos, _, _ in readers), default=-1)
+    if all(len(row) > last for row in kept_rows):  # rows of one width (a local .xlsx): in C
+        picked = [[row[pos] for row in kept_rows] for pos, _, _ in readers]
+    else:  # Google leaves out a row's trailing blank cells
+        picked = [
+            [row[pos] if pos < len(row) else None for row in kept_rows] for pos, _, _ in readers
+        ]
+    for order, ((_, col, header), cells) in enumerate(zip(readers, picked, strict=True)):
         columns.append(_read_column(cells, sheet_rows, col, title, header, found, order, width))
     if found:
         found.sort(key=_position)
@@ -229,13 +251,20 @@ def _read_column(
 ) -> list[Any]:
     """The typed values of one column's cells, exactly as `read_cell` reads each of them.
 
-    A value's reading depends only on the value and its type, so it is remembered per distinct
-    value: keyed by the text itself for a str, by (type, value) for an int or a non-zero float
-    (1, 1.0 and True are equal keys otherwise; 0.0 and -0.0 are equal but read apart, so zero is
-    never remembered). Any other type is read on its own each time. A remembered issue is made
-    again at the row it is met.
+    The common cells take a short way chosen once for the column: plain ASCII text (not a
+    formula error, not blank) is a Text or ID value as it stands, or goes straight to the reader
+    of a column whose values are mostly unique (NIK, telephone); a date or datetime in a date
+    column is its day. Any other value's reading depends only on the value and its type, so it
+    is remembered per distinct value: keyed by the text itself for a str, by (type, value) for
+    an int or a non-zero float (1, 1.0 and True are equal keys otherwise; 0.0 and -0.0 are equal
+    but read apart, so zero is never remembered). Other types are read on their own each time.
+    A remembered issue is made again at the row it is met; an unreadable value met on the
+    short way is read again by `read_cell`, which reports it.
     """
     text_column = col.kind is Kind.TEXT
+    id_column = col.kind is Kind.ID
+    date_column = col.kind is Kind.DATE
+    direct = READERS[col.kind] if col.kind in _UNIQUE_VALUES else None
     required = col.required
     memo: dict[Any, tuple[Any, Issue | None]] = {}
     values: list[Any] = []
@@ -249,14 +278,26 @@ def _read_column(
             append(None)
             continue
         if kind is str:
-            if text_column and cell.isascii() and cell[:1] != "#":
-                # Plain text: not a formula error, and ASCII, so blank means "" or "-" once
-                # stripped; what is left is the value (as `_text` reads it).
+            if cell.isascii() and cell[:1] != "#":
+                # Not a formula error, and ASCII, so blank means "" or "-" once stripped.
                 text = cell.strip()
                 if text and text != "-":
-                    append(text)
-                    continue
+                    if text_column or (id_column and text[0] != "'"):
+                        append(text)  # what `_text` and `parse_int_like_id` make of it
+                        continue
+                    if direct is not None:
+                        try:
+                            append(direct(cell, col))
+                            continue
+                        except formats.FormatError:
+                            pass  # read again below, where the issue is made
             key: Any = cell
+        elif date_column and kind is datetime:
+            append(cell.date())
+            continue
+        elif date_column and kind is date:
+            append(cell)
+            continue
         elif kind is int or (kind is float and cell):
             key = (kind, cell)
         else:
@@ -432,7 +473,7 @@ def _yes_no(cell: Any, col: Column) -> bool | None:
     return formats.parse_yes_no(cell)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per member: no per-value __dict__
 class NikValue:
     """A NIK cell: its check and the value as typed. Judged in validation, which knows the city."""
 
@@ -466,3 +507,18 @@ READERS: dict[Kind, Callable[[Any, Column], Any]] = {
     Kind.YESNO: _yes_no,
     Kind.NIK: _nik,
 }
+
+# Kinds whose values are mostly unique in a tab (one per member): remembering them would only
+# fill the memo, so their reader is called directly.
+_UNIQUE_VALUES = frozenset(
+    {
+        Kind.NIK,
+        Kind.PHONE,
+        Kind.EMAIL,
+        Kind.NIB,
+        Kind.NPWP,
+        Kind.SK_AHU,
+        Kind.KODE_WILAYAH,
+        Kind.LATLONG,
+    }
+)

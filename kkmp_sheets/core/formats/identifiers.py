@@ -58,7 +58,7 @@ def parse_int_like_id(value: object) -> str | None:
     raise _ID_ERR()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per member: no per-value __dict__
 class NikCheck:
     """What a NIK says, and what is wrong with it.
 
@@ -144,15 +144,19 @@ def check_nik(
     Digits 1-6 are the kecamatan code, 7-8 the day of birth (+40 for women), 9-10 the month,
     11-12 the year, 13-16 a serial number.
     """
-    if value is None or is_blank(value):
-        return None
     problems: list[str] = []
-    digits = _nik_digits(value, problems)
-    if digits is None and problems:  # a number whose digits are lost: only that is certain
-        return NikCheck(None, tuple(problems), None, None, None)
-    if digits is None or len(digits) != 16:
-        problems.append("nik-length")
-        return NikCheck(None, tuple(problems), None, None, None)
+    digits: str | None
+    if type(value) is str and len(value) == 16 and value.isdigit() and value.isascii():
+        digits = value  # a NIK typed as it should be (most of them): nothing to clean
+    else:
+        if value is None or is_blank(value):
+            return None
+        digits = _nik_digits(value, problems)
+        if digits is None and problems:  # a number whose digits are lost: only that is certain
+            return NikCheck(None, tuple(problems), None, None, None)
+        if digits is None or len(digits) != 16:
+            problems.append("nik-length")
+            return NikCheck(None, tuple(problems), None, None, None)
     day, month, yy = int(digits[6:8]), int(digits[8:10]), int(digits[10:12])
     sex: str | None = "P" if day > 40 else "L"
     birth_date = _nik_birth_date(day - 40 if day > 40 else day, month, yy)
