@@ -89,7 +89,7 @@ _TIME = r"\s+\d{1,2}[:.]\d{2}.*$"
 def _text(col: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(stripped text, blank mask) of an object column."""
     missing = col.isna()
-    text = col.astype(str).str.strip()  # (zero-width spaces are left in: one pass less)
+    text = col.astype(str).str.replace("\u200b", "", regex=False).str.strip()
     return text, missing | text.isin(["", "-"])
 
 
