@@ -13,6 +13,7 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import repeat
 from typing import Any
 
 from kkmp_sheets.core import formats
@@ -221,10 +222,10 @@ def parse_table(rows: Rows, title: str, spec: TableSpec, issues: list[Issue]) ->
         found.sort(key=_position)
         issues.extend(issue for _, issue in found)
     keys = [col.key for _, col, _ in readers]
-    table.records = [
-        Record(sheet_row, dict(zip(keys, values, strict=True)))
-        for sheet_row, values in zip(sheet_rows, zip(*columns, strict=True), strict=True)
-    ]
+    # The records, one per kept row, built without a Python-level loop.
+    table.records = list(
+        map(Record, sheet_rows, map(dict, map(zip, repeat(keys), zip(*columns, strict=True))))
+    )
     if not readers:  # no column to read: a record per non-blank row, as before
         table.records = [Record(sheet_row, {}) for sheet_row in sheet_rows]
     return table

@@ -117,9 +117,18 @@ def _today() -> date:
     return _today_in_hour(int(time.time() // 3600))
 
 
-def _nik_birth_date(day: int, month: int, yy: int) -> date | None:
+@lru_cache(maxsize=65_536)
+def _nik_birth(six: str, today: date) -> tuple[date | None, str | None]:
+    """(birth date, sex) of a NIK's digits 7-12 as read on `today`; (None, None) when impossible.
+
+    Remembered: members share birth days, and this is most of a NIK check's work."""
+    day, month, yy = int(six[:2]), int(six[2:4]), int(six[4:])
+    born = _nik_birth_date(day - 40 if day > 40 else day, month, yy, today)
+    return born, (("P" if day > 40 else "L") if born is not None else None)
+
+
+def _nik_birth_date(day: int, month: int, yy: int, today: date) -> date | None:
     """The birth date in a NIK: 20yy unless that is still in the future, then 19yy."""
-    today = _today()
     year = 2000 + yy
     if year > today.year or (year == today.year and (month, day) > (today.month, today.day)):
         year -= 100
@@ -157,12 +166,9 @@ def check_nik(
         if digits is None or len(digits) != 16:
             problems.append("nik-length")
             return NikCheck(None, tuple(problems), None, None, None)
-    day, month, yy = int(digits[6:8]), int(digits[8:10]), int(digits[10:12])
-    sex: str | None = "P" if day > 40 else "L"
-    birth_date = _nik_birth_date(day - 40 if day > 40 else day, month, yy)
+    birth_date, sex = _nik_birth(digits[6:12], _today())
     if birth_date is None:
         problems.append("nik-birthdate")
-        sex = None
     kecamatan: str | None = digits[:6]
     if not kecamatan_exists(digits[:6]):
         problems.append("nik-region-unknown")
