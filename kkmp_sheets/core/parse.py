@@ -196,21 +196,26 @@ def parse_table(rows: Rows, title: str, spec: TableSpec, issues: list[Issue]) ->
     if data_rows > LARGE_TAB_ROWS:
         issues.append(Issue("tab-too-large", tab=title, detail=formats.format_number(data_rows)))
     # Blank rows inside a table are skipped by contract.
-    kept = [
-        (index + 1, row)
-        for index, row in enumerate(rows[header_index + 1 :], start=header_index + 1)
-        if not _blank_row(row)
-    ]
-    sheet_rows = [sheet_row for sheet_row, _ in kept]
+    kept_rows: list[list[Any]] = []
+    sheet_rows: list[int] = []
+    for sheet_row, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
+        first = row[0] if row else None
+        # Most rows start with a plain value (the member's number): kept without a call.
+        if (
+            type(first) is str and first.isascii() and first.strip() not in _BLANK_ASCII
+        ) or not _blank_row(row):
+            kept_rows.append(row)
+            sheet_rows.append(sheet_row)
     # Column by column: each column's reader is chosen once and each distinct value read once.
     # Issues are gathered as (position, issue), position = record index × columns + reader
     # index, then put back in the order of a row-by-row, left-to-right reading.
     width = len(readers)
     found: list[tuple[int, Issue]] = []
     columns: list[list[Any]] = []
-    kept_rows = [row for _, row in kept]
     last = max((pos for pos, _, _ in readers), default=-1)
-    if all(len(row) > last for row in kept_rows):  # rows of one width (a local .xlsx): in C
+    if all(
+        len(row) > last for row in kept_rows
+    ):  # rows of one width (a local .xlsx): no bounds test
         picked = [[row[pos] for row in kept_rows] for pos, _, _ in readers]
     else:  # Google leaves out a row's trailing blank cells
         picked = [
@@ -352,13 +357,15 @@ def _at_row(issue: Issue, row: int) -> Issue:
     )
 
 
+_BLANK_ASCII = frozenset({"", "-"})  # blank ASCII text once stripped (see `formats.is_blank`)
+
+
 def _blank_row(row: list[Any]) -> bool:
     for cell in row:
         if cell is None or cell == "":
             continue
         if type(cell) is str and cell.isascii():  # the common case, without a call
-            text = cell.strip()
-            if text and text != "-":
+            if cell.strip() not in _BLANK_ASCII:
                 return False
             continue
         if not formats.is_blank(cell):
