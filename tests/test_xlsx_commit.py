@@ -13,7 +13,6 @@ import openpyxl
 import pytest
 
 from kkmp_sheets import crashpoints
-from kkmp_sheets.sources import xlsx_patch
 from kkmp_sheets.sources.xlsx_patch import (
     PatchError,
     commit,
@@ -105,14 +104,14 @@ def test_staged_file_is_private_while_written(city: tuple[Path, Path]) -> None:
     book, data = city
     os.chmod(book, 0o644)
     modes: list[int] = []
-    real = xlsx_patch._verify
+    real = commit.exchange
 
-    def checking(candidate: Path, *args: object) -> None:
-        modes.append(candidate.stat().st_mode & 0o777)
-        real(candidate, *args)  # type: ignore[arg-type]
+    def checking(staged: Path, workbook: Path) -> bool:
+        modes.append(staged.stat().st_mode & 0o777)
+        return real(staged, workbook)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(xlsx_patch, "_verify", checking)
+        patch.setattr(commit, "exchange", checking)
         write_tab(book, TAB, RESULT, work_dir=data)
     assert modes == [0o644]  # the workbook's own mode, set before it is swapped in
     assert book.stat().st_mode & 0o777 == 0o644

@@ -55,9 +55,12 @@ class Staged:
 
     def record_written(self) -> None:
         self.written = version_of(self.file.stat())
-        self._save()
+        self._save(durable=True)
 
-    def _save(self) -> None:
+    def _save(self, *, durable: bool) -> None:
+        """Write the journal. It must be on disk (`durable`) before the swap, which is when a
+        power cut could leave the workbook's two versions apart; before that, a journal lost to
+        one leaves an unswapped staged file, which `recover` removes as an orphan."""
         if self.journal is None:
             return
         entry = {
@@ -68,8 +71,9 @@ class Staged:
         }
         with open(self.journal, "w", encoding="utf-8") as handle:
             json.dump(entry, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
 
     def discard(self) -> None:
         for leftover in (self.file, self.held, self.journal):
@@ -98,7 +102,7 @@ def stage(workbook: Path, original: os.stat_result, work_dir: Path | None) -> St
             )
         file = workbook.parent / f"{HIDDEN_PREFIX}{workbook.name}.{token}.tmp"
     staged = Staged(workbook, file, journal, version_of(original))
-    staged._save()
+    staged._save(durable=False)
     return staged
 
 
