@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import stat
 from pathlib import Path
 
 import openpyxl
@@ -15,6 +16,7 @@ import pytest
 from kkmp_sheets import crashpoints
 from kkmp_sheets.sources.xlsx_patch import (
     PatchError,
+    WriteBatch,
     commit,
     read_tab,
     recover,
@@ -392,3 +394,90 @@ def test_a_hidden_staged_file_beside_the_workbook_is_settled_too(
     recover(data)
     assert listing(book.parent) == ["kkmp.xlsx"]
     assert listing(staging.staging_folder(data)) == []
+
+
+# ------------------------------------------------------------------------------------------------
+# A batch of writes: one flush of each folder
+
+
+def counting_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records each fsync as "folder" or "file"."""
+    real = os.fsync
+    calls: list[str] = []
+
+    def fsync(descriptor: int) -> None:
+        calls.append("folder" if stat.S_ISDIR(os.fstat(descriptor).st_mode) else "file")
+        real(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return calls
+
+
+def test_a_batch_flushes_each_folder_once_and_keeps_originals_until_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    books = [make_book(tmp_path / folder / f"{n}.xlsx") for folder in "ab" for n in range(3)]
+    originals = {book: book.read_bytes() for book in books}
+    calls = counting_fsyncs(monkeypatch)
+    with WriteBatch() as batch:
+        for book in books:
+            assert write_tab(book, TAB, RESULT, work_dir=data, batch=batch)
+        assert "folder" not in calls
+        # Each write's data and journal are on disk before its swap; the originals wait in
+        # staging, with their journals, for the folders' flush.
+        assert calls == ["file", "file"] * len(books)
+        kept = sorted(staging.staging_folder(data).glob("*.xlsx"))
+        assert sorted(p.read_bytes() for p in kept) == sorted(originals.values())
+        assert all(listing(book.parent) == [f"{n}.xlsx" for n in range(3)] for book in books)
+    assert calls.count("folder") == 2  # a/ and b/, once each
+    assert listing(staging.staging_folder(data)) == []
+    assert all((read_tab(book, TAB) or [])[2] == RESULT[2] for book in books)
+
+
+def test_a_write_without_a_batch_flushes_its_folder_before_returning(
+    city: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book, data = city
+    calls = counting_fsyncs(monkeypatch)
+    assert write_tab(book, TAB, RESULT, work_dir=data)
+    assert calls == ["file", "file", "folder"]
+    assert listing(staging.staging_folder(data)) == []
+
+
+def test_a_batch_is_flushed_when_it_holds_enough(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The originals it keeps borrow disk: past `max_writes` the batch flushes early."""
+    data = tmp_path / "data"
+    books = [make_book(tmp_path / "k" / f"{n}.xlsx") for n in range(5)]
+    calls = counting_fsyncs(monkeypatch)
+    with WriteBatch(max_writes=2) as batch:
+        for book in books:
+            write_tab(book, TAB, RESULT, work_dir=data, batch=batch)
+        assert calls.count("folder") == 2
+        assert len(list(staging.staging_folder(data).glob("*.xlsx"))) == 1
+    assert calls.count("folder") == 3
+    assert listing(staging.staging_folder(data)) == []
+
+
+def test_a_crash_before_the_batch_is_flushed_is_settled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the swaps but before the folders' flush: every workbook is whole (old or
+    new), and the next run removes the originals and journals that waited for the flush."""
+    data = tmp_path / "data"
+    books = [make_book(tmp_path / "k" / f"{n}.xlsx") for n in range(3)]
+    with monkeypatch.context() as patch:
+        crash_at(patch, "feedback-batch-synced")
+        with contextlib.suppress(Killed), WriteBatch() as batch:
+            for book in books:
+                write_tab(book, TAB, RESULT, work_dir=data, batch=batch)
+    assert len(list(staging.staging_folder(data).glob("*.json"))) == len(books)
+    assert listing(books[0].parent) == ["0.xlsx", "1.xlsx", "2.xlsx"]
+
+    actions = recover(data)
+    assert len(actions) == len(books) and all("had completed" in a for a in actions)
+    assert listing(staging.staging_folder(data)) == []
+    assert all((read_tab(book, TAB) or [])[2] == RESULT[2] for book in books)
+    assert all(read_tab(book, "Anggota")[1][0] == "A-001" for book in books)
