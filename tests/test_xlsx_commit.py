@@ -419,6 +419,9 @@ def test_a_batch_flushes_each_folder_once_and_keeps_originals_until_then(
     data = tmp_path / "data"
     books = [make_book(tmp_path / folder / f"{n}.xlsx") for folder in "ab" for n in range(3)]
     originals = {book: book.read_bytes() for book in books}
+    debris = [books[0].with_name(".~kkmp-0.xlsx.0a0a.tmp"), books[4].with_name("1.xlsx.bak")]
+    for leftover in debris:
+        leftover.write_bytes(b"left by an earlier crash")
     calls = counting_fsyncs(monkeypatch)
     with WriteBatch() as batch:
         for book in books:
@@ -481,3 +484,19 @@ def test_a_crash_before_the_batch_is_flushed_is_settled(
     assert listing(staging.staging_folder(data)) == []
     assert all((read_tab(book, TAB) or [])[2] == RESULT[2] for book in books)
     assert all(read_tab(book, "Anggota")[1][0] == "A-001" for book in books)
+
+
+def test_a_batch_keeps_nothing_beside_the_workbooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staged beside the workbook (data folder on another file system), the original is not kept
+    there until the batch ends: that write's folder is flushed at once."""
+    monkeypatch.setattr(staging, "_same_file_system", lambda a, b: False)
+    data = tmp_path / "data"
+    books = [make_book(tmp_path / "k" / f"{n}.xlsx") for n in range(2)]
+    calls = counting_fsyncs(monkeypatch)
+    with WriteBatch() as batch:
+        for done, book in enumerate(books, start=1):
+            write_tab(book, TAB, RESULT, work_dir=data, batch=batch)
+            assert listing(book.parent) == ["0.xlsx", "1.xlsx"]
+            assert calls.count("folder") == done

@@ -131,7 +131,8 @@ def write_tab(
 
     original_stat, blob = _read_file(path)
     package = _Package.open(path, blob)
-    clear_beside(path)  # the workbook was just read whole: nothing left beside it is needed
+    # The workbook was just read whole: nothing left beside it is needed.
+    clear_beside(path, batch.leftovers(path.parent) if batch is not None else None)
     existing = package.find_sheet(title)
     if existing is not None:
         existing.require_worksheet(path)

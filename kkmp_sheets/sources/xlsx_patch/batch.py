@@ -30,7 +30,7 @@ from pathlib import Path
 from types import TracebackType
 
 from kkmp_sheets import crashpoints
-from kkmp_sheets.sources.xlsx_patch.staging import Staged
+from kkmp_sheets.sources.xlsx_patch.staging import Staged, leftovers_in
 
 MAX_WRITES = 256
 MAX_BYTES = 256 * 1024 * 1024
@@ -45,6 +45,15 @@ class WriteBatch:
         self._folders: set[Path] = set()
         self._held: list[Staged] = []
         self._held_bytes = 0
+        self._leftovers: dict[Path, set[str]] = {}
+
+    def leftovers(self, folder: Path) -> set[str]:
+        """What an interrupted write may have left in `folder`, listed once per batch (see
+        `staging.leftovers_in`): only a crash adds such files, and this process's own are
+        removed by the write that made them."""
+        if folder not in self._leftovers:
+            self._leftovers[folder] = leftovers_in(folder)
+        return self._leftovers[folder]
 
     def __enter__(self) -> WriteBatch:
         return self
@@ -65,7 +74,8 @@ class WriteBatch:
         self._held.append(staged)
         with contextlib.suppress(OSError):
             self._held_bytes += staged.file.stat().st_size
-        if len(self._held) >= self.max_writes or self._held_bytes >= self.max_bytes:
+        beside = staged.file.parent == folder  # staged beside the workbook: not kept there
+        if beside or len(self._held) >= self.max_writes or self._held_bytes >= self.max_bytes:
             self.flush()
 
     def flush(self) -> None:
