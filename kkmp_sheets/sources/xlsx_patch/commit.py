@@ -7,9 +7,9 @@ displaces is compared with the version that was checked, and if staff saved in b
 exchange is undone and their save kept (the next cycle writes again). Where the exchange is not
 available, a hard link of the checked version is taken and compared first and `os.replace`
 follows. Either way the displaced original is the rollback should the file on disk not read back
-as written, and it is deleted once the workbook's folder has been flushed to disk, at the end of
-the batch of writes (see `batch`, which also says why a power cut before then loses nothing): no
-backup outlives the batch.
+as written, and it is deleted as soon as the write is done: no backup outlives the write. The
+workbook's folder is flushed to disk once per batch of writes (see `batch`, which also says what
+a power cut before then can do).
 
 Nothing is written while the workbook is read-only or open in Excel or LibreOffice (their lock
 files). The file's mtime is kept by default: it is how the service knows when staff last edited
@@ -73,12 +73,13 @@ def _commit(
                 ) from error
         staged.discard()
         _reraise(path, error)
-    # The original stays in staging until the workbook's folder is flushed (see `batch`).
+    staged.discard()
+    # The folder is flushed to disk once per batch of writes (see `batch` for why that is safe).
     if batch is not None:
-        batch.hold(staged, path.parent)
+        batch.written(path.parent)
     else:
         with WriteBatch() as alone:
-            alone.hold(staged, path.parent)
+            alone.written(path.parent)
     crashpoints.reached("feedback-done")
 
 
