@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 
 from kkmp_sheets import crashpoints
+from kkmp_sheets.sources import xlsx_patch
 from kkmp_sheets.sources.xlsx_patch import (
     PatchError,
     WriteBatch,
@@ -459,3 +460,25 @@ def test_a_crash_before_the_batch_is_flushed_leaves_whole_workbooks(
     assert listing(staging.staging_folder(data)) == []
     assert all((read_tab(book, TAB) or [])[2] == RESULT[2] for book in books)
     assert all(read_tab(book, "Anggota")[1][0] == "A-001" for book in books)
+
+
+def test_a_data_tab_changed_between_plan_and_commit_is_refused(
+    city: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staff change the Anggota tab after the write read the workbook: the new package, built
+    from the old bytes, would undo their edit, so it is refused and their save kept."""
+    book, data = city
+    real = xlsx_patch._write_zip
+    saved: list[bytes] = []
+
+    def staff_edit_while_planning(*args: object) -> bytes:
+        saved.append(staff_save(book, "E-505"))
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(xlsx_patch, "_write_zip", staff_edit_while_planning)
+    with pytest.raises(PatchError) as caught:
+        write_tab(book, TAB, RESULT, work_dir=data)
+    assert caught.value.reason == "changed"
+    assert book.read_bytes() == saved[0]
+    assert read_tab(book, "Anggota")[1][0] == "E-505"
+    assert listing(staging.staging_folder(data)) == []
