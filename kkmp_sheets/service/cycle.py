@@ -38,7 +38,7 @@ from kkmp_sheets.core.zoning import Zone, zone
 from kkmp_sheets.errors import SourceError
 from kkmp_sheets.outputs.base import Sink
 from kkmp_sheets.service.protection import Guard, zone_note
-from kkmp_sheets.sources.base import ReadFailure, Source
+from kkmp_sheets.sources.base import ReadFailure, Source, feedback_batch
 
 if TYPE_CHECKING:
     from kkmp_sheets.store.history import HistoryStore
@@ -364,20 +364,23 @@ def write_feedback(
     the status workbook and the digests show with the fix, and the rest go on.
     `early`: cooperatives already written this cycle (counted as written when now unchanged)."""
     outcome = Feedback()
-    for result in results:
-        if not result.figures.readable:
-            continue
-        rows = feedback_rows(result, checked_on, as_of)
-        try:
-            written = source.write_feedback(result.coop, rows, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS)
-        except Exception as exc:  # one locked or broken file must not stop the others
-            log.warning("%s: Hasil Pemeriksaan not written: %s", result.coop.id, exc)
-            outcome.failed.append((result.coop.id, str(exc)))
-            code = _FEEDBACK_FAILURE.get(getattr(exc, "reason", ""), "feedback-not-written")
-            result.issues.append(Issue(code, tab=FEEDBACK_TAB))
-            continue
-        if written or (early and result.coop.id in early):
-            outcome.written += 1
-        else:
-            outcome.unchanged += 1
+    with feedback_batch(source):  # the writes share one flush to disk (local: per folder)
+        for result in results:
+            if not result.figures.readable:
+                continue
+            rows = feedback_rows(result, checked_on, as_of)
+            try:
+                written = source.write_feedback(
+                    result.coop, rows, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS
+                )
+            except Exception as exc:  # one locked or broken file must not stop the others
+                log.warning("%s: Hasil Pemeriksaan not written: %s", result.coop.id, exc)
+                outcome.failed.append((result.coop.id, str(exc)))
+                code = _FEEDBACK_FAILURE.get(getattr(exc, "reason", ""), "feedback-not-written")
+                result.issues.append(Issue(code, tab=FEEDBACK_TAB))
+                continue
+            if written or (early and result.coop.id in early):
+                outcome.written += 1
+            else:
+                outcome.unchanged += 1
     return outcome

@@ -9,12 +9,14 @@ is the cooperative's "Data Diperbarui".
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import python_calamine
 
@@ -28,6 +30,9 @@ from kkmp_sheets.sources.base import ReadFailure
 from kkmp_sheets.sources.isolation import ReaderProcess
 from kkmp_sheets.sources.limits import ReadLimits
 from kkmp_sheets.sources.reader import trim
+
+if TYPE_CHECKING:
+    from kkmp_sheets.sources.xlsx_patch import WriteBatch
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,7 @@ class LocalSource:
         self.limits = limits or ReadLimits()
         self._reader: ReaderProcess | None = None  # started at the first read
         self._recovered = False
+        self._batch: WriteBatch | None = None  # see `feedback_batch`
 
     def close(self) -> None:
         """End the reader's worker process."""
@@ -178,7 +184,21 @@ class LocalSource:
             column_widths=widths,
             work_dir=self.work_dir,
             opened_as=given if given.is_symlink() else None,
+            batch=self._batch,
         )
+
+    @contextlib.contextmanager
+    def feedback_batch(self) -> Iterator[None]:
+        """Hasil Pemeriksaan writes made inside share one flush of each folder to disk, made when
+        the batch ends (see `xlsx_patch.batch`), instead of one per workbook."""
+        from kkmp_sheets.sources import xlsx_patch
+
+        with xlsx_patch.WriteBatch() as batch:
+            self._batch = batch
+            try:
+                yield
+            finally:
+                self._batch = None
 
     def recover(self) -> list[str]:
         """Settle what an interrupted write left (see `xlsx_patch.staging`); what was done."""
