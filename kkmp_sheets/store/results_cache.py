@@ -202,9 +202,12 @@ def decode_entry(data: bytes) -> Entry:
 
 
 def _issue(issue: Issue) -> dict[str, Any]:
-    out = {f.name: _encode(getattr(issue, f.name)) for f in fields(Issue)}
-    out["severity_override"] = issue.severity_override.value if issue.severity_override else None
+    out = {f.name: _encode(getattr(issue, f.name)) for f in fields(Issue) if f.name != _SEVERITY}
+    out[_SEVERITY] = issue.severity_override.value if issue.severity_override else None
     return out
+
+
+_SEVERITY = "severity_override"  # an enum: kept as its value
 
 
 def _dumps(value: Any) -> bytes:
