@@ -399,3 +399,58 @@ def test_a_value_the_encoding_does_not_know_is_not_cached():
     entry = results_cache.Entry(CoopFigures(), [Issue("value-unreadable", value=object())], [], "")
     with pytest.raises(results_cache.Uncacheable):
         results_cache.encode_entry(entry)
+
+
+# --- Google mode ------------------------------------------------------------------------------
+
+
+def test_google_mode_reuses_results_across_our_own_writes(demo, tmp_path):
+    """Cold (every spreadsheet read, Hasil Pemeriksaan written: a new Drive version by us), then
+    unchanged cycles: results come from the cache, not from parsing the snapshots again. The
+    snapshots of the cooperatives without a shared NIK are emptied to show it: parsed, they
+    would give other results."""
+    from kkmp_sheets.clock import WarpClock
+    from kkmp_sheets.testing import FakeGoogle
+    from kkmp_sheets.testing.google_city import connect_fake, load_city
+
+    cfg = config.load(demo.config_path)
+    clock = WarpClock()
+    with FakeGoogle() as fake, HistoryStore(tmp_path / "history.sqlite") as store:
+        fake.clock = clock.wall
+        clients = connect_fake(fake, load_city(fake, demo.root), clock=clock)
+        try:
+
+            def cycle(hours: int) -> CycleResult:
+                fake.reset_counts()
+                return run_cycle(
+                    cfg,
+                    source=clients.source,
+                    sink=clients.sink,
+                    as_of=AS_OF,
+                    now=NOW + timedelta(hours=hours),
+                    store=store,
+                )
+
+            cold = cycle(0)
+            assert cold.feedback_written == 6
+            alone = [
+                r.coop.id
+                for r in cold.results
+                if not any(i.code == "nik-elsewhere" for i in r.issues)
+            ]
+            assert alone
+            for hours in (1, 2):
+                with store.transaction() as conn:
+                    conn.executemany(
+                        "DELETE FROM content WHERE hash ="
+                        " (SELECT good_hash FROM guard WHERE coop_id = ?)",
+                        [(coop_id,) for coop_id in alone],
+                    )
+                again = cycle(hours)
+                assert fake.counts == {"drive.files.list": 1}
+                assert again.feedback_written == 0
+                assert [replace(r, link="") for r in again.results] == [
+                    replace(r, link="") for r in cold.results
+                ]
+        finally:
+            clients.close()

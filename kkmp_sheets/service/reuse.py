@@ -152,6 +152,8 @@ class Reuse:
             return None
         if state.seen.hash != stored.content or not self.source.unchanged(coop, stored.version):
             return None
+        if version != stored.version:  # unchanged all the same (Google: our own write since)
+            self._moved.append((coop.id, stored.version, version))
         self.reused += 1
         self._reused[coop.id] = (stored.content, stored.entry.fingerprints)
         self._seen.append(coop.id)
