@@ -211,6 +211,7 @@ class Reuse:
                 continue
             if fps:
                 merged[coop_id] = dict(fps)
+        log.info("%d of %d cooperatives unchanged: results reused", self.reused, len(tabs))
         found = validation.cross_coop_issues(merged, tabs)
         out = {
             coop_id: [self._shown(coop_id, i) for i in issues] for coop_id, issues in found.items()
@@ -266,9 +267,21 @@ class Reuse:
             )
             self._seen = []
 
-    def _feedback_digest(self, rows: list[list[Any]], header_row: int, widths: list[float]) -> str:
+    def feedback_digest(self, rows: list[list[Any]], header_row: int, widths: list[float]) -> str:
+        """What Hasil Pemeriksaan would hold: its rows and layout, by this program."""
         layout: list[list[Any]] = [[header_row, *widths], [kkmp_sheets.__version__, _code_digest()]]
         return results_cache.feedback_hash([*layout, *rows])
+
+    def last_feedback(self, coop: Coop) -> tuple[str, str] | None:
+        return results_cache.last_feedback(self.store.conn, coop.id)
+
+    def wrote(self, coop: Coop, digest: str, before: str | None, after: str | None) -> None:
+        """Hasil Pemeriksaan `digest` is in the workbook, whose version went from `before` to
+        `after` (equal: nothing needed writing)."""
+        if after is not None:
+            self._written.append((coop.id, digest, after))
+        if before is not None and after is not None and before != after:
+            self._moved.append((coop.id, before, after))
 
 
 def _digits(cell: Any) -> formats.NikCheck | None:
@@ -288,21 +301,17 @@ class _SkipUnchanged:
         self, coop: Coop, rows: list[list[Any]], header_row: int, widths: list[float]
     ) -> bool:
         try:
-            digest = self.reuse._feedback_digest(rows, header_row, widths)
+            digest = self.reuse.feedback_digest(rows, header_row, widths)
         except Uncacheable:
             return self.inner.write_feedback(coop, rows, header_row, widths)
-        last = results_cache.last_feedback(self.reuse.store.conn, coop.id)
+        last = self.reuse.last_feedback(coop)
         if last is not None and last[0] == digest and self.inner.unchanged(coop, last[1]):
             return False
         before = self.inner.version(coop)
         written = self.inner.write_feedback(coop, rows, header_row, widths)
         # A save by someone else right after our write would be taken for ours: the window is
         # the time of one stat, and the cost a day's stale check of that one workbook.
-        after = self.inner.version(coop) if written else before
-        if after is not None:
-            self.reuse._written.append((coop.id, digest, after))
-        if written and before is not None and after is not None:
-            self.reuse._moved.append((coop.id, before, after))
+        self.reuse.wrote(coop, digest, before, self.inner.version(coop) if written else before)
         return written
 
     # --- the rest as the source does it
