@@ -128,9 +128,8 @@ class Reuse:
         self.key = results_cache.fingerprint_key(store.conn)
         self.reused = 0
         self._before: dict[str, tuple[str, str | None]] = {}  # coop id -> (inputs, version)
-        self._reused: dict[str, tuple[str, list[tuple[str, int]]]] = {}  # content, fingerprints
-        self._fresh: dict[str, list[tuple[str, int]]] = {}  # fingerprints of workbooks read
-        self._niks: dict[str, str] = {}  # fingerprint -> NIK, in memory for this cycle only
+        self._reused: dict[str, str] = {}  # coop id -> the snapshot its result came from
+        self._fps: dict[str, dict[str, int]] = {}  # coop id -> NIK fingerprint -> row
         self._rows: list[results_cache.Row] = []
         self._forget: list[str] = []
         self._seen: list[str] = []
@@ -155,22 +154,23 @@ class Reuse:
         if version != stored.version:  # unchanged all the same (Google: our own write since)
             self._moved.append((coop.id, stored.version, version))
         self.reused += 1
-        self._reused[coop.id] = (stored.content, stored.entry.fingerprints)
+        self._reused[coop.id] = stored.content
         self._seen.append(coop.id)
         entry = stored.entry
+        self._fps[coop.id] = dict(entry.fingerprints)
         return Reused(entry.figures, entry.issues, entry.anggota_tab)
 
     def remember(self, item: Checked) -> None:
         """Keep a checked cooperative's result, when it is one the next cycle may reuse."""
         coop = item.coop
-        self._fresh[coop.id] = self._fingerprints(item.niks)
+        fps = self._fps[coop.id] = self._fingerprints(item.niks)
         inputs, version = self._before.pop(coop.id, ("", None))
         content = self._accepted(coop.id) if version is not None and inputs else None
         usable = item.figures.readable and item.kept_from is None and item.stale_from is None
         if content is None or not usable or version is None:
             self._forget.append(coop.id)
             return
-        entry = Entry(item.figures, list(item.issues), self._fresh[coop.id], item.anggota_tab)
+        entry = Entry(item.figures, list(item.issues), list(fps.items()), item.anggota_tab)
         try:
             self._rows.append(results_cache.encoded(coop.id, inputs, version, content, entry))
         except Uncacheable as exc:
@@ -186,13 +186,8 @@ class Reuse:
             return None
         return state.good.hash
 
-    def _fingerprints(self, niks: Mapping[str, int]) -> list[tuple[str, int]]:
-        out = []
-        for nik, row in niks.items():
-            fp = results_cache.fingerprint(self.key, nik)
-            self._niks[fp] = nik
-            out.append((fp, row))
-        return out
+    def _fingerprints(self, niks: Mapping[str, int]) -> dict[str, int]:
+        return {results_cache.fingerprint(self.key, nik): row for nik, row in niks.items()}
 
     # --- after checking all -------------------------------------------------------------------
 
@@ -203,48 +198,64 @@ class Reuse:
         the NIKs of those read (`niks`) and the fingerprints of those reused."""
         merged: dict[str, dict[str, int]] = {}
         for coop_id in tabs:
-            if coop_id in self._reused:
-                fps = self._reused[coop_id][1]
-            elif coop_id in niks:
-                fps = self._fresh.get(coop_id) or self._fingerprints(niks[coop_id])
+            if coop_id in self._fps:
+                fps = self._fps[coop_id]
+            elif coop_id in niks:  # read but not remembered (an unreadable one's last NIKs)
+                fps = self._fingerprints(niks[coop_id])
             else:
                 continue
             if fps:
-                merged[coop_id] = dict(fps)
+                merged[coop_id] = fps
         log.info("%d of %d cooperatives unchanged: results reused", self.reused, len(tabs))
         found = validation.cross_coop_issues(merged, tabs)
+        del merged
+        known = self._niks_found(found, niks)
         out = {
-            coop_id: [self._shown(coop_id, i) for i in issues] for coop_id, issues in found.items()
+            coop_id: [self._shown(coop_id, i, known) for i in issues]
+            for coop_id, issues in found.items()
         }
+        self._fps = {}
         self._save()
         return out
 
-    def _shown(self, coop_id: str, issue: Issue) -> Issue:
+    def _niks_found(
+        self, found: Mapping[str, list[Issue]], niks: Mapping[str, Mapping[str, int]]
+    ) -> dict[str, str]:
+        """fingerprint -> NIK of the NIKs found in two cooperatives, from those read this cycle
+        (only the cooperatives with such a NIK are fingerprinted again: kept for all, the
+        NIKs would double what the cycle holds in memory)."""
+        wanted = {issue.value for issues in found.values() for issue in issues}
+        known: dict[str, str] = {}
+        for coop_id in found:
+            for nik in niks.get(coop_id, ()):
+                fp = results_cache.fingerprint(self.key, nik)
+                if fp in wanted:
+                    known[fp] = nik
+        return known
+
+    def _shown(self, coop_id: str, issue: Issue, known: dict[str, str]) -> Issue:
         """The problem with the NIK itself as its value, not its fingerprint."""
         fp = issue.value
-        if fp not in self._niks and coop_id in self._reused:
-            self._nik_of_snapshot(self._reused[coop_id][0], issue.tab, issue.row or 0, fp)
-        nik = self._niks.get(fp)
+        if fp not in known and coop_id in self._reused:
+            known.update(self._nik_of_snapshot(self._reused[coop_id], issue.tab, issue.row or 0))
+        nik = known.get(fp)
         if nik is None:  # cannot happen: a fingerprint is only ever made from a NIK known here
             log.error("%s: a NIK found elsewhere could not be recovered", coop_id)
         return replace(issue, value=nik)
 
-    def _nik_of_snapshot(self, content: str, tab: str, row: int, fp: str) -> None:
+    def _nik_of_snapshot(self, content: str, tab: str, row: int) -> dict[str, str]:
         """Every holder of a NIK was reused: the NIK is read back from the snapshot the result
         was computed from, at the row the problem names (the whole tab when that fails)."""
-        rows = snapshots.content_tab(self.store.conn, content, tab)
-        if rows is None:
-            return
+        rows = snapshots.content_tab(self.store.conn, content, tab) or []
         located = locate_header(rows, ANGGOTA)
         if located is not None and 0 < row <= len(rows):
             cells = rows[row - 1]
             for pos, key in located[1].items():
                 check = _digits(cells[pos]) if key == "nik" and pos < len(cells) else None
                 if check is not None and check.digits:
-                    self._fingerprints({check.digits: row})
-        if fp not in self._niks:
-            parsed = parse_workbook(RawWorkbook(tabs={tab: rows}))
-            self._fingerprints(validation.member_niks(parsed))
+                    return {results_cache.fingerprint(self.key, check.digits): check.digits}
+        members = validation.member_niks(parse_workbook(RawWorkbook(tabs={tab: rows})))
+        return {results_cache.fingerprint(self.key, nik): nik for nik in members}
 
     def feedback(self, source: Source) -> Source:
         """`source`, writing Hasil Pemeriksaan only where it would change something. A source
@@ -263,7 +274,7 @@ class Reuse:
         if self._seen:
             protection.seen_unchanged(self.store, [(c, self.as_of, self.now) for c in self._seen])
             snapshots.seen_again(
-                self.store.conn, [(c, self._reused[c][0], self.now) for c in self._seen]
+                self.store.conn, [(c, self._reused[c], self.now) for c in self._seen]
             )
             self._seen = []
 
