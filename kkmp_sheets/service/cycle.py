@@ -37,6 +37,7 @@ from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.core.zoning import Zone, zone
 from kkmp_sheets.errors import SourceError
 from kkmp_sheets.outputs.base import Sink
+from kkmp_sheets.service import reuse
 from kkmp_sheets.service.protection import Guard, zone_note
 from kkmp_sheets.sources.base import ReadFailure, Source, feedback_batch
 
@@ -79,12 +80,23 @@ def run_cycle(
             window_days=config.window_days,
             wajib_due_day=config.wajib_due_day,
         )
+    cache = (
+        reuse.Reuse(guard.store, config, source, as_of=as_of, now=now)
+        if guard is not None
+        else None
+    )
 
     checked: list[_Checked] = []
     niks: dict[str, dict[str, int]] = {}
     early: set[str] = set()  # cooperatives whose Hasil Pemeriksaan was written while reading
     for done, coop in enumerate(coops, start=1):
-        item = check_one(coop, source, config, as_of, guard=guard)
+        cached = cache.lookup(coop) if cache is not None else None
+        if cached is not None:  # unchanged since its last check: nothing read or parsed
+            item = _Checked(coop, cached.figures, cached.issues, {}, cached.anggota_tab)
+        else:
+            item = check_one(coop, source, config, as_of, guard=guard)
+            if cache is not None:
+                cache.remember(item)
         checked.append(item)
         if config.write_feedback and item.read and source.early_feedback:
             _early_feedback(item, source, config, now, as_of, early)
@@ -94,7 +106,11 @@ def run_cycle(
         if progress:
             progress(done, len(coops), coop.id)
 
-    elsewhere = validation.cross_coop_issues(niks, {c.coop.id: c.anggota_tab for c in checked})
+    tabs = {c.coop.id: c.anggota_tab for c in checked}
+    if cache is not None:  # fingerprints, so that the reused cooperatives count too
+        elsewhere = cache.cross_coop_issues(niks, tabs)
+    else:
+        elsewhere = validation.cross_coop_issues(niks, tabs)
     del niks
     results: list[CoopResult] = []
     for item in checked:
@@ -118,7 +134,10 @@ def run_cycle(
     # write into shows that on its row, in Masalah Data and in the digests of this very cycle.
     feedback = Feedback()
     if config.write_feedback:
-        feedback = write_feedback(results, source, now.date(), as_of, early=early)
+        writer = cache.feedback(source) if cache is not None else source
+        feedback = write_feedback(results, writer, now.date(), as_of, early=early)
+    if cache is not None:
+        cache.flush()
     crashpoints.reached("cycle-feedback-done")
 
     figures = measure(

@@ -247,6 +247,21 @@ def confirm(store: HistoryStore, coop_id: str, now: datetime) -> GuardState | No
     return state
 
 
+def seen_unchanged(store: HistoryStore, rows: list[tuple[str, date, datetime]]) -> None:
+    """(coop id, day, when): the accepted reading was found unchanged without reading it again
+    (its result reused): it is accepted again on that day, as `Guard.check` would accept it, so
+    that a later drop names the last day it was seen whole. Held readings are left alone."""
+    with store.transaction() as conn:
+        conn.executemany(
+            "UPDATE guard SET good_day = ?, good_at = ?, seen_day = ?, seen_at = ?"
+            " WHERE coop_id = ? AND held_since IS NULL AND good_hash = seen_hash",
+            [
+                (day.isoformat(), at.astimezone(WIB).isoformat(timespec="seconds")) * 2 + (coop_id,)
+                for coop_id, day, at in rows
+            ],
+        )
+
+
 def _write(
     store: HistoryStore, coop_id: str, *, good: Reading, seen: Reading, held_since: date | None
 ) -> None:

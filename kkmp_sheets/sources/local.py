@@ -67,12 +67,22 @@ class LocalSource:
             self._reader.close()
             self._reader = None
 
-    # --- change detection: none; every cycle reads each file (a local read costs no quota) --
+    # --- change detection: the file's identity and times ------------------------------------
     def unchanged(self, coop: Coop, recorded: str | None) -> bool:
-        return False
+        return recorded is not None and self.version(coop) == recorded
 
     def version(self, coop: Coop) -> str | None:
-        return None
+        """The workbook file as it stands: device, inode, size, modification and change times.
+        Saving from Excel or LibreOffice replaces the file (a new inode); an edit in place moves
+        the change time even when the modification time is put back (as `xlsx_patch` does).
+        None when there is no file to tell (missing, outside the roots)."""
+        if not coop.spreadsheet:
+            return None
+        try:
+            st = self.locate(coop).stat()
+        except (ReadFailure, OSError):
+            return None
+        return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
     # --- registry ---------------------------------------------------------------------------
     def registry_rows(self) -> Rows:

@@ -184,6 +184,17 @@ def save(
     return content
 
 
+def seen_again(conn: sqlite3.Connection, rows: list[tuple[str, str, datetime]]) -> None:
+    """(coop id, content hash, when): the workbook was found still as its latest snapshot
+    without being read (its result reused); `seen_at` moves as a read would move it."""
+    with transaction(conn):
+        conn.executemany(
+            "UPDATE snapshot SET seen_at = MAX(seen_at, ?) WHERE id = (SELECT id FROM snapshot"
+            " WHERE coop_id = ? ORDER BY id DESC LIMIT 1) AND hash = ?",
+            [(_stamp(at), coop_id, digest) for coop_id, digest, at in rows],
+        )
+
+
 def prune(
     conn: sqlite3.Connection, keep_days: int, now: datetime, *, keep: Collection[str] = ()
 ) -> Pruned:
@@ -259,6 +270,16 @@ def content(conn: sqlite3.Connection, digest: str) -> RawWorkbook | None:
     if not rows:
         return None
     return RawWorkbook(tabs={tab: decode_rows(zlib.decompress(data)) for tab, data in rows})
+
+
+def content_tab(conn: sqlite3.Connection, digest: str, tab: str) -> Rows | None:
+    """One tab of a content hash (None when it is not kept or has no such tab)."""
+    row = conn.execute(
+        "SELECT b.data FROM content c JOIN blob b ON b.hash = c.blob"
+        " WHERE c.hash = ? AND c.tab = ? ORDER BY c.position LIMIT 1",
+        (digest, tab),
+    ).fetchone()
+    return decode_rows(zlib.decompress(row[0])) if row is not None else None
 
 
 def listing(conn: sqlite3.Connection, coop_id: str) -> list[SnapshotInfo]:
