@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import stat
 import zlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -454,3 +455,26 @@ def test_google_mode_reuses_results_across_our_own_writes(demo, tmp_path):
                 ]
         finally:
             clients.close()
+
+
+def test_the_cache_keeps_one_folder_flush_for_all_hasil_pemeriksaan_writes(
+    demo, tmp_path, monkeypatch
+):
+    """The cache's writer hands the writes to the source's batch: a cycle that writes every
+    cooperative's Hasil Pemeriksaan flushes the workbooks' folder once, not once per write."""
+    root = tmp_path / "city"
+    shutil.copytree(demo.root, root, ignore=shutil.ignore_patterns("out"))
+    city = City(root, cached=True)
+    folders = {p.parent for p in city.workbooks}
+    real = os.fsync
+    flushed: list[str] = []
+
+    def fsync(descriptor: int) -> None:
+        if stat.S_ISDIR(os.fstat(descriptor).st_mode):
+            flushed.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        real(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    run = city.run()
+    assert len(run.writes) == 6
+    assert sorted(f for f in flushed if Path(f) in folders) == sorted(str(f) for f in folders)

@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -44,7 +45,7 @@ from kkmp_sheets.core.parse import RawWorkbook, Rows, locate_header, parse_workb
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.template import ANGGOTA
 from kkmp_sheets.service import protection
-from kkmp_sheets.sources.base import Source
+from kkmp_sheets.sources.base import Source, feedback_batch
 from kkmp_sheets.store import results_cache, snapshots
 from kkmp_sheets.store.results_cache import CACHE_FORMAT, Entry, Uncacheable
 
@@ -343,6 +344,10 @@ class _SkipUnchanged:
 
     def close(self) -> None:
         self.inner.close()
+
+    def feedback_batch(self) -> AbstractContextManager[object]:
+        # The inner source's batch (local: one folder flush for all the writes), not none.
+        return feedback_batch(self.inner)
 
     def registry_issues(self, coops: Sequence[Coop]) -> list[Issue]:
         return self.inner.registry_issues(coops)
