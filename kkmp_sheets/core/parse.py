@@ -213,9 +213,7 @@ def parse_table(rows: Rows, title: str, spec: TableSpec, issues: list[Issue]) ->
     found: list[tuple[int, Issue]] = []
     columns: list[list[Any]] = []
     last = max((pos for pos, _, _ in readers), default=-1)
-    if all(
-        len(row) > last for row in kept_rows
-    ):  # rows of one width (a local .xlsx): no bounds test
+    if all(len(row) > last for row in kept_rows):  # one width (a local .xlsx): no bounds test
         picked = [[row[pos] for row in kept_rows] for pos, _, _ in readers]
     else:  # Google leaves out a row's trailing blank cells
         picked = [
@@ -240,8 +238,9 @@ def _position(entry: tuple[int, Issue]) -> int:
     return entry[0]
 
 
-# Distinct values remembered per column of one table: a column of unique values (names, NIKs)
-# stops growing its memo there, so memory stays bounded whatever the tab holds.
+# Distinct values remembered per column of one table: a column of mostly unique values (amounts,
+# notes in a listed-value column) stops growing its memo there, so memory stays bounded
+# whatever the tab holds; the memo is dropped with the table's reading.
 MEMO_LIMIT = 16_384
 
 
