@@ -61,6 +61,10 @@ class Print:
     `columns` names the columns an official reads on paper, when that is fewer than all: the
     others stay in the table, for filtering and for the readers of the file, but are folded
     away (a column group, opened with its "+") so that what prints is what is on screen.
+
+    The xlsx sink applies it. The Google sink leaves it out, and `Col.wrap` too (it applies the
+    widths): the Sheets API has no page setup to write (paper, fit and footer are chosen in the
+    print dialog each time), and hiding columns there would hide them for every viewer.
     """
 
     footer: str = ""
