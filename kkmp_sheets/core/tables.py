@@ -62,9 +62,9 @@ class Print:
     others stay in the table, for filtering and for the readers of the file, but are folded
     away (a column group, opened with its "+") so that what prints is what is on screen.
 
-    The xlsx sink applies it. The Google sink leaves it out, and `Col.wrap` too (it applies the
-    widths): the Sheets API has no page setup to write (paper, fit and footer are chosen in the
-    print dialog each time), and hiding columns there would hide them for every viewer.
+    The xlsx sink applies it. The Google sink leaves it out (it applies the widths and
+    `Col.wrap`): the Sheets API has no page setup to write (paper, fit and footer are chosen in
+    the print dialog each time), and hiding columns there would hide them for every viewer.
     """
 
     footer: str = ""
