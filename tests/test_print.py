@@ -5,7 +5,7 @@ Officials print the status workbook for meetings. The workbook is converted as i
 back with pdfplumber: its text, where each character lies and the printed cell grid. Pages are
 told apart by the footer, which names the sheet and carries "Halaman x dari y".
 
-The pictures in docs/img/ are made by tools/render_print_pages.py, not here.
+The pictures in docs/img/ are made by docs/render_print_pages.py, not here.
 """
 
 from __future__ import annotations

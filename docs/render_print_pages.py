@@ -4,7 +4,7 @@ Builds the demo city, runs one cycle, prints its status workbook to PDF with Lib
 (headless, a profile of its own) and turns each sheet's first page into a PNG with pdftoppm.
 The sheet of a page is read from its footer. Run from the repository root:
 
-    PYTHONPATH=$PWD python tools/render_print_pages.py [docs/img]
+    PYTHONPATH=$PWD python docs/render_print_pages.py [docs/img]
 
 Needs soffice, pdftoppm (poppler-utils) and pdfplumber.
 """
