@@ -72,6 +72,9 @@ def checked_in_order(
 # How many cooperatives may be under way beyond the workers' own: enough that a worker never
 # waits for this process, few enough that the finished results held in memory stay small.
 _AHEAD = 4
+# Cooperatives whose snapshots and guard readings are stored in one transaction: one commit
+# (one sync of the store's journal) per batch instead of two per cooperative.
+_BATCH = 32
 
 
 def _pooled(
@@ -82,13 +85,46 @@ def _pooled(
     as_of: date,
     guard: Guard | None,
 ) -> Iterator[Checked]:
-    pending: deque[tuple[Coop, Future[Measured] | Checked, Job | None]] = deque()
-    for coop in coops:
-        pending.append(_start(pool, coop, source, config, as_of, guard))
-        while len(pending) > pool.workers + _AHEAD:
-            yield _finish(*pending.popleft(), config, as_of, guard)
+    """Keep the workers busy; take the answers in registry order, waiting for each outside
+    any transaction (a workbook may take up to `[limits] seconds`), then store a batch of
+    them at once."""
+    waiting = iter(coops)
+    pending: deque[_Started] = deque()
+
+    def top_up() -> None:
+        while len(pending) < pool.workers + _AHEAD:
+            coop = next(waiting, None)
+            if coop is None:
+                return
+            pending.append(_start(pool, coop, source, config, as_of, guard))
+
+    top_up()
     while pending:
-        yield _finish(*pending.popleft(), config, as_of, guard)
+        ready: list[_Answered] = []
+        while pending and len(ready) < _BATCH:
+            ready.append(_answered(pending.popleft()))
+            top_up()
+        if guard is None:
+            yield from (_finish(*item, config, as_of, None) for item in ready)
+            continue
+        with guard.store.transaction():
+            done = [_finish(*item, config, as_of, guard) for item in ready]
+        yield from done
+
+
+_Started = tuple[Coop, Future[Measured] | Checked, Job | None]
+_Answered = tuple[Coop, Measured | ReadFailure | Checked, Job | None]
+
+
+def _answered(started: _Started) -> _Answered:
+    """Wait for the worker's answer (its `ReadFailure` is an answer too)."""
+    coop, item, job = started
+    if isinstance(item, Checked):
+        return coop, item, job
+    try:
+        return coop, item.result(), job
+    except ReadFailure as failure:
+        return coop, failure, job
 
 
 def _start(
@@ -98,7 +134,7 @@ def _start(
     config: Config,
     as_of: date,
     guard: Guard | None,
-) -> tuple[Coop, Future[Measured] | Checked, Job | None]:
+) -> _Started:
     """Hand the cooperative's workbook to the pool; or check it here when there is nothing to
     read (no workbook, outside the root) or the source says it is unchanged since its snapshot."""
     store = guard.store if guard is not None else None
@@ -128,34 +164,33 @@ def _start(
 
 def _finish(
     coop: Coop,
-    item: Future[Measured] | Checked,
+    answer: Measured | ReadFailure | Checked,
     job: Job | None,
     config: Config,
     as_of: date,
     guard: Guard | None,
 ) -> Checked:
-    if isinstance(item, Checked):
-        return item
+    """The worker's answer stored and judged: its snapshot, the guard's reading."""
+    if isinstance(answer, Checked):
+        return answer
     store = guard.store if guard is not None else None
-    try:
-        measured = item.result()
-    except ReadFailure as failure:
-        return _failed(coop, failure, store, config, as_of)
-    if measured.error:
-        raise RuntimeError(f"{coop.id}: checking its workbook failed:\n{measured.error}")
-    figures, issues, kept_from = measured.figures, measured.issues, None
-    if guard is not None and measured.snapshot is not None:
+    if isinstance(answer, ReadFailure):
+        return _failed(coop, answer, store, config, as_of)
+    if answer.error:
+        raise RuntimeError(f"{coop.id}: checking its workbook failed:\n{answer.error}")
+    figures, issues, kept_from = answer.figures, answer.issues, None
+    if guard is not None and answer.snapshot is not None:
         held = guard.check_prepared(
             coop,
-            measured.snapshot,
+            answer.snapshot,
             figures,
-            measured.counted,
+            answer.counted,
             as_of,
             modified=job.modified if job else None,
         )
         figures, kept_from = held.figures, held.kept_from
         issues += held.issues
-    return Checked(coop, figures, issues, measured.niks, measured.anggota_tab, kept_from, read=True)
+    return Checked(coop, figures, issues, answer.niks, answer.anggota_tab, kept_from, read=True)
 
 
 def _failed(
