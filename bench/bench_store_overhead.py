@@ -95,29 +95,34 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=600, help="cooperatives (default 600)")
     parser.add_argument("--kode", default="32", help="city or province code (default 32)")
     parser.add_argument("--workers", type=int, default=None, help="[performance] workers")
-    parser.add_argument("--repeat", type=int, default=1, help="pairs of cycles to run")
+    parser.add_argument("--repeat", type=int, default=3, help="pairs of cycles to run")
     parser.add_argument("--profile", action="store_true", help="where the store's time goes")
     args = parser.parse_args()
-    name = f"store-{args.kode}-{args.size}"
+    name = f"kode-{args.kode}-{args.size}"  # shared with bench_pool.py
     root = demo_city(name, kode=args.kode, size=args.size)
     print(f"{args.size} cooperatives (kode {args.kode}), workers {args.workers or 'default'}")
     print(
         f"{'run':<5}{'CPU without':>13}{'CPU with':>10}{'ratio':>8}{'wall without':>14}{'wall with':>11}"
     )
-    ratios = []
-    for n in range(args.repeat):
+    bares, kepts = [], []
+    for n in range(args.repeat):  # alternating, so that both see the same neighbours
         bare = cycle(root, name, with_store=False, workers=args.workers)
         kept = cycle(root, name, with_store=True, workers=args.workers)
-        ratio = kept["cpu"] / bare["cpu"]
-        ratios.append(ratio)
+        bares.append(bare["cpu"])
+        kepts.append(kept["cpu"])
         print(
-            f"{n + 1:<5}{bare['cpu']:>13.2f}{kept['cpu']:>10.2f}{ratio:>8.3f}"
+            f"{n + 1:<5}{bare['cpu']:>13.2f}{kept['cpu']:>10.2f}{kept['cpu'] / bare['cpu']:>8.3f}"
             f"{bare['wall']:>14.2f}{kept['wall']:>11.2f}"
         )
-    print(f"best ratio {min(ratios):.3f} (goal <= 1.10)")
+    # Another process on the same cores only ever adds CPU time (caches, migrations): the
+    # least of each is the nearest to the work itself.
+    print(f"{'min':<5}{min(bares):>13.2f}{min(kepts):>10.2f}{min(kepts) / min(bares):>8.3f}")
+    print(f"ratio of the least CPU seconds {min(kepts) / min(bares):.3f} (goal <= 1.10)")
     if args.profile:
         found = cycle(root, name, with_store=True, workers=args.workers, profile=True)
-        print(f"\nstore functions, cumulative CPU s (this process only, of {found['profiled_total']} s):")
+        print(
+            f"\nstore functions, cumulative CPU s (this process only, of {found['profiled_total']} s):"
+        )
         for seconds, where in found["profile"]:
             print(f"  {seconds:>8.2f}  {where}")
 
