@@ -155,7 +155,7 @@ def test_a_pool_answers_each_workbook_and_a_dying_worker_fails_only_its_own(tmp_
         assert pool.restarts == 1
         processes = {p._process.pid for p in pool._all if p._process is not None}
     assert answers == [1, "workbook-read-stopped", 2, 3, 4, 5]
-    assert len(processes) == 2  # the dead one replaced; never more than `workers` at once
+    assert 1 <= len(processes) <= 2  # the dead one replaced when next needed; never more
     for pid in processes:  # close ended them
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
