@@ -19,8 +19,6 @@ from kkmp_sheets.config import Config
 from kkmp_sheets.core import formats, validation
 from kkmp_sheets.core.figures import measure
 from kkmp_sheets.core.issue import Issue
-from kkmp_sheets.core.metrics import CoopFigures, coop_figures
-from kkmp_sheets.core.parse import RawWorkbook, parse_workbook
 from kkmp_sheets.core.registry import Coop, read_registry, registry_error
 from kkmp_sheets.core.report import (
     FEEDBACK_HEADER_ROW,
@@ -32,19 +30,22 @@ from kkmp_sheets.core.report import (
     status_book,
 )
 from kkmp_sheets.core.results import CycleResult
-from kkmp_sheets.core.template import ANGGOTA, FEEDBACK_TAB
+from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.core.zoning import Zone, zone
 from kkmp_sheets.errors import SourceError
 from kkmp_sheets.outputs.base import Sink
 from kkmp_sheets.service import reuse
+from kkmp_sheets.service.checking import Checked, check_one, checked_in_order
 from kkmp_sheets.service.protection import Guard, zone_note
-from kkmp_sheets.sources.base import ReadFailure, Source, feedback_batch
+from kkmp_sheets.sources.base import Source, feedback_batch
 
 if TYPE_CHECKING:
     from kkmp_sheets.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
+# check_one is where it always was for callers that check one cooperative on its own.
+__all__ = ["Feedback", "check_one", "load_registry", "run_cycle", "write_feedback"]
 
 Progress = Callable[[int, int, str], None]  # (done, total, coop id)
 
@@ -86,17 +87,16 @@ def run_cycle(
         else None
     )
 
-    checked: list[_Checked] = []
+    checked: list[Checked] = []
     niks: dict[str, dict[str, int]] = {}
     early: set[str] = set()  # cooperatives whose Hasil Pemeriksaan was written while reading
-    for done, coop in enumerate(coops, start=1):
-        cached = cache.lookup(coop) if cache is not None else None
-        if cached is not None:  # unchanged since its last check: nothing read or parsed
-            item = _Checked(coop, cached.figures, cached.issues, {}, cached.anggota_tab)
-        else:
-            item = check_one(coop, source, config, as_of, guard=guard)
-            if cache is not None:
-                cache.remember(item)
+    # Read, parsed, validated and measured by `[performance] workers` processes, in registry
+    # order; what needs every cooperative comes after. A cooperative the cache still holds is
+    # neither read nor parsed (`reuse.py`).
+    in_order = checked_in_order(coops, source, config, as_of, guard=guard, cache=cache)
+    for done, (coop, item) in enumerate(zip(coops, in_order, strict=True), start=1):
+        if cache is not None and not item.reused:
+            cache.remember(item)
         checked.append(item)
         if config.write_feedback and item.read and source.early_feedback:
             _early_feedback(item, source, config, now, as_of, early)
@@ -200,103 +200,6 @@ def load_registry(config: Config, source: Source) -> Registry:
     return coops, issues
 
 
-@dataclass
-class _Checked:
-    coop: Coop
-    figures: CoopFigures
-    issues: list[Issue]
-    niks: dict[str, int]
-    anggota_tab: str
-    kept_from: date | None = None  # a held drop: the day whose figures are kept
-    stale_from: datetime | None = None  # unreadable: when its shown figures were last read
-    read: bool = False  # read from the source this cycle (not its unchanged snapshot)
-
-
-def check_one(
-    coop: Coop, source: Source, config: Config, as_of: date, *, guard: Guard | None = None
-) -> _Checked:
-    """Read, parse, validate and measure one cooperative; never raises for its data.
-
-    With a `guard`, the workbook is snapshotted and a sudden drop is held (its last good
-    figures kept, a `likely-deletion` problem added)."""
-    store = guard.store if guard is not None else None
-    try:
-        raw, read = _read(coop, source, store)
-    except ReadFailure as failure:
-        log.warning("%s: workbook not read (%s)", coop.id, failure.code)
-        issue = Issue(failure.code, detail=failure.detail, expected=failure.expected)
-        return _last_good(coop, issue, store, config, as_of)
-    parsed = parse_workbook(raw)
-    ctx = validation.Context(
-        as_of=as_of,
-        city_kode=config.city_kode,
-        city_name=config.city_name,
-        registry_kode_wilayah=coop.kode_wilayah,
-    )
-    issues = parsed.issues + validation.validate(parsed, ctx)
-    figures = coop_figures(
-        parsed,
-        as_of,
-        window_days=config.window_days,
-        modified=raw.modified,
-        wajib_due_day=config.wajib_due_day,
-    )
-    kept_from = None
-    if guard is not None:
-        held = guard.check(coop, raw, parsed, figures, as_of)
-        figures, kept_from = held.figures, held.kept_from
-        issues += held.issues
-    anggota = parsed.tables.get(ANGGOTA.name)
-    return _Checked(
-        coop,
-        figures,
-        issues,
-        validation.member_niks(parsed),
-        anggota.tab if anggota else ANGGOTA.name,
-        kept_from,
-        read=read,
-    )
-
-
-def _read(coop: Coop, source: Source, store: HistoryStore | None) -> tuple[RawWorkbook, bool]:
-    """The workbook, and whether it was read: its snapshot when the source says it is unchanged
-    since (no request), else read. Only sources with change detection (Google) ever say so."""
-    if store is not None:
-        snap = store.latest_snapshot(coop.id)
-        if snap is not None and source.unchanged(coop, snap.version):
-            version = source.version(coop)
-            return RawWorkbook(snap.raw.tabs, modified=snap.raw.modified, version=version), False
-    return source.read(coop), True
-
-
-def _last_good(
-    coop: Coop, issue: Issue, store: HistoryStore | None, config: Config, as_of: date
-) -> _Checked:
-    """An unreadable workbook: Merah with its problem, showing its last good figures (from its
-    latest snapshot, as of today) when there are any, marked as such in Alasan Zona."""
-    snap = store.latest_snapshot(coop.id) if store is not None else None
-    if snap is None:
-        return _Checked(coop, CoopFigures(readable=False), [issue], {}, ANGGOTA.name)
-    parsed = parse_workbook(snap.raw)
-    figures = coop_figures(
-        parsed,
-        as_of,
-        window_days=config.window_days,
-        modified=snap.raw.modified,
-        wajib_due_day=config.wajib_due_day,
-    )
-    figures.readable = False
-    anggota = parsed.tables.get(ANGGOTA.name)
-    return _Checked(
-        coop,
-        figures,
-        [issue],
-        validation.member_niks(parsed),
-        anggota.tab if anggota else ANGGOTA.name,
-        stale_from=snap.seen_at,
-    )
-
-
 def _stale(found: Zone, stale_from: datetime | None) -> Zone:
     if stale_from is None:
         return found
@@ -305,7 +208,7 @@ def _stale(found: Zone, stale_from: datetime | None) -> Zone:
 
 
 def _early_feedback(
-    item: _Checked, source: Source, config: Config, now: datetime, as_of: date, early: set[str]
+    item: Checked, source: Source, config: Config, now: datetime, as_of: date, early: set[str]
 ) -> None:
     """Hasil Pemeriksaan right after reading, for sources whose writes have their own quota
     (Google): the writes then share the read phase's minutes instead of following it. Only the

@@ -156,6 +156,14 @@ class LocalSource:
         return " atau ".join(str(root) for root in self.roots)
 
     def read(self, coop: Coop) -> RawWorkbook:
+        path, modified = self.where(coop)
+        if self._reader is None:
+            self._reader = ReaderProcess(self.limits)
+        return RawWorkbook(tabs=self._reader.read(path), modified=modified)
+
+    def where(self, coop: Coop) -> tuple[Path, datetime]:
+        """The workbook's real path and modification time, before it is read (here or by a
+        pool of readers); ReadFailure when there is no file to read."""
         if not coop.spreadsheet:
             raise ReadFailure("workbook-missing")
         path = self.locate(coop)
@@ -167,9 +175,7 @@ class LocalSource:
             raise ReadFailure(
                 "workbook-unreadable", detail=exc.strerror or type(exc).__name__
             ) from None
-        if self._reader is None:
-            self._reader = ReaderProcess(self.limits)
-        return RawWorkbook(tabs=self._reader.read(path), modified=modified)
+        return path, modified
 
     def write_feedback(
         self, coop: Coop, rows: list[list], header_row: int, widths: list[float]
