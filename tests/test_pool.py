@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import zlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from kkmp_sheets.demo import build_demo_city
 from kkmp_sheets.service.cycle import run_cycle
 from kkmp_sheets.service.wiring import make_sink, make_source
 from kkmp_sheets.sources.local import LocalSource
+from kkmp_sheets.store import results_cache
 from kkmp_sheets.store.history import HistoryStore
 from kkmp_sheets.store.history_schema import HISTORY_FILE
 from kkmp_sheets.testing import hostile
@@ -41,8 +43,15 @@ DAY2 = DAY1 + timedelta(days=1)
 HOSTILE = {2: "truncated", 4: "empty", 5: "dimension-whole-grid", 7: "control-characters"}
 SHARED = (0, 8)  # the second is a copy of the first: every member's NIK in two cooperatives
 SHRINKS = 9  # on the second day its Anggota tab loses most rows: a held drop
-# What differs between two runs by design: when the row was written (wall clock).
-VOLATILE = {"city_day": {"recorded_at"}}
+# What differs between two runs by design: when the row was written (wall clock); the result
+# cache's key of NIK fingerprints (random per store), the workbook versions (file identity and
+# times of each copy) and the input digests (which name each copy's own paths).
+VOLATILE = {
+    "city_day": {"recorded_at"},
+    "cache_key": {"secret"},
+    "result_cache": {"inputs", "version"},
+    "feedback_written": {"version"},
+}
 
 
 class InProcess:
@@ -95,7 +104,9 @@ def outcome(city: Path, target: Path, workers: int | None) -> dict[str, Any]:
     cfg = replace(cfg, workers=workers or 1)
     found: dict[str, Any] = {}
     with HistoryStore.for_config(cfg) as store:
-        for day, now in (("day1", DAY1), ("day2", DAY2)):
+        # "again": day 2 an hour later, nothing changed: the cached results stand in.
+        runs = (("day1", DAY1), ("day2", DAY2), ("again", DAY2 + timedelta(hours=1)))
+        for day, now in runs:
             if day == "day2":
                 _shrink(target)
             local = make_source(cfg)
@@ -159,13 +170,22 @@ def _store_rows(path: Path) -> dict[str, list[tuple]]:
             names = [d[0] for d in cursor.description]
             skip = VOLATILE.get(table, set())
             rows = [
-                tuple(v for n, v in zip(names, row, strict=True) if n not in skip)
+                tuple(_kept(n, v) for n, v in zip(names, row, strict=True) if n not in skip)
                 for row in cursor.fetchall()
             ]
             out[table] = sorted(rows, key=repr)
         return out
     finally:
         conn.close()
+
+
+def _kept(name: str, value: Any) -> Any:
+    """A cached result as what it holds: the same figures and problems, and as many NIK
+    fingerprints (their values depend on each store's own key)."""
+    if name != "payload":
+        return value
+    entry = results_cache.decode_entry(zlib.decompress(value))
+    return (entry.figures, entry.issues, entry.anggota_tab, len(entry.fingerprints))
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +204,9 @@ def test_the_city_exercises_what_it_should(one_worker):
     held = {coop: issues for coop, _, _, issues in day2["coops"]}[ids[SHRINKS]]
     assert any(code == "likely-deletion" for code, *_ in held)
     assert one_worker["store"]["snapshot"] and one_worker["store"]["guard"]
+    # The unchanged run shows day 2 again, from the cache (nothing to write).
+    assert one_worker["again"]["coops"] == day2["coops"]
+    assert one_worker["again"]["feedback"][0] == 0 and one_worker["store"]["result_cache"]
 
 
 @pytest.mark.parametrize("workers", [None, 2, 3], ids=["in-process", "2-workers", "3-workers"])
@@ -191,7 +214,7 @@ def test_the_outcome_is_the_same_with_any_number_of_workers(
     city, one_worker, workers, tmp_path_factory
 ):
     other = outcome(city, tmp_path_factory.mktemp(f"w{workers}") / "city", workers)
-    for day in ("day1", "day2"):
+    for day in ("day1", "day2", "again"):
         for key in ("coops", "city", "feedback", "status", "hasil"):
             assert other[day][key] == one_worker[day][key], (day, key)
     for table, rows in one_worker["store"].items():

@@ -26,7 +26,7 @@ from kkmp_sheets import config
 from kkmp_sheets.config import Config
 from kkmp_sheets.core.issue import Issue, Severity
 from kkmp_sheets.core.metrics import CoopFigures
-from kkmp_sheets.core.parse import RawWorkbook, locate_header
+from kkmp_sheets.core.parse import locate_header
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.core.template import ANGGOTA, FEEDBACK_TAB, normalize
@@ -50,9 +50,10 @@ class CountingSource(LocalSource):
         self.reads: list[str] = []
         self.writes: list[str] = []
 
-    def read(self, coop: Coop) -> RawWorkbook:
+    def where(self, coop: Coop) -> tuple[Path, datetime]:
+        # Every read starts here, in this process or handed to a pool of reader workers.
         self.reads.append(coop.id)
-        return super().read(coop)
+        return super().where(coop)
 
     def write_feedback(self, coop: Coop, rows: list[list], header_row: int, widths: list[float]):
         self.writes.append(coop.id)

@@ -58,7 +58,7 @@ _BATCH = 200  # cached results kept per transaction (bounds what waits in memory
 
 
 class Checked(Protocol):
-    """What the cycle knows of one cooperative it checked (`cycle._Checked`)."""
+    """What the cycle knows of one cooperative it checked (`checking.Checked`)."""
 
     coop: Coop
     figures: CoopFigures
