@@ -11,6 +11,7 @@ Pure: typed tables and a context in, `Issue`s out. No I/O, no clock.
 from __future__ import annotations
 
 import gc
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -265,7 +266,9 @@ def check_penjualan(table: Table, ctx: Context, item_codes: set[str] | None) -> 
         qty, price, total = rec["jumlah"], rec["harga_satuan"], rec["total"]
         if qty is not None and price is not None and total is not None:
             difference = total - qty * price
-            if abs(difference) > TOTAL_TOLERANCE_RP:
+            # Numbers near the float limit multiply to infinity (or NaN): still a mismatch, shown
+            # as one, never an exception that would stop this cooperative's check.
+            if not math.isfinite(difference) or abs(difference) > TOTAL_TOLERANCE_RP:
                 issues.append(
                     _at(
                         table,
@@ -273,7 +276,9 @@ def check_penjualan(table: Table, ctx: Context, item_codes: set[str] | None) -> 
                         "total",
                         "total-mismatch",
                         value=total,
-                        detail=formats.format_rupiah(abs(difference)),
+                        detail=formats.format_rupiah(abs(difference))
+                        if math.isfinite(difference)
+                        else "sangat besar",
                     )
                 )
     return issues
