@@ -28,7 +28,7 @@ from kkmp_sheets.core.parse import RawWorkbook, parse_workbook
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.template import ANGGOTA
 from kkmp_sheets.service.protection import Guard
-from kkmp_sheets.service.worker import Job, Measured, check_workbook
+from kkmp_sheets.service.worker import Job, Measured, check_workbook, examine
 from kkmp_sheets.sources.base import ReadFailure, Source
 from kkmp_sheets.sources.isolation import ReaderPool
 from kkmp_sheets.sources.local import LocalSource
@@ -169,13 +169,10 @@ def _start(
         path, modified = source.where(coop)
     except ReadFailure as failure:
         return coop, _failed(coop, failure, store, config, as_of), None
-    job = Job(
-        as_of=as_of,
-        city_kode=config.city_kode,
-        city_name=config.city_name,
-        registry_kode_wilayah=coop.kode_wilayah,
-        window_days=config.window_days,
-        wajib_due_day=config.wajib_due_day,
+    job = job_for(
+        coop,
+        config,
+        as_of,
         modified=modified,
         snapshot=guard is not None,
         known_blobs=(
@@ -216,6 +213,29 @@ def _finish(
     return Checked(coop, figures, issues, answer.niks, answer.anggota_tab, kept_from, read=True)
 
 
+def job_for(
+    coop: Coop,
+    config: Config,
+    as_of: date,
+    *,
+    modified: datetime | None,
+    snapshot: bool = False,
+    known_blobs: frozenset[str] = frozenset(),
+) -> Job:
+    """What checking `coop`'s workbook needs besides the workbook itself."""
+    return Job(
+        as_of=as_of,
+        city_kode=config.city_kode,
+        city_name=config.city_name,
+        registry_kode_wilayah=coop.kode_wilayah,
+        window_days=config.window_days,
+        wajib_due_day=config.wajib_due_day,
+        modified=modified,
+        snapshot=snapshot,
+        known_blobs=known_blobs,
+    )
+
+
 def _failed(
     coop: Coop, failure: ReadFailure, store: HistoryStore | None, config: Config, as_of: date
 ) -> Checked:
@@ -239,21 +259,7 @@ def check_one(
         raw, read = _read(coop, source, store)
     except ReadFailure as failure:
         return _failed(coop, failure, store, config, as_of)
-    parsed = parse_workbook(raw)
-    ctx = validation.Context(
-        as_of=as_of,
-        city_kode=config.city_kode,
-        city_name=config.city_name,
-        registry_kode_wilayah=coop.kode_wilayah,
-    )
-    issues = parsed.issues + validation.validate(parsed, ctx)
-    figures = coop_figures(
-        parsed,
-        as_of,
-        window_days=config.window_days,
-        modified=raw.modified,
-        wajib_due_day=config.wajib_due_day,
-    )
+    parsed, issues, figures = examine(raw, job_for(coop, config, as_of, modified=raw.modified))
     kept_from = None
     if guard is not None:
         held = guard.check(coop, raw, parsed, figures, as_of)

@@ -21,7 +21,7 @@ from kkmp_sheets.config import ReadLimits
 from kkmp_sheets.core import validation
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.metrics import CoopFigures, coop_figures
-from kkmp_sheets.core.parse import RawWorkbook, parse_workbook
+from kkmp_sheets.core.parse import ParsedWorkbook, RawWorkbook, parse_workbook
 from kkmp_sheets.core.template import ANGGOTA
 from kkmp_sheets.service.protection import Counted
 from kkmp_sheets.sources.reader import read_tabs
@@ -68,7 +68,21 @@ def check_workbook(path: str, limits: ReadLimits, job: Job) -> Measured:
 
 
 def measure_tabs(tabs: dict[str, list[list]], job: Job) -> Measured:
-    raw = RawWorkbook(tabs, modified=job.modified)
+    parsed, issues, figures = examine(RawWorkbook(tabs, modified=job.modified), job)
+    anggota = parsed.tables.get(ANGGOTA.name)
+    return Measured(
+        figures,
+        issues,
+        validation.member_niks(parsed),
+        anggota.tab if anggota else ANGGOTA.name,
+        counted=Counted.of(parsed),
+        snapshot=snapshots.prepare(tabs, job.known_blobs) if job.snapshot else None,
+    )
+
+
+def examine(raw: RawWorkbook, job: Job) -> tuple[ParsedWorkbook, list[Issue], CoopFigures]:
+    """Parse, validate and measure one workbook: the one way, in a worker or in the cycle's
+    own process (Google workbooks)."""
     parsed = parse_workbook(raw)
     ctx = validation.Context(
         as_of=job.as_of,
@@ -81,18 +95,10 @@ def measure_tabs(tabs: dict[str, list[list]], job: Job) -> Measured:
         parsed,
         job.as_of,
         window_days=job.window_days,
-        modified=job.modified,
+        modified=raw.modified,
         wajib_due_day=job.wajib_due_day,
     )
-    anggota = parsed.tables.get(ANGGOTA.name)
-    return Measured(
-        figures,
-        issues,
-        validation.member_niks(parsed),
-        anggota.tab if anggota else ANGGOTA.name,
-        counted=Counted.of(parsed),
-        snapshot=snapshots.prepare(tabs, job.known_blobs) if job.snapshot else None,
-    )
+    return parsed, issues, figures
 
 
 def _trace() -> str:
