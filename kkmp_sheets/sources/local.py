@@ -60,6 +60,7 @@ class LocalSource:
         self._reader: ReaderProcess | None = None  # started at the first read
         self._recovered = False
         self._batch: WriteBatch | None = None  # see `feedback_batch`
+        self._roots_resolved: list[Path] | None = None  # see `_real_roots`
 
     def close(self) -> None:
         """End the reader's worker process."""
@@ -142,14 +143,20 @@ class LocalSource:
             real = path.resolve()
         except (OSError, RuntimeError):  # a symlink loop
             return None
-        for root in self.roots:
-            try:
-                inside = real.is_relative_to(root.resolve())
-            except OSError:
-                continue
-            if inside:
-                return real
-        return None
+        return real if any(real.is_relative_to(root) for root in self._real_roots()) else None
+
+    def _real_roots(self) -> list[Path]:
+        """The roots with their symlinks followed, once per source (each workbook of a cycle
+        is located several times: resolving the roots again each time was a third of it)."""
+        if self._roots_resolved is None:
+            resolved = []
+            for root in self.roots:
+                try:
+                    resolved.append(root.resolve())
+                except (OSError, RuntimeError):
+                    continue
+            self._roots_resolved = resolved
+        return self._roots_resolved
 
     def roots_text(self) -> str:
         """The allowed folders, for messages."""
