@@ -12,6 +12,7 @@ Every key is documented in `KEYS` (and so in `docs/configuration.md`, which a te
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -289,6 +290,15 @@ KEYS: dict[str, dict[str, Key]] = {
             default=60,
         ),
     },
+    "performance": {
+        "workers": Key(
+            int,
+            "Local mode: processes that read, parse, validate and measure cooperative "
+            "workbooks side by side, each under `[limits]`; 0 means one per core this service "
+            "may use, 1 one at a time. The results are the same whatever the number.",
+            default=0,
+        ),
+    },
     # --- Google mode ([source] or [output] kind = "google"); see docs/google-setup.md
     "google": {
         "credentials_env": Key(
@@ -474,6 +484,7 @@ class Config:
     wajib_due_day: int = WAJIB_DUE_DAY  # [simpanan] due_day
     limits: ReadLimits = field(default_factory=ReadLimits)
     source_root: Path | None = None  # [source] root, resolved; None: the registry's folder
+    workers: int = field(default_factory=lambda: usable_cores())  # [performance] workers
 
     @property
     def base_dir(self) -> Path:
@@ -552,6 +563,12 @@ def parse(data: dict[str, Any], path: Path) -> Config:
     google = _google_settings(values, problems)
     provision = _provision_settings(values, base, problems)
     limits = _read_limits(values, problems)
+    workers = values["performance"]["workers"]
+    if workers < 0:
+        problems.append(
+            f"[performance] workers = {workers}: expected 0 (one per core) or a number of "
+            "processes, e.g. 2"
+        )
     if problems:
         raise ConfigError(
             f"{path} has {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
@@ -606,7 +623,16 @@ def parse(data: dict[str, Any], path: Path) -> Config:
             if source_kind == "local" and values["source"]["root"].strip()
             else None
         ),
+        workers=workers or usable_cores(),
     )
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, as a container or `taskset` sets it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _read_limits(values: dict[str, dict[str, Any]], problems: list[str]) -> ReadLimits:

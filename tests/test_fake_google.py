@@ -25,6 +25,7 @@ from gspread.exceptions import APIError
 
 from kkmp_sheets.google.http import GoogleApiAdapter, make_session
 from kkmp_sheets.testing import XLSX_MIME, FakeGoogle, QuotaConfig, StaticTokenCredentials
+from kkmp_sheets.testing.fake_clock import FakeWarpClock
 
 SHEETS = "https://sheets.googleapis.com/v4/spreadsheets"
 DRIVE = "https://www.googleapis.com/drive/v3/files"
@@ -771,6 +772,24 @@ def test_latency_and_client_timeouts(fake: FakeGoogle) -> None:
         http.close()
 
 
+def test_handling_time_leaves_the_latency_out(fake: FakeGoogle, gc: gspread.Client) -> None:
+    # A benchmark takes the fake's own work out of its clock and of the client's CPU; the
+    # latency stands for Google's time and must stay in, so it is not part of the handling.
+    sid = koperasi(fake)
+    before = fake.handling()
+    fake.latency = 1.0
+    started = time.monotonic()
+    gc.open_by_key(sid).values_batch_get(["Profil", "Anggota"], params=UNFORMATTED)
+    spent = time.monotonic() - started
+    fake.latency = 0
+    after = fake.handling()
+
+    assert after.requests - before.requests == 2
+    assert spent >= 2.0  # both requests waited out the latency
+    assert 0 < after.seconds - before.seconds < 1.0  # without it, this would be >= 2 s
+    assert after.cpu > before.cpu
+
+
 def test_counts_and_request_log(fake: FakeGoogle, gc: gspread.Client) -> None:
     sid = koperasi(fake)
     fake.reset_counts()
@@ -848,3 +867,26 @@ def test_standalone_server_loads_a_folder_of_workbooks(tmp_path: Path) -> None:
     assert sorted(f["name"] for f in listing["files"]) == ["KDMP Mekarsari", "KDMP Sukamaju"]
     assert first["values"] == [["Nama koperasi", lines[1][1]]]
     assert proc.returncode == 0
+
+
+def test_warp_clock_stands_still_while_the_fake_works(fake: FakeGoogle) -> None:
+    # The benchmark's quota windows must age on Google's time: the fake's own work (here a
+    # request held open by hand) does not move the clock, its latency wait and the client's
+    # time do.
+    clock = FakeWarpClock(fake)
+    meter = fake.app.meter
+    start = clock.monotonic()
+    meter.start()
+    time.sleep(0.3)  # the fake "working"
+    assert clock.monotonic() - start < 0.25  # 0.3 if the work counted
+    meter.pause()  # the latency: Google's time
+    time.sleep(0.3)
+    meter.resume()
+    time.sleep(0.3)
+    meter.end()
+    during = clock.monotonic() - start
+    assert 0.3 <= during < 0.75  # 0.9 if the work counted
+    time.sleep(0.2)  # the client's own time
+    assert clock.monotonic() - start >= during + 0.2
+    clock.sleep(60)  # a quota wait, skipped
+    assert clock.monotonic() - start >= during + 60.2

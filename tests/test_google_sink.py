@@ -14,6 +14,7 @@ from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.core.tables import Cell, Chart, ChartKind, Col, Fmt, Sheet, StatusBook
 from kkmp_sheets.errors import OutputError
 from kkmp_sheets.google.sink import GoogleSink, fingerprint
+from kkmp_sheets.google.status_batch import build_requests
 from kkmp_sheets.outputs.style import HEADER_BG, ZONE_COLORS
 from kkmp_sheets.testing import FakeGoogle
 from kkmp_sheets.testing.google_city import GoogleCity, GoogleClients, connect_fake
@@ -334,3 +335,23 @@ def test_a_book_over_googles_request_limit_is_refused_before_sending(
         publish(setup, book(members=7))
     assert setup.fake.counts["sheets.spreadsheets.batchUpdate"] == 0
     assert setup.fake.get_values(setup.sid, "Status KKMP") == before
+
+
+def test_long_text_columns_wrap_below_the_header() -> None:
+    """A wrapped column (Nama Koperasi, Alasan Zona) wraps in Sheets too; the others do not."""
+    sheet = Sheet(
+        "Status KKMP",
+        [Col("ID"), Col("Alasan Zona", width=32, wrap=True)],
+        rows=[["KKMP-1", "Tidak ada penjualan 30 hari terakhir; Data tidak diperbarui 44 hari"]],
+        note="Diperbarui",
+    )
+    requests, _ = build_requests(StatusBook([sheet]), {}, [])
+    wrapped = [
+        r["repeatCell"]["range"]
+        for r in requests
+        if r.get("repeatCell", {}).get("fields")
+        == "userEnteredFormat(wrapStrategy,verticalAlignment)"
+    ]
+    assert len(wrapped) == 1
+    assert (wrapped[0]["startColumnIndex"], wrapped[0]["endColumnIndex"]) == (1, 2)
+    assert wrapped[0]["startRowIndex"] == 2  # below the note and the header

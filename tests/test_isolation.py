@@ -14,7 +14,7 @@ from kkmp_sheets import config
 from kkmp_sheets.config import ReadLimits
 from kkmp_sheets.errors import ConfigError
 from kkmp_sheets.sources.base import ReadFailure
-from kkmp_sheets.sources.isolation import ReaderProcess
+from kkmp_sheets.sources.isolation import ReaderPool, ReaderProcess
 from kkmp_sheets.sources.limits import TooLarge, check_container, declared_size
 from kkmp_sheets.testing import hostile
 
@@ -138,3 +138,39 @@ def test_a_worker_that_ended_between_reads_does_not_blame_the_next_workbook(tmp_
     worker.kill()  # e.g. the machine's OOM killer, while no workbook was being read
     worker.join()
     assert reader.read(path)["Anggota"][0] == ["r1c1", "r1c2"]
+
+
+def test_a_pool_answers_each_workbook_and_a_dying_worker_fails_only_its_own(tmp_path):
+    books = [_workbook(tmp_path / f"book{n}.xlsx", rows=n) for n in range(1, 6)]
+    corners = hostile.write_case("sparse-corners", tmp_path, base=books[0], secret=tmp_path / "s")
+    order = [books[0], corners, *books[1:]]
+    with ReaderPool(ReadLimits(seconds=20), 2) as pool:
+        futures = [pool.submit(path) for path in order]  # all at once: both workers busy
+        answers = []
+        for future in futures:
+            try:
+                answers.append(len(future.result()["Anggota"]))
+            except ReadFailure as failure:
+                answers.append(failure.code)
+        assert pool.restarts == 1
+        processes = {p._process.pid for p in pool._all if p._process is not None}
+    assert answers == [1, "workbook-read-stopped", 2, 3, 4, 5]
+    assert 1 <= len(processes) <= 2  # the dead one replaced when next needed; never more
+    for pid in processes:  # close ended them
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_workers_come_from_the_config_one_per_usable_core_by_default(tmp_path):
+    text = (
+        '[city]\nname = "Kota"\nkode_wilayah = "31.73"\n'
+        '[source]\nkind = "local"\nregistry = "r.csv"\n[output]\nkind = "local"\n'
+    )
+    path = tmp_path / "city.toml"
+    path.write_text(text, encoding="utf-8")
+    assert config.load(path).workers == len(os.sched_getaffinity(0))
+    path.write_text(text + "[performance]\nworkers = 1\n", encoding="utf-8")
+    assert config.load(path).workers == 1
+    path.write_text(text + "[performance]\nworkers = -1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[performance\] workers = -1"):
+        config.load(path)

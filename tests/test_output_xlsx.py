@@ -25,6 +25,7 @@ from kkmp_sheets.core.tables import (
     ChartKind,
     Col,
     Fmt,
+    Print,
     Sheet,
     StatusBook,
 )
@@ -514,3 +515,55 @@ def test_libreoffice_opens_it(written: Path, tmp_path: Path) -> None:
     assert '"=HYPERLINK(""http://evil.example"",""klik"")"' in status  # still text, not run
     assert "16 Agu 2025" in status  # Indonesian month names from [$-421]
     assert "Rp1" in exported["status-kota-Ringkasan.csv"]
+
+
+def test_page_setup_for_printing(tmp_path: Path) -> None:
+    """A4 landscape, one page wide, header repeated and as tall as its wrapped labels, long text
+    wrapped with its row made tall enough, the footer, and the columns left off paper folded."""
+    long_reason = (
+        "Tidak ada penjualan 30 hari terakhir; Data tidak diperbarui 44 hari; 1 galat data"
+    )
+    sheet = Sheet(
+        "Status KKMP",
+        [
+            Col("ID"),
+            Col("Nama Koperasi", width=22, wrap=True),
+            Col("Alasan Zona", width=32, wrap=True),
+            Col("NPWP"),
+            Col("Status Operasional"),
+            Col("Tautan", Fmt.LINK),
+        ],
+        rows=[["KKMP-1", "KKMP Dago", long_reason, "Ada", "Aktif", "https://x.example/1"]],
+        note="Kota — data per 29 Januari 2026",
+        print_setup=Print(
+            footer="Kota A & B — data per 29 Januari 2026",
+            columns=("Nama Koperasi", "Alasan Zona", "Status Operasional"),
+        ),
+    )
+    path = tmp_path / "cetak.xlsx"
+    write_status_workbook(StatusBook([sheet]), path)
+    ws = load_workbook(path)["Status KKMP"]
+
+    assert ws.page_setup.paperSize == 9  # A4
+    assert ws.page_setup.orientation == "landscape"
+    # One page wide (1 is the file format's default, left out), as many tall as needed (0).
+    assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$2:$2"
+    assert ws.print_options.gridLines
+    footer = ws.oddFooter
+    assert footer.left.text == "Kota A && B — data per 29 Januari 2026"
+    assert footer.center.text == "&A"
+    assert footer.right.text == "Halaman &P dari &N"
+    # "Status Operasional" wraps to two lines in its fitted width: the header row is two tall.
+    assert ws.row_dimensions[2].height == pytest.approx(2 * 15 + 2, abs=0.5)  # whole pixels
+    # The reason takes three lines of 32 characters; the row is made that tall, and wrapped.
+    assert ws.row_dimensions[3].height == 3 * 15
+    assert ws["C3"].alignment.wrap_text and ws["C3"].alignment.vertical == "top"
+    # Columns off paper are hidden in an outline group, their cells still there; the note moves
+    # above the first shown column.
+    hidden = {c for c in "ABCDEF" if ws.column_dimensions[c].hidden}
+    assert hidden == {"A", "D", "F"}
+    assert ws["A3"].value == "KKMP-1" and ws["D3"].value == "Ada"
+    assert ws.column_dimensions["A"].outline_level == 1
+    assert ws["B1"].value == "Kota — data per 29 Januari 2026" and ws["A1"].value is None

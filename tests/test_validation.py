@@ -167,3 +167,11 @@ def test_future_is_judged_against_as_of_not_the_clock():
     assert problems(book, Context(as_of=date(2026, 1, 10), city_kode="31.73")) == [
         ("future-date", "Anggota", 2)
     ]
+
+
+def test_amounts_that_multiply_past_the_float_limit_are_a_mismatch_not_a_crash():
+    book = make_book(
+        stok=[["B01", "Gula", "Gula", "kg", 3, 16000]],
+        penjualan=[["03/01/2026", "N1", "B01", 1e200, 1e200, 52501]],
+    )
+    assert problems(book) == [("total-mismatch", "Penjualan", 2)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import stat
 from pathlib import Path
 
 import openpyxl
@@ -16,6 +17,7 @@ from kkmp_sheets import crashpoints
 from kkmp_sheets.sources import xlsx_patch
 from kkmp_sheets.sources.xlsx_patch import (
     PatchError,
+    WriteBatch,
     commit,
     read_tab,
     recover,
@@ -105,14 +107,14 @@ def test_staged_file_is_private_while_written(city: tuple[Path, Path]) -> None:
     book, data = city
     os.chmod(book, 0o644)
     modes: list[int] = []
-    real = xlsx_patch._verify
+    real = commit.exchange
 
-    def checking(candidate: Path, *args: object) -> None:
-        modes.append(candidate.stat().st_mode & 0o777)
-        real(candidate, *args)  # type: ignore[arg-type]
+    def checking(staged: Path, workbook: Path) -> bool:
+        modes.append(staged.stat().st_mode & 0o777)
+        return real(staged, workbook)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(xlsx_patch, "_verify", checking)
+        patch.setattr(commit, "exchange", checking)
         write_tab(book, TAB, RESULT, work_dir=data)
     assert modes == [0o644]  # the workbook's own mode, set before it is swapped in
     assert book.stat().st_mode & 0o777 == 0o644
@@ -392,4 +394,91 @@ def test_a_hidden_staged_file_beside_the_workbook_is_settled_too(
     assert len(listing(book.parent)) == 2
     recover(data)
     assert listing(book.parent) == ["kkmp.xlsx"]
+    assert listing(staging.staging_folder(data)) == []
+
+
+# ------------------------------------------------------------------------------------------------
+# A batch of writes: one flush of each folder
+
+
+def counting_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records each fsync as "folder" or "file"."""
+    real = os.fsync
+    calls: list[str] = []
+
+    def fsync(descriptor: int) -> None:
+        calls.append("folder" if stat.S_ISDIR(os.fstat(descriptor).st_mode) else "file")
+        real(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return calls
+
+
+def test_a_batch_flushes_each_folder_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    books = [make_book(tmp_path / folder / f"{n}.xlsx") for folder in "ab" for n in range(3)]
+    debris = [books[0].with_name(".~kkmp-0.xlsx.0a0a.tmp"), books[4].with_name("1.xlsx.bak")]
+    for leftover in debris:
+        leftover.write_bytes(b"left by an earlier crash")
+    calls = counting_fsyncs(monkeypatch)
+    with WriteBatch() as batch:
+        for book in books:
+            assert write_tab(book, TAB, RESULT, work_dir=data, batch=batch)
+            # Nothing is kept for the flush: the write is whole and its leftovers are gone.
+            assert listing(staging.staging_folder(data)) == []
+        # Each write's data and journal are on disk before its swap; no folder yet.
+        assert calls == ["file", "file"] * len(books)
+    assert calls.count("folder") == 2  # a/ and b/, once each
+    assert all(listing(book.parent) == [f"{n}.xlsx" for n in range(3)] for book in books)
+    assert all((read_tab(book, TAB) or [])[2] == RESULT[2] for book in books)
+
+
+def test_a_write_without_a_batch_flushes_its_folder_before_returning(
+    city: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book, data = city
+    calls = counting_fsyncs(monkeypatch)
+    assert write_tab(book, TAB, RESULT, work_dir=data)
+    assert calls == ["file", "file", "folder"]
+    assert listing(staging.staging_folder(data)) == []
+
+
+def test_a_crash_before_the_batch_is_flushed_leaves_whole_workbooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the swaps but before the folders' flush: every workbook is whole and
+    written, nothing is left for the next run to settle."""
+    data = tmp_path / "data"
+    books = [make_book(tmp_path / "k" / f"{n}.xlsx") for n in range(3)]
+    with monkeypatch.context() as patch:
+        crash_at(patch, "feedback-batch-synced")
+        with contextlib.suppress(Killed), WriteBatch() as batch:
+            for book in books:
+                write_tab(book, TAB, RESULT, work_dir=data, batch=batch)
+    assert listing(books[0].parent) == ["0.xlsx", "1.xlsx", "2.xlsx"]
+    recover(data)
+    assert listing(staging.staging_folder(data)) == []
+    assert all((read_tab(book, TAB) or [])[2] == RESULT[2] for book in books)
+    assert all(read_tab(book, "Anggota")[1][0] == "A-001" for book in books)
+
+
+def test_a_data_tab_changed_between_plan_and_commit_is_refused(
+    city: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staff change the Anggota tab after the write read the workbook: the new package, built
+    from the old bytes, would undo their edit, so it is refused and their save kept."""
+    book, data = city
+    real = xlsx_patch._write_zip
+    saved: list[bytes] = []
+
+    def staff_edit_while_planning(*args: object) -> bytes:
+        saved.append(staff_save(book, "E-505"))
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(xlsx_patch, "_write_zip", staff_edit_while_planning)
+    with pytest.raises(PatchError) as caught:
+        write_tab(book, TAB, RESULT, work_dir=data)
+    assert caught.value.reason == "changed"
+    assert book.read_bytes() == saved[0]
+    assert read_tab(book, "Anggota")[1][0] == "E-505"
     assert listing(staging.staging_folder(data)) == []

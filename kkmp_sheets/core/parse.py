@@ -9,9 +9,11 @@ It never raises on bad data.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import repeat
 from typing import Any
 
 from kkmp_sheets.core import formats
@@ -55,7 +57,7 @@ class RawWorkbook:
     version: str | None = None  # the source's revision of what was read (Drive's version)
 
 
-@dataclass
+@dataclass(slots=True)  # one per data row: no per-record __dict__
 class Record:
     row: int  # the sheet row the user sees
     values: dict[str, Any]  # column key → typed value (None when blank or unreadable)
@@ -91,6 +93,20 @@ class ParsedWorkbook:
 
 
 def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
+    # A large tab becomes hundreds of thousands of new records, dicts and values, none of which
+    # can form a reference cycle; the cyclic garbage collector would walk them all again and
+    # again as they are made (a third of the time of a 200,000-row tab). It is paused while
+    # parsing and resumed as it was; reference counting still frees everything as usual.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_workbook(raw)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
     issues: list[Issue] = []
     titles = {normalize(title): title for title in raw.tabs}
 
@@ -179,22 +195,177 @@ def parse_table(rows: Rows, title: str, spec: TableSpec, issues: list[Issue]) ->
     data_rows = len(rows) - header_index - 1
     if data_rows > LARGE_TAB_ROWS:
         issues.append(Issue("tab-too-large", tab=title, detail=formats.format_number(data_rows)))
-    for index in range(header_index + 1, len(rows)):
-        row = rows[index]
-        if _blank_row(row):
-            continue  # blank rows inside a table are skipped by contract
-        sheet_row = index + 1
-        values: dict[str, Any] = {}
-        for pos, col, header in readers:
-            cell = row[pos] if pos < len(row) else None
-            values[col.key] = read_cell(cell, col, title, sheet_row, header, issues)
-        table.records.append(Record(sheet_row, values))
+    # Blank rows inside a table are skipped by contract.
+    kept_rows: list[list[Any]] = []
+    sheet_rows: list[int] = []
+    for sheet_row, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
+        first = row[0] if row else None
+        # Most rows start with a plain value (the member's number): kept without a call.
+        if (
+            type(first) is str and first.isascii() and first.strip() not in _BLANK_ASCII
+        ) or not _blank_row(row):
+            kept_rows.append(row)
+            sheet_rows.append(sheet_row)
+    # Column by column: each column's reader is chosen once and each distinct value read once.
+    # Issues are gathered as (position, issue), position = record index × columns + reader
+    # index, then put back in the order of a row-by-row, left-to-right reading.
+    width = len(readers)
+    found: list[tuple[int, Issue]] = []
+    columns: list[list[Any]] = []
+    last = max((pos for pos, _, _ in readers), default=-1)
+    if all(len(row) > last for row in kept_rows):  # one width (a local .xlsx): no bounds test
+        picked = [[row[pos] for row in kept_rows] for pos, _, _ in readers]
+    else:  # Google leaves out a row's trailing blank cells
+        picked = [
+            [row[pos] if pos < len(row) else None for row in kept_rows] for pos, _, _ in readers
+        ]
+    for order, ((_, col, header), cells) in enumerate(zip(readers, picked, strict=True)):
+        columns.append(_read_column(cells, sheet_rows, col, title, header, found, order, width))
+    if found:
+        found.sort(key=_position)
+        issues.extend(issue for _, issue in found)
+    keys = [col.key for _, col, _ in readers]
+    # The records, one per kept row, built without a Python-level loop.
+    table.records = list(
+        map(Record, sheet_rows, map(dict, map(zip, repeat(keys), zip(*columns, strict=True))))
+    )
+    if not readers:  # no column to read: a record per non-blank row, as before
+        table.records = [Record(sheet_row, {}) for sheet_row in sheet_rows]
     return table
+
+
+def _position(entry: tuple[int, Issue]) -> int:
+    return entry[0]
+
+
+# Distinct values remembered per column of one table: a column of mostly unique values (amounts,
+# notes in a listed-value column) stops growing its memo there, so memory stays bounded
+# whatever the tab holds; the memo is dropped with the table's reading.
+MEMO_LIMIT = 16_384
+
+
+def _read_column(
+    cells: list[Any],
+    sheet_rows: list[int],
+    col: Column,
+    tab: str,
+    header: str,
+    found: list[tuple[int, Issue]],
+    order: int,
+    width: int,
+) -> list[Any]:
+    """The typed values of one column's cells, exactly as `read_cell` reads each of them.
+
+    The common cells take a short way chosen once for the column: plain ASCII text (not a
+    formula error, not blank) is a Text or ID value as it stands, or goes straight to the reader
+    of a column whose values are mostly unique (NIK, telephone); a date or datetime in a date
+    column is its day. Any other value's reading depends only on the value and its type, so it
+    is remembered per distinct value: keyed by the text itself for a str, by (type, value) for
+    an int or a non-zero float (1, 1.0 and True are equal keys otherwise; 0.0 and -0.0 are equal
+    but read apart, so zero is never remembered). Other types are read on their own each time.
+    A remembered issue is made again at the row it is met; an unreadable value met on the
+    short way is read again by `read_cell`, which reports it.
+    """
+    text_column = col.kind is Kind.TEXT
+    id_column = col.kind is Kind.ID
+    date_column = col.kind is Kind.DATE
+    direct = READERS[col.kind] if col.kind in _UNIQUE_VALUES else None
+    required = col.required
+    memo: dict[Any, tuple[Any, Issue | None]] = {}
+    values: list[Any] = []
+    append = values.append
+    for index, cell in enumerate(cells):
+        kind = type(cell)
+        if cell is None:
+            if required:
+                issue = Issue("required-missing", tab=tab, row=sheet_rows[index], column=header)
+                found.append((index * width + order, issue))
+            append(None)
+            continue
+        if kind is str:
+            if cell.isascii() and cell[:1] != "#":
+                # Not a formula error, and ASCII, so blank means "" or "-" once stripped.
+                text = cell.strip()
+                if text and text != "-":
+                    if text_column or (id_column and text[0] != "'"):
+                        append(text)  # what `_text` and `parse_int_like_id` make of it
+                        continue
+                    if direct is not None:
+                        try:
+                            append(direct(cell, col))
+                            continue
+                        except formats.FormatError:
+                            pass  # read again below, where the issue is made
+            key: Any = cell
+        elif date_column and kind is datetime:
+            append(cell.date())
+            continue
+        elif date_column and kind is date:
+            append(cell)
+            continue
+        elif kind is int or (kind is float and cell):
+            key = (kind, cell)
+        else:
+            append(
+                _read_one(cell, col, tab, sheet_rows[index], header, found, index * width + order)
+            )
+            continue
+        hit = memo.get(key)
+        if hit is None:
+            before = len(found)
+            value = _read_one(
+                cell, col, tab, sheet_rows[index], header, found, index * width + order
+            )
+            if len(memo) < MEMO_LIMIT:
+                memo[key] = (value, found[-1][1] if len(found) > before else None)
+            append(value)
+            continue
+        append(hit[0])
+        if hit[1] is not None:
+            found.append((index * width + order, _at_row(hit[1], sheet_rows[index])))
+    return values
+
+
+def _read_one(
+    cell: Any,
+    col: Column,
+    tab: str,
+    row: int,
+    header: str,
+    found: list[tuple[int, Issue]],
+    position: int,
+) -> Any:
+    issues: list[Issue] = []
+    value = read_cell(cell, col, tab, row, header, issues)
+    found.extend((position, issue) for issue in issues)
+    return value
+
+
+def _at_row(issue: Issue, row: int) -> Issue:
+    """The same issue at another row (the value that caused it is the same)."""
+    return Issue(
+        issue.code,
+        tab=issue.tab,
+        row=row,
+        column=issue.column,
+        value=issue.value,
+        personal=issue.personal,
+        expected=issue.expected,
+        detail=issue.detail,
+        severity_override=issue.severity_override,
+    )
+
+
+_BLANK_ASCII = frozenset({"", "-"})  # blank ASCII text once stripped (see `formats.is_blank`)
 
 
 def _blank_row(row: list[Any]) -> bool:
     for cell in row:
         if cell is None or cell == "":
+            continue
+        if type(cell) is str and cell.isascii():  # the common case, without a call
+            if cell.strip() not in _BLANK_ASCII:
+                return False
             continue
         if not formats.is_blank(cell):
             return False
@@ -309,7 +480,7 @@ def _yes_no(cell: Any, col: Column) -> bool | None:
     return formats.parse_yes_no(cell)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per member: no per-value __dict__
 class NikValue:
     """A NIK cell: its check and the value as typed. Judged in validation, which knows the city."""
 
@@ -343,3 +514,18 @@ READERS: dict[Kind, Callable[[Any, Column], Any]] = {
     Kind.YESNO: _yes_no,
     Kind.NIK: _nik,
 }
+
+# Kinds whose values are mostly unique in a tab (one per member): remembering them would only
+# fill the memo, so their reader is called directly.
+_UNIQUE_VALUES = frozenset(
+    {
+        Kind.NIK,
+        Kind.PHONE,
+        Kind.EMAIL,
+        Kind.NIB,
+        Kind.NPWP,
+        Kind.SK_AHU,
+        Kind.KODE_WILAYAH,
+        Kind.LATLONG,
+    }
+)

@@ -39,6 +39,7 @@ from kkmp_sheets.core.tables import (
     ChartKind,
     Col,
     Fmt,
+    Print,
     Sheet,
     StatusBook,
 )
@@ -73,11 +74,11 @@ _ID, _KECAMATAN, _KELURAHAN, _NAMA, _ALASAN, _PJ, _TAUTAN = (
 )  # fmt: skip
 _TEXT_COLUMNS = {
     _ID: Col("ID"),
-    _KECAMATAN: Col("Kecamatan"),
-    _KELURAHAN: Col("Kelurahan"),
-    _NAMA: Col("Nama Koperasi", width=34),
-    _ALASAN: Col("Alasan Zona", width=60),
-    _PJ: Col("Penanggung Jawab"),
+    _KECAMATAN: Col("Kecamatan", width=13, wrap=True),
+    _KELURAHAN: Col("Kelurahan", width=14, wrap=True),
+    _NAMA: Col("Nama Koperasi", width=22, wrap=True),
+    _ALASAN: Col("Alasan Zona", width=32, wrap=True),
+    _PJ: Col("Penanggung Jawab", width=16, wrap=True),
     _TAUTAN: Col("Tautan", Fmt.LINK, width=40),
 }
 # Status KKMP in the contract's column order: who the cooperative is (`@…`), and its figures by
@@ -97,6 +98,17 @@ def figure_col(f: Figure) -> Col:
 STATUS_COLUMNS = [
     _TEXT_COLUMNS[k] if k in _TEXT_COLUMNS else figure_col(BY_KEY[k]) for k in STATUS_LAYOUT
 ]
+# What an official reads of Status KKMP on paper: which cooperative (by kecamatan, kelurahan and
+# name), its zone and why, whether it operates and could be financed, its members and trade, its
+# problems and who follows it up. All 25 columns on one A4 width print at about 3 pt; these 12
+# print at a readable size. The rest (the ID; NIB/NPWP/Rekening and Data Diperbarui, which Siap
+# Pembiayaan and Alasan Zona already sum up; the savings and stock figures; the link) stay in the
+# tab, folded away rather than moved to a separate print tab: a filter set on screen then also
+# shapes the printout, and there is no second copy of the figures that could disagree.
+STATUS_PRINTED = (
+    _KECAMATAN, _KELURAHAN, _NAMA, "zona", _ALASAN, "status_operasional",
+    "siap_pembiayaan", "anggota_aktif", "omset", "transaksi_terakhir", "galat", _PJ,
+)  # fmt: skip
 KECAMATAN_COLUMNS = [Col("Kecamatan"), *(figure_col(f) for f in pick(KECAMATAN_TAB))]
 RIWAYAT_COLUMNS = [Col("Tanggal", Fmt.DATE), *(figure_col(f) for f in pick(RIWAYAT))]
 
@@ -133,7 +145,17 @@ def status_book(
     rows += [(f.label, Cell(progress.get(f.key), f.fmt)) for f in progress.shown]
     ringkasan.rows = [[label, value] for label, value in rows]
 
-    status = Sheet("Status KKMP", STATUS_COLUMNS, note=note)
+    # On every printed page: which city and which data date the figures are of.
+    footer = f"{city_name} — data per {formats.format_date(as_of)}"
+    paper = Print(footer=footer)
+    ringkasan.print_setup = paper
+
+    status = Sheet(
+        "Status KKMP",
+        STATUS_COLUMNS,
+        note=note,
+        print_setup=Print(footer=footer, columns=tuple(_label(k) for k in STATUS_PRINTED)),
+    )
     for r in sorted(results, key=lambda r: _status_order(r, figures)):
         values = figures.coop(r.coop.id)
         text = {
@@ -147,7 +169,7 @@ def status_book(
         }
         status.rows.append([text[k] if k in text else cell_value(values[k]) for k in STATUS_LAYOUT])
 
-    kecamatan = Sheet("Kecamatan", KECAMATAN_COLUMNS, note=note)
+    kecamatan = Sheet("Kecamatan", KECAMATAN_COLUMNS, note=note, print_setup=paper)
     for group in figures.kecamatan:
         kecamatan.rows.append(
             [group.kecamatan.name, *(group.totals.get(f.key) for f in pick(KECAMATAN_TAB))]
@@ -162,9 +184,10 @@ def status_book(
             Col("Tab"),
             Col("Baris", Fmt.INT),
             Col("Kolom"),
-            Col("Masalah", width=70),
+            Col("Masalah", width=60, wrap=True),
         ],
         note=note,
+        print_setup=paper,
     )
     for issue in registry_issues:
         masalah.rows.append(
@@ -194,7 +217,10 @@ def status_book(
             )
 
     riwayat = Sheet(
-        "Riwayat", RIWAYAT_COLUMNS, note="Satu baris per hari: angka kota dari waktu ke waktu"
+        "Riwayat",
+        RIWAYAT_COLUMNS,
+        note="Satu baris per hari: angka kota dari waktu ke waktu",
+        print_setup=paper,
     )
     today = riwayat_row(as_of, city)
     riwayat.rows = [row for row in (history or []) if row and row[0] != as_of] + [today]
@@ -211,6 +237,7 @@ def status_book(
             Col("Barang di Bawah Stok Minimum", Fmt.INT),
         ],
         note=note,
+        print_setup=paper,
     )
     pasokan.rows = [list(row) for row in pasokan_table([r.figures.pasokan for r in results])]
 
@@ -238,6 +265,10 @@ def status_book(
         ),
     ]
     return StatusBook([ringkasan, status, kecamatan, masalah, riwayat, pasokan], charts)
+
+
+def _label(key: str) -> str:
+    return _TEXT_COLUMNS[key].name if key in _TEXT_COLUMNS else BY_KEY[key].label
 
 
 def _status_order(r: CoopResult, figures: CityFigures) -> tuple[bool, str, str, str]:

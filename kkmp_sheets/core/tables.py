@@ -46,6 +46,29 @@ class Col:
     name: str
     fmt: Fmt = Fmt.TEXT
     width: int | None = None  # in characters; None = fitted to the content
+    # Long free text (a name, the reasons of a zone, a problem): wrapped within `width` and the
+    # row made tall enough, so that a printed page shows all of it instead of cutting it off at
+    # the next cell.
+    wrap: bool = False
+
+
+@dataclass(frozen=True)
+class Print:
+    """How a sheet goes on paper. Officials print the status workbook for meetings.
+
+    Every sheet prints on A4 landscape, one page wide, its header row repeated on every page and
+    `footer` (the city and the data date) with the sheet name and "Halaman x dari y" at the foot.
+    `columns` names the columns an official reads on paper, when that is fewer than all: the
+    others stay in the table, for filtering and for the readers of the file, but are folded
+    away (a column group, opened with its "+") so that what prints is what is on screen.
+
+    The xlsx sink applies it. The Google sink leaves it out (it applies the widths and
+    `Col.wrap`): the Sheets API has no page setup to write (paper, fit and footer are chosen in
+    the print dialog each time), and hiding columns there would hide them for every viewer.
+    """
+
+    footer: str = ""
+    columns: tuple[str, ...] = ()  # () = every column
 
 
 @dataclass
@@ -54,6 +77,10 @@ class Sheet:
     columns: list[Col]
     rows: list[list[CellValue | Cell]] = field(default_factory=list)
     note: str | None = None  # one line shown above the table (e.g. "Diperbarui ... WIB")
+    print_setup: Print = field(default_factory=Print)
+
+    def printed(self, col: Col) -> bool:
+        return not self.print_setup.columns or col.name in self.print_setup.columns
 
 
 class ChartKind(StrEnum):

@@ -10,6 +10,8 @@ Pure: typed tables and a context in, `Issue`s out. No I/O, no clock.
 
 from __future__ import annotations
 
+import gc
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -35,6 +37,18 @@ class Context:
 
 
 def validate(book: ParsedWorkbook, ctx: Context) -> list[Issue]:
+    # As in `parse.parse_workbook`: the issues of a large tab are many new objects that form no
+    # cycle, and the collector walking them (and the tables) as they are made is wasted work.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _validate(book, ctx)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _validate(book: ParsedWorkbook, ctx: Context) -> list[Issue]:
     issues: list[Issue] = []
     issues += check_profil(book, ctx)
     anggota = book.tables.get(ANGGOTA.name)
@@ -42,7 +56,7 @@ def validate(book: ParsedWorkbook, ctx: Context) -> list[Issue]:
     member_ids = None
     if anggota is not None:
         issues += check_anggota(anggota, ctx)
-        member_ids = {r["no_anggota"] for r in anggota.records if r["no_anggota"]}
+        member_ids = {v for r in anggota.records if (v := r.values.get("no_anggota"))}
     item_codes = None
     if stok is not None:
         issues += check_stok(stok, ctx)
@@ -79,8 +93,12 @@ def check_anggota(table: Table, ctx: Context) -> list[Issue]:
     first_id: dict[str, int] = {}
     first_nik: dict[str, int] = {}
     nik_header = table.header("nik")
+    as_of = ctx.as_of
+    # This runs once per member (hundreds of thousands in a province): the values are read from
+    # the record's dict, and the helpers that make issues are called only when there is one.
     for rec in table.records:
-        member_id = rec["no_anggota"]
+        values = rec.values
+        member_id = values.get("no_anggota")
         if member_id:
             if member_id in first_id:
                 issues.append(
@@ -95,27 +113,33 @@ def check_anggota(table: Table, ctx: Context) -> list[Issue]:
                 )
             else:
                 first_id[member_id] = rec.row
-        nik = rec["nik"]
+        nik = values.get("nik")
         if isinstance(nik, NikValue):
-            issues += _nik_issues(nik, rec.row, table.tab, nik_header, city_digits, ctx)
-            if nik.digits:
-                if nik.digits in first_nik:
+            digits = nik.check.digits
+            if nik.check.problems or (
+                digits and city_digits and not digits.startswith(city_digits)
+            ):
+                issues += _nik_issues(nik, rec.row, table.tab, nik_header, city_digits, ctx)
+            if digits:
+                if digits in first_nik:
                     issues.append(
                         Issue(
                             "nik-duplicate",
                             tab=table.tab,
                             row=rec.row,
                             column=nik_header,
-                            value=nik.digits,
+                            value=digits,
                             personal=True,
-                            detail=str(first_nik[nik.digits]),
+                            detail=str(first_nik[digits]),
                         )
                     )
                 else:
-                    first_nik[nik.digits] = rec.row
-        issues += _date_issues(table, rec.row, "tanggal_masuk", rec["tanggal_masuk"], ctx)
-        issues += _date_issues(table, rec.row, "tanggal_keluar", rec["tanggal_keluar"], ctx)
-        joined, left = rec["tanggal_masuk"], rec["tanggal_keluar"]
+                    first_nik[digits] = rec.row
+        joined, left = values.get("tanggal_masuk"), values.get("tanggal_keluar")
+        if joined is not None and not EARLIEST_PLAUSIBLE <= joined <= as_of:
+            issues += _date_issues(table, rec.row, "tanggal_masuk", joined, ctx)
+        if left is not None and not EARLIEST_PLAUSIBLE <= left <= as_of:
+            issues += _date_issues(table, rec.row, "tanggal_keluar", left, ctx)
         if joined and left and left < joined:
             issues.append(_at(table, rec, "tanggal_keluar", "member-left-before-join"))
     return issues
@@ -242,7 +266,9 @@ def check_penjualan(table: Table, ctx: Context, item_codes: set[str] | None) -> 
         qty, price, total = rec["jumlah"], rec["harga_satuan"], rec["total"]
         if qty is not None and price is not None and total is not None:
             difference = total - qty * price
-            if abs(difference) > TOTAL_TOLERANCE_RP:
+            # Numbers near the float limit multiply to infinity (or NaN): still a mismatch, shown
+            # as one, never an exception that would stop this cooperative's check.
+            if not math.isfinite(difference) or abs(difference) > TOTAL_TOLERANCE_RP:
                 issues.append(
                     _at(
                         table,
@@ -250,7 +276,9 @@ def check_penjualan(table: Table, ctx: Context, item_codes: set[str] | None) -> 
                         "total",
                         "total-mismatch",
                         value=total,
-                        detail=formats.format_rupiah(abs(difference)),
+                        detail=formats.format_rupiah(abs(difference))
+                        if math.isfinite(difference)
+                        else "sangat besar",
                     )
                 )
     return issues
@@ -349,8 +377,8 @@ def member_niks(book: ParsedWorkbook) -> dict[str, int]:
     if table is None:
         return found
     for rec in table.records:
-        nik = rec["nik"]
-        if isinstance(nik, NikValue) and nik.digits and rec["status"] != "Keluar":
+        nik = rec.values.get("nik")
+        if isinstance(nik, NikValue) and nik.digits and rec.values.get("status") != "Keluar":
             found.setdefault(nik.digits, rec.row)
     return found
 

@@ -198,6 +198,24 @@ def _sheet_requests(spot: _Placed) -> list[dict[str, Any]]:
             }
         }
     )
+    # Long free text wraps within its (bounded) width, as in the xlsx; Sheets makes the rows
+    # tall enough by itself. The rest of the page setup has no place in the Sheets API.
+    for index, col in enumerate(columns):
+        if col.wrap and col.width is not None and sheet.rows:
+            out.append(
+                {
+                    "repeatCell": {
+                        "range": spot.range(spot.header_row + 1, None, index, index + 1),
+                        "cell": {
+                            "userEnteredFormat": {
+                                "wrapStrategy": "WRAP",
+                                "verticalAlignment": "TOP",
+                            }
+                        },
+                        "fields": "userEnteredFormat(wrapStrategy,verticalAlignment)",
+                    }
+                }
+            )
     for run_col, row0, row1, run_fmt in fmt_runs:
         number = SHEETS_NUMBER_FORMATS.get(run_fmt)
         if number is None:

@@ -15,6 +15,7 @@ from kkmp_sheets.core.tables import ZONE_COLORS, ZONE_SERIES_COLORS, Fmt
 __all__ = [
     "DATES",
     "HEADER_BG",
+    "LINE_HEIGHT",
     "MAX_WIDTH",
     "MIN_WIDTH",
     "NOTE_COLOR",
@@ -25,12 +26,14 @@ __all__ = [
     "fitted",
     "header_width",
     "number_width",
+    "wrapped_lines",
 ]
 
 HEADER_BG = "#D9E2EC"  # header row background
 NOTE_COLOR = "#595959"  # the italic note line above a table
 MAX_WIDTH = 50  # fitted column width cap, in characters
 MIN_WIDTH = 6
+LINE_HEIGHT = 15  # points per line of the default 11 pt font: a row's height is lines × this
 
 NUMERIC = frozenset({Fmt.INT, Fmt.NUMBER, Fmt.RUPIAH, Fmt.PERCENT})
 DATES = frozenset({Fmt.DATE, Fmt.DATETIME})
@@ -67,3 +70,26 @@ def number_width(value: int | float, fmt: Fmt) -> int:
 def fitted(widest: int) -> int:
     """A column width (characters) for content whose widest shown value is `widest`."""
     return min(max(widest + 2, MIN_WIDTH), MAX_WIDTH)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines `text` takes when wrapped at word boundaries within `width` characters.
+
+    Spreadsheets keep a row at one line unless it is given a height, so a wrapped value would
+    spill over the next row or be cut off on paper; its row is made this many lines tall. A
+    word longer than the width is broken, as the spreadsheet breaks it.
+    """
+    width = max(int(width), 1)
+    lines = 0
+    for paragraph in text.split("\n"):
+        used = 0
+        lines += 1
+        for word in paragraph.split():
+            if used and used + 1 + len(word) > width:
+                lines += 1
+                used = 0
+            while len(word) > width:  # broken mid-word, a full line at a time
+                word = word[width:]
+                lines += 1
+            used += (1 if used else 0) + len(word)
+    return lines

@@ -52,6 +52,7 @@ from kkmp_sheets.core.tables import (
     CellValue,
     Chart,
     ChartKind,
+    Col,
     Fmt,
     Sheet,
     StatusBook,
@@ -61,12 +62,14 @@ from kkmp_sheets.errors import OutputError
 from kkmp_sheets.outputs.style import (
     DATES,
     HEADER_BG,
+    LINE_HEIGHT,
     NOTE_COLOR,
     NUMERIC,
     ZONE_COLORS,
     fitted,
     header_width,
     number_width,
+    wrapped_lines,
 )
 
 log = logging.getLogger(__name__)
@@ -99,6 +102,12 @@ _HTTP_URL = re.compile(r"https?://\S+\Z", re.IGNORECASE)
 _SHEET_NAME_ILLEGAL = re.compile(r"[\[\]:*?/\\]")
 _ZIP64_THRESHOLD = 1 << 30  # estimated XML bytes; half the 2 GiB plain-zip limit, for margin
 _UNCHANGED = "The previous workbook, if any, is unchanged."
+A4 = 9  # xlsxwriter's paper code
+# Inches. Narrower than Excel's 0.7" sides, so the table prints larger; room at the foot for the
+# footer line.
+MARGINS = {"left": 0.3, "right": 0.3, "top": 0.5, "bottom": 0.6}
+FOOTER_MARGIN = 0.3
+MAX_FOOTER_TEXT = 120  # Excel allows 255 characters for a whole footer, codes included
 
 
 def write_status_workbook(book: StatusBook, path: Path, *, title: str = DEFAULT_TITLE) -> None:
@@ -231,21 +240,26 @@ class _Placed:
 class _Styles:
     by_fmt: dict[Fmt, Any]
     zones: dict[str, Any]  # lower-case zone name -> coloured format
+    wrapped: Any  # long free text, wrapped within its column
     header: Any
     note: Any
 
     @classmethod
     def create(cls, workbook: Any) -> _Styles:
         return cls(
+            # Top-aligned: in a row made taller by a wrapped name, every value of the row starts
+            # on the same line as the name.
             by_fmt={
-                fmt: workbook.add_format({"num_format": nf}) for fmt, nf in NUM_FORMATS.items()
+                fmt: workbook.add_format({"num_format": nf, "valign": "top"})
+                for fmt, nf in NUM_FORMATS.items()
             },
             zones={
                 name.lower(): workbook.add_format(
-                    {"num_format": "@", "bg_color": color, "pattern": 1}
+                    {"num_format": "@", "bg_color": color, "pattern": 1, "valign": "top"}
                 )
                 for name, color in ZONE_COLORS.items()
             },
+            wrapped=workbook.add_format({"num_format": "@", "text_wrap": True, "valign": "top"}),
             header=workbook.add_format(
                 {
                     "bold": True,
@@ -305,7 +319,9 @@ def _write_sheet(worksheet: Any, sheet: Sheet, styles: _Styles) -> tuple[int, in
     """Note, header and rows; returns the header's row index and an XML size estimate."""
     header_row = 0
     if sheet.note:
-        worksheet.write_string(0, 0, _clean(sheet.note), styles.note)
+        # Above the first column that is shown: a note in a folded-away column would be hidden.
+        first = next((i for i, col in enumerate(sheet.columns) if sheet.printed(col)), 0)
+        worksheet.write_string(0, first, _clean(sheet.note), styles.note)
         header_row = 1
     columns = sheet.columns
     if not columns:
@@ -318,24 +334,73 @@ def _write_sheet(worksheet: Any, sheet: Sheet, styles: _Styles) -> tuple[int, in
 
     cells = _CellWriter(worksheet, styles)
     fmts = [col.fmt for col in columns]
+    wraps = [col.wrap and col.width is not None for col in columns]
     for row_index, row in enumerate(sheet.rows, start=header_row + 1):
         # A short row leaves its last cells blank; values past the last column have no header
         # and are not written.
+        lines = 1
         for col_index, (value, fmt) in enumerate(zip(row, fmts, strict=False)):
-            width = cells.write(row_index, col_index, value, fmt)
-            if width > widths[col_index]:
+            wrap = wraps[col_index]
+            width = cells.write(row_index, col_index, value, fmt, wrap=wrap)
+            if wrap and isinstance(value, str):
+                lines = max(lines, wrapped_lines(_clean(value), _text_room(columns[col_index])))
+            elif width > widths[col_index]:
                 widths[col_index] = width
+        if lines > 1:
+            worksheet.set_row(row_index, LINE_HEIGHT * lines)
 
-    for index, col in enumerate(columns):
-        worksheet.set_column(index, index, col.width or fitted(widths[index]))
+    shown = [col.width or fitted(widths[index]) for index, col in enumerate(columns)]
+    _set_columns(worksheet, sheet, shown)
+    # The header labels wrap; without a height for their lines the row stays one line tall and
+    # the labels run over the first data row (on screen and on paper). The filter button takes
+    # the last two characters of the width.
+    header_lines = max(
+        wrapped_lines(_clean(col.name), width - 2)
+        for col, width in zip(columns, shown, strict=True)
+    )
+    worksheet.set_row(header_row, LINE_HEIGHT * header_lines + 2)
     last_row = header_row + len(sheet.rows)
     worksheet.freeze_panes(header_row + 1, 0)
     worksheet.autofilter(header_row, 0, last_row, len(columns) - 1)
-    # Officials print these: landscape, one page wide, header repeated on every page.
+    _page_setup(worksheet, sheet, header_row)
+    return header_row, cells.xml_bytes
+
+
+def _text_room(col: Col) -> int:
+    """Characters of text a wrapped column holds per line. A width counts digits of the default
+    font; most letters are narrower, so this errs towards a row a little too tall, never one
+    that cuts its text off."""
+    return max(col.width or 0, 1)
+
+
+def _set_columns(worksheet: Any, sheet: Sheet, widths: list[int]) -> None:
+    """Widths, and the columns left off paper folded into outline groups (hidden, with a "+"
+    above the next column to open them). Hidden columns do not print, in Excel or LibreOffice;
+    their cells stay, so filters, formulas and readers of the file see the whole table."""
+    hidden = [not sheet.printed(col) for col in sheet.columns]
+    for index, width in enumerate(widths):
+        options: dict[str, Any] = {}
+        if hidden[index]:
+            options = {"level": 1, "hidden": True}
+        elif index and hidden[index - 1]:
+            options = {"collapsed": True}
+        worksheet.set_column(index, index, width, None, options)
+    if hidden and hidden[-1]:  # the "+" of a group that ends the table sits after it
+        worksheet.set_column(len(widths), len(widths), None, None, {"collapsed": True})
+
+
+def _page_setup(worksheet: Any, sheet: Sheet, header_row: int) -> None:
+    """A4 landscape, one page wide (as many tall as the rows need), the header row on every
+    page, the grid printed so a long row can be followed across the page, and a footer: the
+    city and data date, the sheet, "Halaman x dari y"."""
+    worksheet.set_paper(A4)
     worksheet.set_landscape()
     worksheet.fit_to_pages(1, 0)
     worksheet.repeat_rows(header_row)
-    return header_row, cells.xml_bytes
+    worksheet.set_margins(**MARGINS)
+    worksheet.hide_gridlines(0)
+    footer = _clean(sheet.print_setup.footer)[:MAX_FOOTER_TEXT].replace("&", "&&")
+    worksheet.set_footer(f"&L{footer}&C&A&RHalaman &P dari &N", {"margin": FOOTER_MARGIN})
 
 
 # --- cells -----------------------------------------------------------------------------------
@@ -354,7 +419,9 @@ class _CellWriter:
         self.links = 0
         self.xml_bytes = 0
 
-    def write(self, row: int, col: int, value: CellValue | Cell, fmt: Fmt) -> int:
+    def write(
+        self, row: int, col: int, value: CellValue | Cell, fmt: Fmt, *, wrap: bool = False
+    ) -> int:
         if isinstance(value, Cell):
             fmt = value.fmt
             value = value.value
@@ -362,7 +429,7 @@ class _CellWriter:
             return 0
         self.xml_bytes += 64
         if isinstance(value, str):
-            return self._text(row, col, value, fmt)
+            return self._text(row, col, value, fmt, wrap=wrap)
         if isinstance(value, bool):  # before int: bool is an int
             return self._text(row, col, "Ya" if value else "Tidak", fmt)
         if isinstance(value, int | float):
@@ -373,7 +440,7 @@ class _CellWriter:
             return self._number(row, col, float(value), fmt)  # numpy, Decimal
         return self._text(row, col, str(value), fmt)
 
-    def _text(self, row: int, col: int, text: str, fmt: Fmt) -> int:
+    def _text(self, row: int, col: int, text: str, fmt: Fmt, *, wrap: bool = False) -> int:
         text = _clean(text)
         if not text:
             return 0
@@ -381,6 +448,8 @@ class _CellWriter:
         if fmt == Fmt.LINK and self._linkable(text):
             self.links += 1
             self.worksheet.write_url(row, col, text, None, text)
+        elif wrap and fmt == Fmt.TEXT:
+            self.worksheet.write_string(row, col, text, self.styles.wrapped)
         elif fmt == Fmt.ZONE:
             style = self.styles.zones.get(text.strip().lower(), self.styles.by_fmt[Fmt.TEXT])
             self.worksheet.write_string(row, col, text, style)

@@ -19,8 +19,6 @@ from kkmp_sheets.config import Config
 from kkmp_sheets.core import formats, validation
 from kkmp_sheets.core.figures import measure
 from kkmp_sheets.core.issue import Issue
-from kkmp_sheets.core.metrics import CoopFigures, coop_figures
-from kkmp_sheets.core.parse import RawWorkbook, parse_workbook
 from kkmp_sheets.core.registry import Coop, read_registry, registry_error
 from kkmp_sheets.core.report import (
     FEEDBACK_HEADER_ROW,
@@ -32,18 +30,22 @@ from kkmp_sheets.core.report import (
     status_book,
 )
 from kkmp_sheets.core.results import CycleResult
-from kkmp_sheets.core.template import ANGGOTA, FEEDBACK_TAB
+from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.core.zoning import Zone, zone
 from kkmp_sheets.errors import SourceError
 from kkmp_sheets.outputs.base import Sink
+from kkmp_sheets.service import reuse
+from kkmp_sheets.service.checking import Checked, check_one, checked_in_order
 from kkmp_sheets.service.protection import Guard, zone_note
-from kkmp_sheets.sources.base import ReadFailure, Source
+from kkmp_sheets.sources.base import Source, feedback_batch
 
 if TYPE_CHECKING:
     from kkmp_sheets.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
+# check_one is where it always was for callers that check one cooperative on its own.
+__all__ = ["Feedback", "check_one", "load_registry", "run_cycle", "write_feedback"]
 
 Progress = Callable[[int, int, str], None]  # (done, total, coop id)
 
@@ -79,12 +81,22 @@ def run_cycle(
             window_days=config.window_days,
             wajib_due_day=config.wajib_due_day,
         )
+    cache = (
+        reuse.Reuse(guard.store, config, source, as_of=as_of, now=now)
+        if guard is not None
+        else None
+    )
 
-    checked: list[_Checked] = []
+    checked: list[Checked] = []
     niks: dict[str, dict[str, int]] = {}
     early: set[str] = set()  # cooperatives whose Hasil Pemeriksaan was written while reading
-    for done, coop in enumerate(coops, start=1):
-        item = check_one(coop, source, config, as_of, guard=guard)
+    # Read, parsed, validated and measured by `[performance] workers` processes, in registry
+    # order; what needs every cooperative comes after. A cooperative the cache still holds is
+    # neither read nor parsed (`reuse.py`).
+    in_order = checked_in_order(coops, source, config, as_of, guard=guard, cache=cache)
+    for done, (coop, item) in enumerate(zip(coops, in_order, strict=True), start=1):
+        if cache is not None and not item.reused:
+            cache.remember(item)
         checked.append(item)
         if config.write_feedback and item.read and source.early_feedback:
             _early_feedback(item, source, config, now, as_of, early)
@@ -94,7 +106,11 @@ def run_cycle(
         if progress:
             progress(done, len(coops), coop.id)
 
-    elsewhere = validation.cross_coop_issues(niks, {c.coop.id: c.anggota_tab for c in checked})
+    tabs = {c.coop.id: c.anggota_tab for c in checked}
+    if cache is not None:  # fingerprints, so that the reused cooperatives count too
+        elsewhere = cache.cross_coop_issues(niks, tabs)
+    else:
+        elsewhere = validation.cross_coop_issues(niks, tabs)
     del niks
     results: list[CoopResult] = []
     for item in checked:
@@ -118,7 +134,10 @@ def run_cycle(
     # write into shows that on its row, in Masalah Data and in the digests of this very cycle.
     feedback = Feedback()
     if config.write_feedback:
-        feedback = write_feedback(results, source, now.date(), as_of, early=early)
+        writer = cache.feedback(source) if cache is not None else source
+        feedback = write_feedback(results, writer, now.date(), as_of, early=early)
+    if cache is not None:
+        cache.flush()
     crashpoints.reached("cycle-feedback-done")
 
     figures = measure(
@@ -181,103 +200,6 @@ def load_registry(config: Config, source: Source) -> Registry:
     return coops, issues
 
 
-@dataclass
-class _Checked:
-    coop: Coop
-    figures: CoopFigures
-    issues: list[Issue]
-    niks: dict[str, int]
-    anggota_tab: str
-    kept_from: date | None = None  # a held drop: the day whose figures are kept
-    stale_from: datetime | None = None  # unreadable: when its shown figures were last read
-    read: bool = False  # read from the source this cycle (not its unchanged snapshot)
-
-
-def check_one(
-    coop: Coop, source: Source, config: Config, as_of: date, *, guard: Guard | None = None
-) -> _Checked:
-    """Read, parse, validate and measure one cooperative; never raises for its data.
-
-    With a `guard`, the workbook is snapshotted and a sudden drop is held (its last good
-    figures kept, a `likely-deletion` problem added)."""
-    store = guard.store if guard is not None else None
-    try:
-        raw, read = _read(coop, source, store)
-    except ReadFailure as failure:
-        log.warning("%s: workbook not read (%s)", coop.id, failure.code)
-        issue = Issue(failure.code, detail=failure.detail, expected=failure.expected)
-        return _last_good(coop, issue, store, config, as_of)
-    parsed = parse_workbook(raw)
-    ctx = validation.Context(
-        as_of=as_of,
-        city_kode=config.city_kode,
-        city_name=config.city_name,
-        registry_kode_wilayah=coop.kode_wilayah,
-    )
-    issues = parsed.issues + validation.validate(parsed, ctx)
-    figures = coop_figures(
-        parsed,
-        as_of,
-        window_days=config.window_days,
-        modified=raw.modified,
-        wajib_due_day=config.wajib_due_day,
-    )
-    kept_from = None
-    if guard is not None:
-        held = guard.check(coop, raw, parsed, figures, as_of)
-        figures, kept_from = held.figures, held.kept_from
-        issues += held.issues
-    anggota = parsed.tables.get(ANGGOTA.name)
-    return _Checked(
-        coop,
-        figures,
-        issues,
-        validation.member_niks(parsed),
-        anggota.tab if anggota else ANGGOTA.name,
-        kept_from,
-        read=read,
-    )
-
-
-def _read(coop: Coop, source: Source, store: HistoryStore | None) -> tuple[RawWorkbook, bool]:
-    """The workbook, and whether it was read: its snapshot when the source says it is unchanged
-    since (no request), else read. Only sources with change detection (Google) ever say so."""
-    if store is not None:
-        snap = store.latest_snapshot(coop.id)
-        if snap is not None and source.unchanged(coop, snap.version):
-            version = source.version(coop)
-            return RawWorkbook(snap.raw.tabs, modified=snap.raw.modified, version=version), False
-    return source.read(coop), True
-
-
-def _last_good(
-    coop: Coop, issue: Issue, store: HistoryStore | None, config: Config, as_of: date
-) -> _Checked:
-    """An unreadable workbook: Merah with its problem, showing its last good figures (from its
-    latest snapshot, as of today) when there are any, marked as such in Alasan Zona."""
-    snap = store.latest_snapshot(coop.id) if store is not None else None
-    if snap is None:
-        return _Checked(coop, CoopFigures(readable=False), [issue], {}, ANGGOTA.name)
-    parsed = parse_workbook(snap.raw)
-    figures = coop_figures(
-        parsed,
-        as_of,
-        window_days=config.window_days,
-        modified=snap.raw.modified,
-        wajib_due_day=config.wajib_due_day,
-    )
-    figures.readable = False
-    anggota = parsed.tables.get(ANGGOTA.name)
-    return _Checked(
-        coop,
-        figures,
-        [issue],
-        validation.member_niks(parsed),
-        anggota.tab if anggota else ANGGOTA.name,
-        stale_from=snap.seen_at,
-    )
-
-
 def _stale(found: Zone, stale_from: datetime | None) -> Zone:
     if stale_from is None:
         return found
@@ -286,7 +208,7 @@ def _stale(found: Zone, stale_from: datetime | None) -> Zone:
 
 
 def _early_feedback(
-    item: _Checked, source: Source, config: Config, now: datetime, as_of: date, early: set[str]
+    item: Checked, source: Source, config: Config, now: datetime, as_of: date, early: set[str]
 ) -> None:
     """Hasil Pemeriksaan right after reading, for sources whose writes have their own quota
     (Google): the writes then share the read phase's minutes instead of following it. Only the
@@ -364,20 +286,23 @@ def write_feedback(
     the status workbook and the digests show with the fix, and the rest go on.
     `early`: cooperatives already written this cycle (counted as written when now unchanged)."""
     outcome = Feedback()
-    for result in results:
-        if not result.figures.readable:
-            continue
-        rows = feedback_rows(result, checked_on, as_of)
-        try:
-            written = source.write_feedback(result.coop, rows, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS)
-        except Exception as exc:  # one locked or broken file must not stop the others
-            log.warning("%s: Hasil Pemeriksaan not written: %s", result.coop.id, exc)
-            outcome.failed.append((result.coop.id, str(exc)))
-            code = _FEEDBACK_FAILURE.get(getattr(exc, "reason", ""), "feedback-not-written")
-            result.issues.append(Issue(code, tab=FEEDBACK_TAB))
-            continue
-        if written or (early and result.coop.id in early):
-            outcome.written += 1
-        else:
-            outcome.unchanged += 1
+    with feedback_batch(source):  # the writes share one flush to disk (local: per folder)
+        for result in results:
+            if not result.figures.readable:
+                continue
+            rows = feedback_rows(result, checked_on, as_of)
+            try:
+                written = source.write_feedback(
+                    result.coop, rows, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS
+                )
+            except Exception as exc:  # one locked or broken file must not stop the others
+                log.warning("%s: Hasil Pemeriksaan not written: %s", result.coop.id, exc)
+                outcome.failed.append((result.coop.id, str(exc)))
+                code = _FEEDBACK_FAILURE.get(getattr(exc, "reason", ""), "feedback-not-written")
+                result.issues.append(Issue(code, tab=FEEDBACK_TAB))
+                continue
+            if written or (early and result.coop.id in early):
+                outcome.written += 1
+            else:
+                outcome.unchanged += 1
     return outcome

@@ -93,6 +93,24 @@ def stock_items(parsed: ParsedWorkbook) -> int:
     return len(table.records) if table is not None else 0
 
 
+@dataclass(frozen=True)
+class Counted:
+    """What the guard needs of a parsed workbook besides its figures: small enough to come back
+    from a reader worker instead of the parsed tables."""
+
+    stock_items: int
+    tabs: dict[str, str]  # contract tab name -> the workbook's own title, for the guarded tabs
+
+    @classmethod
+    def of(cls, parsed: ParsedWorkbook) -> Counted:
+        tabs = {}
+        for contract_tab, _ in MEASURES.values():
+            table = parsed.tables.get(contract_tab)
+            if table is not None:
+                tabs[contract_tab] = table.tab
+        return cls(stock_items(parsed), tabs)
+
+
 def drops(good: Reading, now: Reading, rules: ProtectionRules) -> list[Drop]:
     """Measures that fell by more than the allowed share from a large enough accepted reading."""
     found = []
@@ -127,8 +145,39 @@ class Guard:
         figures: CoopFigures,
         as_of: date,
     ) -> Held:
-        digest = self.store.save_snapshot(coop.id, raw, taken_at=self.now, version=raw.version)
-        reading = Reading(as_of, self.now, digest, figures.anggota_aktif, stock_items(parsed))
+        prepared = snapshots.prepare(raw.tabs, snapshots.latest_blobs(self.store.conn, coop.id))
+        return self.check_prepared(
+            coop,
+            prepared,
+            figures,
+            Counted.of(parsed),
+            as_of,
+            version=raw.version,
+            modified=raw.modified,
+        )
+
+    def check_prepared(
+        self,
+        coop: Coop,
+        prepared: snapshots.Prepared,
+        figures: CoopFigures,
+        counted: Counted,
+        as_of: date,
+        *,
+        version: str | None = None,
+        modified: datetime | None = None,
+    ) -> Held:
+        """`check` for a workbook parsed elsewhere (a reader worker): its snapshot made ready
+        to store and what the guard counts of it."""
+        digest = snapshots.save_prepared(
+            self.store.conn,
+            coop.id,
+            prepared,
+            taken_at=self.now,
+            version=version,
+            modified=modified,
+        )
+        reading = Reading(as_of, self.now, digest, figures.anggota_aktif, counted.stock_items)
         state = load(self.store, coop.id)
         found = drops(state.good, reading, self.rules) if state is not None else []
         if state is None or not found:
@@ -145,15 +194,14 @@ class Guard:
             ", ".join(f"{d.measure} {d.before} -> {d.after}" for d in found),
             state.good.day,
         )
-        issues = [self._issue(parsed, d, state.good.day) for d in found]
+        issues = [self._issue(counted, d, state.good.day) for d in found]
         return Held(self._kept(state, figures, found, as_of), issues, state.good.day)
 
-    def _issue(self, parsed: ParsedWorkbook, drop: Drop, good_day: date) -> Issue:
+    def _issue(self, counted: Counted, drop: Drop, good_day: date) -> Issue:
         contract_tab = MEASURES[drop.measure][0]
-        table = parsed.tables.get(contract_tab)
         return Issue(
             CODE,
-            tab=table.tab if table is not None else contract_tab,
+            tab=counted.tabs.get(contract_tab, contract_tab),
             column=drop.label,
             detail=(
                 f"dari {formats.format_number(drop.before)} menjadi "
@@ -245,6 +293,21 @@ def confirm(store: HistoryStore, coop_id: str, now: datetime) -> GuardState | No
         )
     log.info("%s: drop confirmed; the reading of %s is accepted", coop_id, state.seen.day)
     return state
+
+
+def seen_unchanged(store: HistoryStore, rows: list[tuple[str, date, datetime]]) -> None:
+    """(coop id, day, when): the accepted reading was found unchanged without reading it again
+    (its result reused): it is accepted again on that day, as `Guard.check` would accept it, so
+    that a later drop names the last day it was seen whole. Held readings are left alone."""
+    with store.transaction() as conn:
+        conn.executemany(
+            "UPDATE guard SET good_day = ?, good_at = ?, seen_day = ?, seen_at = ?"
+            " WHERE coop_id = ? AND held_since IS NULL AND good_hash = seen_hash",
+            [
+                (day.isoformat(), at.astimezone(WIB).isoformat(timespec="seconds")) * 2 + (coop_id,)
+                for coop_id, day, at in rows
+            ],
+        )
 
 
 def _write(

@@ -18,10 +18,15 @@ value:
 - `close()`: let go of what the source holds open (Google: an HTTP session, a state file).
 - `registry_issues(coops)`: problems of registry rows that only the source can see (local: a
   Spreadsheet path leading outside the allowed folders). None: an empty list.
+
+Optional, looked up with `feedback_batch(source)`: a source's `feedback_batch()` context, inside
+which its Hasil Pemeriksaan writes share their flush to disk (local: one folder fsync per batch
+instead of one per workbook). A source without it writes each on its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -69,3 +74,9 @@ class Source(Protocol):
     def registry_issues(self, coops: Sequence[Coop]) -> list[Issue]:
         """Problems of registry rows that only this source can see, e.g. a path it refuses."""
         ...
+
+
+def feedback_batch(source: object) -> contextlib.AbstractContextManager[object]:
+    """The source's batch of Hasil Pemeriksaan writes (see the module's docstring), or nothing."""
+    opener = getattr(source, "feedback_batch", None)
+    return opener() if opener is not None else contextlib.nullcontext()

@@ -9,12 +9,14 @@ is the cooperative's "Data Diperbarui".
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import python_calamine
 
@@ -28,6 +30,9 @@ from kkmp_sheets.sources.base import ReadFailure
 from kkmp_sheets.sources.isolation import ReaderProcess
 from kkmp_sheets.sources.limits import ReadLimits
 from kkmp_sheets.sources.reader import trim
+
+if TYPE_CHECKING:
+    from kkmp_sheets.sources.xlsx_patch import WriteBatch
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,8 @@ class LocalSource:
         self.limits = limits or ReadLimits()
         self._reader: ReaderProcess | None = None  # started at the first read
         self._recovered = False
+        self._batch: WriteBatch | None = None  # see `feedback_batch`
+        self._roots_resolved: list[Path] | None = None  # see `_real_roots`
 
     def close(self) -> None:
         """End the reader's worker process."""
@@ -61,12 +68,22 @@ class LocalSource:
             self._reader.close()
             self._reader = None
 
-    # --- change detection: none; every cycle reads each file (a local read costs no quota) --
+    # --- change detection: the file's identity and times ------------------------------------
     def unchanged(self, coop: Coop, recorded: str | None) -> bool:
-        return False
+        return recorded is not None and self.version(coop) == recorded
 
     def version(self, coop: Coop) -> str | None:
-        return None
+        """The workbook file as it stands: device, inode, size, modification and change times.
+        Saving from Excel or LibreOffice replaces the file (a new inode); an edit in place moves
+        the change time even when the modification time is put back (as `xlsx_patch` does).
+        None when there is no file to tell (missing, outside the roots)."""
+        if not coop.spreadsheet:
+            return None
+        try:
+            st = self.locate(coop).stat()
+        except (ReadFailure, OSError):
+            return None
+        return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
     # --- registry ---------------------------------------------------------------------------
     def registry_rows(self) -> Rows:
@@ -126,20 +143,34 @@ class LocalSource:
             real = path.resolve()
         except (OSError, RuntimeError):  # a symlink loop
             return None
-        for root in self.roots:
-            try:
-                inside = real.is_relative_to(root.resolve())
-            except OSError:
-                continue
-            if inside:
-                return real
-        return None
+        return real if any(real.is_relative_to(root) for root in self._real_roots()) else None
+
+    def _real_roots(self) -> list[Path]:
+        """The roots with their symlinks followed, once per source (each workbook of a cycle
+        is located several times: resolving the roots again each time was a third of it)."""
+        if self._roots_resolved is None:
+            resolved = []
+            for root in self.roots:
+                try:
+                    resolved.append(root.resolve())
+                except (OSError, RuntimeError):
+                    continue
+            self._roots_resolved = resolved
+        return self._roots_resolved
 
     def roots_text(self) -> str:
         """The allowed folders, for messages."""
         return " atau ".join(str(root) for root in self.roots)
 
     def read(self, coop: Coop) -> RawWorkbook:
+        path, modified = self.where(coop)
+        if self._reader is None:
+            self._reader = ReaderProcess(self.limits)
+        return RawWorkbook(tabs=self._reader.read(path), modified=modified)
+
+    def where(self, coop: Coop) -> tuple[Path, datetime]:
+        """The workbook's real path and modification time, before it is read (here or by a
+        pool of readers); ReadFailure when there is no file to read."""
         if not coop.spreadsheet:
             raise ReadFailure("workbook-missing")
         path = self.locate(coop)
@@ -151,9 +182,7 @@ class LocalSource:
             raise ReadFailure(
                 "workbook-unreadable", detail=exc.strerror or type(exc).__name__
             ) from None
-        if self._reader is None:
-            self._reader = ReaderProcess(self.limits)
-        return RawWorkbook(tabs=self._reader.read(path), modified=modified)
+        return path, modified
 
     def write_feedback(
         self, coop: Coop, rows: list[list], header_row: int, widths: list[float]
@@ -178,7 +207,21 @@ class LocalSource:
             column_widths=widths,
             work_dir=self.work_dir,
             opened_as=given if given.is_symlink() else None,
+            batch=self._batch,
         )
+
+    @contextlib.contextmanager
+    def feedback_batch(self) -> Iterator[None]:
+        """Hasil Pemeriksaan writes made inside share one flush of each folder to disk, made when
+        the batch ends (see `xlsx_patch.batch`), instead of one per workbook."""
+        from kkmp_sheets.sources import xlsx_patch
+
+        with xlsx_patch.WriteBatch() as batch:
+            self._batch = batch
+            try:
+                yield
+            finally:
+                self._batch = None
 
     def recover(self) -> list[str]:
         """Settle what an interrupted write left (see `xlsx_patch.staging`); what was done."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import resource
 import zipfile
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -102,18 +103,22 @@ def cap_memory(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def serve(conn: Connection, memory_mb: int) -> None:
-    """The worker's loop: read the workbook each request names, answer with its tabs or why not.
-    Ends when the parent closes its end (or dies)."""
+Task = Callable[..., Any]  # task(path, limits, *extra) -> a picklable answer
+
+
+def serve(conn: Connection, memory_mb: int, task: Task = read_tabs) -> None:
+    """The worker's loop: run `task` on the workbook each request names (by default read its
+    tabs; the cycle's task also parses and measures them, see `service/worker.py`), answer
+    with what it returned or why not. Ends when the parent closes its end (or dies)."""
     cap_memory(memory_mb)
     while True:
         try:
-            path, limits = conn.recv()
+            path, limits, extra = conn.recv()
         except (EOFError, OSError):
             return
         answer: tuple[str, Any]
         try:
-            answer = ("ok", read_tabs(path, limits))
+            answer = ("ok", task(path, limits, *extra))
         except TooLarge as exc:
             answer = ("too-large", str(exc))
         except Unreadable as exc:

@@ -6,7 +6,7 @@ the cycle that writes. Its schema is a list of numbered, append-only migrations
 a newer version, or a file that is not a history store, rather than guessing.
 
 What is kept (aggregates and positions only — never an issue's value, a NIK, a member name or an
-individual's savings — except in the snapshots):
+individual's savings — except in the snapshots and the result cache):
 
 - `coop_day`: one row per (day, cooperative): the zone, its reasons in words, the cooperative's
   figures (`CoopFigures`) and its problem counts. Recording a day again replaces that day.
@@ -18,6 +18,9 @@ individual's savings — except in the snapshots):
   deduplicated by content hash (see `snapshots.py`). Unlike everything above, snapshots hold
   personal data; they leave the store only through `kkmp-sheets restore`.
 - `guard` (schema 2): each cooperative's last accepted and latest reading (`protection.py`).
+- `result_cache`, `feedback_written`, `cache_key` (schema 3): each cooperative's last result and
+  the Hasil Pemeriksaan last written (`results_cache.py`); like the snapshots, a result may hold
+  the cooperative's own values (a problem's value), and members' NIKs only as keyed fingerprints.
 
 Problem lives move forward only: recording a day earlier than the latest recorded day updates
 that day's figures but leaves the lives alone. A cooperative whose workbook could not be read

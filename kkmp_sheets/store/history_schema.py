@@ -144,6 +144,38 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    (
+        3,
+        (
+            # The result cache (results_cache.py): each cooperative's last result, reused while
+            # neither its workbook nor the inputs of its check changed.
+            """
+            CREATE TABLE result_cache (
+                coop_id TEXT PRIMARY KEY,
+                inputs TEXT NOT NULL,       -- digest of what the check depends on besides data
+                version TEXT NOT NULL,      -- the workbook's version it was computed from
+                content TEXT NOT NULL,      -- its snapshot content hash
+                payload BLOB NOT NULL       -- zlib(JSON): issues, figures, NIK fingerprints
+            )
+            """,
+            # The Hasil Pemeriksaan rows last written into each workbook, and the workbook's
+            # version right after: equal rows into that same version need no write.
+            """
+            CREATE TABLE feedback_written (
+                coop_id TEXT PRIMARY KEY,
+                rows_hash TEXT NOT NULL,
+                version TEXT NOT NULL
+            )
+            """,
+            # The key of the NIK fingerprints (keyed hashes): made once per store.
+            """
+            CREATE TABLE cache_key (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                secret BLOB NOT NULL
+            )
+            """,
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -81,7 +81,20 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error): one writer at a time, all or nothing."""
+    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error): one writer at a time, all or nothing.
+
+    Inside a transaction already open (a cycle storing a batch of cooperatives at once, one
+    commit for all), a savepoint: all or nothing within it, committed with the batch."""
+    if conn.in_transaction:
+        conn.execute("SAVEPOINT nested")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK TO nested")
+            conn.execute("RELEASE nested")
+            raise
+        conn.execute("RELEASE nested")
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn

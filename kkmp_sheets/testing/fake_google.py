@@ -41,6 +41,7 @@ from kkmp_sheets.core.wib import WIB
 from .api_errors import ApiError
 from .fake_api import DEFAULT_IDENTITY, FakeApp, QuotaConfig, RequestRecord
 from .fake_drive import FOLDER_MIME, XLSX_MIME, DriveFile, parse_time
+from .fake_handling import Handling
 from .fake_server import FakeServer
 from .fake_sheets import plain_rows, write_values
 from .xlsx_import import ImportedTab, read_xlsx
@@ -203,6 +204,14 @@ class FakeGoogle:
     def requests(self) -> list[RequestRecord]:
         with self.app.lock:
             return list(self.app.log)
+
+    def handling(self) -> Handling:
+        """The fake's own time so far (it only grows): wall seconds spent serving requests, the
+        configured latency left out, and CPU seconds of its threads, the accepting one included.
+        In-process, both are part of the client's measured time and CPU unless taken out."""
+        h = self.app.meter.snapshot()
+        serving = self._server.serving_cpu() if self._server is not None else 0.0
+        return Handling(h.requests, h.seconds, h.cpu + serving)
 
     def reset_counts(self) -> None:
         with self.app.lock:

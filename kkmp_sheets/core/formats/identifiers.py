@@ -58,7 +58,7 @@ def parse_int_like_id(value: object) -> str | None:
     raise _ID_ERR()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per member: no per-value __dict__
 class NikCheck:
     """What a NIK says, and what is wrong with it.
 
@@ -117,9 +117,18 @@ def _today() -> date:
     return _today_in_hour(int(time.time() // 3600))
 
 
-def _nik_birth_date(day: int, month: int, yy: int) -> date | None:
+@lru_cache(maxsize=65_536)
+def _nik_birth(six: str, today: date) -> tuple[date | None, str | None]:
+    """(birth date, sex) of a NIK's digits 7-12 as read on `today`; (None, None) when impossible.
+
+    Remembered: members share birth days, and this is most of a NIK check's work."""
+    day, month, yy = int(six[:2]), int(six[2:4]), int(six[4:])
+    born = _nik_birth_date(day - 40 if day > 40 else day, month, yy, today)
+    return born, (("P" if day > 40 else "L") if born is not None else None)
+
+
+def _nik_birth_date(day: int, month: int, yy: int, today: date) -> date | None:
     """The birth date in a NIK: 20yy unless that is still in the future, then 19yy."""
-    today = _today()
     year = 2000 + yy
     if year > today.year or (year == today.year and (month, day) > (today.month, today.day)):
         year -= 100
@@ -144,21 +153,22 @@ def check_nik(
     Digits 1-6 are the kecamatan code, 7-8 the day of birth (+40 for women), 9-10 the month,
     11-12 the year, 13-16 a serial number.
     """
-    if value is None or is_blank(value):
-        return None
     problems: list[str] = []
-    digits = _nik_digits(value, problems)
-    if digits is None and problems:  # a number whose digits are lost: only that is certain
-        return NikCheck(None, tuple(problems), None, None, None)
-    if digits is None or len(digits) != 16:
-        problems.append("nik-length")
-        return NikCheck(None, tuple(problems), None, None, None)
-    day, month, yy = int(digits[6:8]), int(digits[8:10]), int(digits[10:12])
-    sex: str | None = "P" if day > 40 else "L"
-    birth_date = _nik_birth_date(day - 40 if day > 40 else day, month, yy)
+    digits: str | None
+    if type(value) is str and len(value) == 16 and value.isdigit() and value.isascii():
+        digits = value  # a NIK typed as it should be (most of them): nothing to clean
+    else:
+        if value is None or is_blank(value):
+            return None
+        digits = _nik_digits(value, problems)
+        if digits is None and problems:  # a number whose digits are lost: only that is certain
+            return NikCheck(None, tuple(problems), None, None, None)
+        if digits is None or len(digits) != 16:
+            problems.append("nik-length")
+            return NikCheck(None, tuple(problems), None, None, None)
+    birth_date, sex = _nik_birth(digits[6:12], _today())
     if birth_date is None:
         problems.append("nik-birthdate")
-        sex = None
     kecamatan: str | None = digits[:6]
     if not kecamatan_exists(digits[:6]):
         problems.append("nik-region-unknown")

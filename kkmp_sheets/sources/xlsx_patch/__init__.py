@@ -25,15 +25,16 @@ Replacing an existing Hasil Pemeriksaan (matched case-insensitively) swaps only 
 its filter range name) and keeps the tab where it is and as it is named. A new tab goes last so
 that `localSheetId` indexes of defined names stay valid.
 
-The new package is staged in the service's data folder (never beside the workbook, where staff
-or a sync client would see it; see `staging`) and verified: zip CRCs; every entry we did not edit
-is the same bytes and every tab still points at its own part; python-calamine reads the new tab
-back as written and (within a size budget, see `FULL_CHECK_MAX_SHEET_XML`) every other tab with
-the same values as before. Then one atomic exchange puts it in place, and a save by staff that
-slipped in meanwhile is detected and kept (see `commit`). Any failure leaves the original
-untouched and raises `PatchError`, whose message is meant for the operator's log and whose
-`reason` says what staff can do. The file's mtime is kept by default: it is how the service
-knows when staff last edited the data.
+The new package is checked without reading the data tabs (see `verify`): every entry we did not
+edit has the original's zip record and the same CRC-32 over its stored bytes, every edited part
+is what was planned, every tab still points at its own part, and the new tab, read back on its
+own (`sheet_read`), holds exactly the values asked for. It is staged in the service's data
+folder (never beside the workbook, where staff or a sync client would see it; see `staging`),
+then one atomic exchange puts it in place, and a save by staff that slipped in meanwhile is
+detected and kept (see `commit`). Writes made in one `WriteBatch` share one flush of each folder
+to disk (see `batch`). Any failure leaves the original untouched and raises `PatchError`, whose
+message is meant for the operator's log and whose `reason` says what staff can do. The file's
+mtime is kept by default: it is how the service knows when staff last edited the data.
 
 `docProps/app.xml` (a cached list of tab titles) is left as it is: Excel and LibreOffice rebuild it
 on save and do not check it on open.
@@ -43,17 +44,20 @@ The modules, in the order a write uses them:
 - `package`: the `.xlsx` as read, and the `_Changes` planned to it;
 - `styles`, `sheet_xml` and `package_edits` (editing text with `xml_text`): the edits themselves;
 - `zipcopy`: the new zip, with unchanged entries copied byte for byte;
-- `verify` and `commit`: the checks on the result, and putting it in place of the original
-  (`swap` the atomic exchange, `staging` where the new file waits and what a crash left);
+- `verify` and `commit`: the checks on the result (`sheet_read` reads the new tab back), and
+  putting it in place of the original (`swap` the atomic exchange, `staging` where the new file
+  waits and what a crash left, `batch` the flush to disk shared by many writes);
 - `ooxml`: the names they all share, and `PatchError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from kkmp_sheets.core.tables import CellValue
+from kkmp_sheets.sources.xlsx_patch.batch import WriteBatch
 from kkmp_sheets.sources.xlsx_patch.commit import _check_not_open, _commit
 from kkmp_sheets.sources.xlsx_patch.ooxml import PatchError
 from kkmp_sheets.sources.xlsx_patch.package import _Changes, _Package, _read_file, _rels_part_of
@@ -63,9 +67,10 @@ from kkmp_sheets.sources.xlsx_patch.package_edits import (
     _plan_new_sheet,
     _set_filter_name,
 )
+from kkmp_sheets.sources.xlsx_patch.sheet_read import read_own_sheet
 from kkmp_sheets.sources.xlsx_patch.sheet_xml import _filter_range, _sheet_xml, _text_xml
 from kkmp_sheets.sources.xlsx_patch.staging import clear_beside, recover
-from kkmp_sheets.sources.xlsx_patch.styles import _plan_styles
+from kkmp_sheets.sources.xlsx_patch.styles import _plan_styles, _StyleIds
 from kkmp_sheets.sources.xlsx_patch.values import (
     _calamine_open,
     _check_layout,
@@ -74,22 +79,15 @@ from kkmp_sheets.sources.xlsx_patch.values import (
     _match_name,
     _normalise_rows,
     _read_sheet,
-    _snapshot,
     _Unreadable,
 )
-from kkmp_sheets.sources.xlsx_patch.verify import (
-    FULL_CHECK_MAX_SHEET_XML,
-    _Expected,
-    _full_check_affordable,
-    _verify,
-)
+from kkmp_sheets.sources.xlsx_patch.verify import _Expected, _verify
 from kkmp_sheets.sources.xlsx_patch.xml_text import _decode_bytes, _encode
 from kkmp_sheets.sources.xlsx_patch.zipcopy import _write_zip
 
-__all__ = ["CellValue", "PatchError", "read_tab", "recover", "write_tab"]
+__all__ = ["CellValue", "PatchError", "WriteBatch", "read_tab", "recover", "write_tab"]
 
-# `write_tab` and `_plan_changes` look up `_write_zip`, `_verify`, `_text_xml` and
-# `FULL_CHECK_MAX_SHEET_XML` here, in the package, each time they run: the tests replace them on
+# `write_tab` and `_plan_changes` look up `_write_zip`, `_verify` and `_text_xml` here, in the package, each time they run: the tests replace them on
 # the package (`monkeypatch.setattr(xlsx_patch, "_verify", ...)`) to make a write fail on purpose.
 
 
@@ -107,6 +105,7 @@ def write_tab(
     keep_mtime: bool = True,
     work_dir: Path | None = None,
     opened_as: Path | None = None,
+    batch: WriteBatch | None = None,
 ) -> bool:
     """Put `rows` into the tab `title` of the workbook at `path`, creating or replacing that tab.
 
@@ -120,7 +119,8 @@ def write_tab(
     `staging`); None stages it beside the workbook under a hidden name. Either way, whatever an
     interrupted earlier write left beside the workbook is removed once it has been read whole.
     `opened_as`: the symlink staff open the workbook through, whose folder holds their Excel or
-    LibreOffice lock file.
+    LibreOffice lock file. `batch`: the writes whose folders are flushed to disk together when
+    it ends (see `batch`); None: this write's folder is flushed before it returns.
     """
     path = Path(path)
     if opened_as is not None:
@@ -131,36 +131,51 @@ def write_tab(
 
     original_stat, blob = _read_file(path)
     package = _Package.open(path, blob)
-    calamine_book = _calamine_open(path, blob)
-    clear_beside(path)  # the workbook was just read whole: nothing left beside it is needed
+    # The workbook was just read whole: nothing left beside it is needed.
+    clear_beside(path, batch.leftovers(path.parent) if batch is not None else None)
     existing = package.find_sheet(title)
     if existing is not None:
         existing.require_worksheet(path)
-        current = _read_sheet(calamine_book, existing.name)
-        if not isinstance(current, _Unreadable) and current == _comparable(cells):
-            return False
-
-    tab_name = existing.name if existing is not None else title
+    plan = _plan_changes(package, title, cells, header_row, column_widths)
+    if existing is not None and _holds_already(package, existing.name, plan, cells):
+        return False
     expected = _Expected(
         package=package,
-        names=[*calamine_book.sheet_names, *([] if existing else [title])],
-        tab_name=tab_name,
+        tab_name=existing.name if existing is not None else title,
+        tab_part=plan.tab_part,
         adds_tab=existing is None,
         cells=cells,
-        values=(
-            _snapshot(calamine_book, tab_name)
-            if _full_check_affordable(package, FULL_CHECK_MAX_SHEET_XML)
-            else None
-        ),
+        styles=plan.styles,
     )
-    changes = _plan_changes(package, title, cells, header_row, column_widths)
+    changes = plan.changes
     new_blob = _write_zip(package, changes)
 
-    def verify(candidate: Path) -> None:
+    def verify(candidate: bytes) -> None:
         _verify(candidate, expected, changes)
 
-    _commit(path, original_stat, new_blob, verify, keep_mtime=keep_mtime, work_dir=work_dir)
+    _commit(
+        path,
+        original_stat,
+        new_blob,
+        verify,
+        keep_mtime=keep_mtime,
+        work_dir=work_dir,
+        batch=batch,
+    )
     return True
+
+
+def _holds_already(package: _Package, name: str, plan: _Plan, cells: list[list[CellValue]]) -> bool:
+    """The tab already holds these values. Read on its own when it is as this package writes
+    it (the usual case), else by python-calamine, which also knows what staff's programs write."""
+    current: object = None
+    if not plan.adds_styles:  # else the tab's cells cannot be using the planned formats
+        current = read_own_sheet(package.read(plan.tab_part), plan.styles, package.date1904)
+    if current is None:
+        current = _read_sheet(_calamine_open(package.path, package.blob), name)
+        if isinstance(current, _Unreadable):
+            return False
+    return current == _comparable(cells)
 
 
 def read_tab(path: Path, title: str) -> list[list[CellValue]] | None:
@@ -186,17 +201,26 @@ def read_tab(path: Path, title: str) -> list[list[CellValue]] | None:
 # Planning the edits
 
 
+@dataclass(frozen=True)
+class _Plan:
+    changes: _Changes
+    styles: _StyleIds  # the cell formats the tab's part uses
+    adds_styles: bool  # the style sheet gains them with this write
+    tab_part: str
+
+
 def _plan_changes(
     package: _Package,
     title: str,
     cells: list[list[CellValue]],
     header_row: int | None,
     column_widths: Sequence[float] | None,
-) -> _Changes:
+) -> _Plan:
     """Every entry one write replaces, adds or drops: the cell formats first (the tab's cells
     refer to them), then the tab's own part, then its place in workbook.xml."""
     changes = _Changes()
     styles = _plan_styles(package, changes)
+    adds_styles = bool(changes.replaced or changes.added)
     sheet_xml = _sheet_xml(
         cells, styles, package.date1904, header_row, column_widths, text_xml=_text_xml
     )
@@ -205,7 +229,8 @@ def _plan_changes(
     workbook = package.read(package.workbook_part)
     text = _decode_bytes(package, package.workbook_part, workbook)
     if existing is not None and existing.part is not None:
-        changes.replaced[existing.part] = sheet_xml
+        part = existing.part
+        changes.replaced[part] = sheet_xml
         # Whatever hung off the old tab (notes, a drawing someone added) would point at cells
         # that no longer exist; the tab is the service's, so it starts clean.
         old_rels = _rels_part_of(existing.part)
@@ -222,4 +247,4 @@ def _plan_changes(
     if edited != workbook:
         _check_workbook_edit(package, workbook, edited, new_sheet, index)
         changes.replaced[package.workbook_part] = edited
-    return changes
+    return _Plan(changes, styles, adds_styles, part)

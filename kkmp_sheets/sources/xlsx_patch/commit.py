@@ -7,7 +7,9 @@ displaces is compared with the version that was checked, and if staff saved in b
 exchange is undone and their save kept (the next cycle writes again). Where the exchange is not
 available, a hard link of the checked version is taken and compared first and `os.replace`
 follows. Either way the displaced original is the rollback should the file on disk not read back
-as written, and it is deleted as soon as the write is done: no backup outlives the write.
+as written, and it is deleted as soon as the write is done: no backup outlives the write. The
+workbook's folder is flushed to disk once per batch of writes (see `batch`, which also says what
+a power cut before then can do).
 
 Nothing is written while the workbook is read-only or open in Excel or LibreOffice (their lock
 files). The file's mtime is kept by default: it is how the service knows when staff last edited
@@ -25,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kkmp_sheets import crashpoints
+from kkmp_sheets.sources.xlsx_patch.batch import WriteBatch
 from kkmp_sheets.sources.xlsx_patch.ooxml import PatchError
 from kkmp_sheets.sources.xlsx_patch.staging import Staged, stage
 from kkmp_sheets.sources.xlsx_patch.swap import exchange, version_of
@@ -34,11 +37,14 @@ def _commit(
     path: Path,
     original_stat: os.stat_result,
     new_blob: bytes,
-    verify: Callable[[Path], None],
+    verify: Callable[[bytes], None],
     *,
     keep_mtime: bool,
     work_dir: Path | None = None,
+    batch: WriteBatch | None = None,
 ) -> None:
+    """Put `new_blob` in place of `path` once `verify` accepts it. The exact bytes that are
+    checked are the bytes written, and the workbook is compared with them after the swap."""
     _check_writable(path, original_stat)
     _check_not_open(path)
     staged = stage(path, original_stat, work_dir)
@@ -48,13 +54,12 @@ def _commit(
         _write_staged(staged.file, new_blob, original_stat, keep_mtime=keep_mtime)
         staged.record_written()
         crashpoints.reached("feedback-staged")
-        verify(staged.file)
+        verify(new_blob)
         _check_unchanged(path, original_stat)
         crashpoints.reached("feedback-verified")
         _swap_in(staged, path, original_stat)
         swapped = True
         crashpoints.reached("feedback-swapped")
-        _fsync_folder(path.parent)
         if path.read_bytes() != new_blob:
             raise PatchError(f"{path}: the written file does not match what was written")
     except BaseException as error:
@@ -69,6 +74,12 @@ def _commit(
         staged.discard()
         _reraise(path, error)
     staged.discard()
+    # The folder is flushed to disk once per batch of writes (see `batch` for why that is safe).
+    if batch is not None:
+        batch.written(path.parent)
+    else:
+        with WriteBatch() as alone:
+            alone.written(path.parent)
     crashpoints.reached("feedback-done")
 
 
@@ -190,15 +201,3 @@ def _write_staged(
     if keep_mtime:
         # Set before the swap so the workbook never shows the service's write time.
         os.utime(file, ns=(original_stat.st_atime_ns, original_stat.st_mtime_ns))
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:  # Windows cannot open folders; its rename is durable enough
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -20,6 +20,7 @@ version is dropped (the next cycle writes it again).
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import json
 import logging
 import os
@@ -55,9 +56,12 @@ class Staged:
 
     def record_written(self) -> None:
         self.written = version_of(self.file.stat())
-        self._save()
+        self._save(durable=True)
 
-    def _save(self) -> None:
+    def _save(self, *, durable: bool) -> None:
+        """Write the journal. It must be on disk (`durable`) before the swap, which is when a
+        power cut could leave the workbook's two versions apart; before that, a journal lost to
+        one leaves an unswapped staged file, which `recover` removes as an orphan."""
         if self.journal is None:
             return
         entry = {
@@ -68,8 +72,9 @@ class Staged:
         }
         with open(self.journal, "w", encoding="utf-8") as handle:
             json.dump(entry, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
 
     def discard(self) -> None:
         for leftover in (self.file, self.held, self.journal):
@@ -98,7 +103,7 @@ def stage(workbook: Path, original: os.stat_result, work_dir: Path | None) -> St
             )
         file = workbook.parent / f"{HIDDEN_PREFIX}{workbook.name}.{token}.tmp"
     staged = Staged(workbook, file, journal, version_of(original))
-    staged._save()
+    staged._save(durable=False)
     return staged
 
 
@@ -117,25 +122,52 @@ def _same_file_system(a: Path, b: Path) -> bool:
 # What a crash left
 
 
-def clear_beside(workbook: Path) -> list[Path]:
+def clear_beside(workbook: Path, leftovers: set[str] | None = None) -> list[Path]:
     """Remove what an interrupted write left beside `workbook` (this version's hidden staged
     files, and earlier versions' `.<name>.*.tmp` and `<name>.bak`). Called only once the workbook
-    itself has been read as a whole, so nothing here is needed to restore it."""
+    itself has been read as a whole, so nothing here is needed to restore it.
+
+    `leftovers`: what `leftovers_in` found in the workbook's folder, when one listing serves many
+    workbooks (a batch); None lists the folder now. Names removed are taken out of it."""
     folder, name = workbook.parent, workbook.name
-    found = [
-        *folder.glob(f"{_glob_escape(HIDDEN_PREFIX + name)}.*.tmp"),
-        *folder.glob(f"{_glob_escape(HIDDEN_PREFIX + name)}.*.tmp.held"),
-        *folder.glob(f".{_glob_escape(name)}.*.tmp"),
+    candidates = leftovers_in(folder) if leftovers is None else leftovers
+    if not candidates:
+        return []
+    patterns = [
+        f"{_glob_escape(HIDDEN_PREFIX + name)}.*.tmp",
+        f"{_glob_escape(HIDDEN_PREFIX + name)}.*.tmp.held",
+        f".{_glob_escape(name)}.*.tmp",
     ]
-    backup = workbook.with_name(name + ".bak")
-    if backup.is_file():
-        found.append(backup)
+    found = [
+        entry
+        for entry in sorted(candidates)
+        if any(fnmatch.fnmatchcase(entry, pattern) for pattern in patterns)
+    ]
+    if name + ".bak" in candidates and (folder / (name + ".bak")).is_file():
+        found.append(name + ".bak")
     removed = []
-    for leftover in found:
+    for entry in found:
+        candidates.discard(entry)
         with contextlib.suppress(OSError):
-            leftover.unlink()
-            removed.append(leftover)
+            (folder / entry).unlink()
+            removed.append(folder / entry)
     return removed
+
+
+def leftovers_in(folder: Path) -> set[str]:
+    """The names in `folder` that an interrupted write may have left: hidden `.tmp` files and
+    `.bak` copies. One listing of the folder, instead of one per workbook in it (a folder of
+    thousands of workbooks made that quadratic)."""
+    try:
+        with os.scandir(folder) as entries:
+            return {
+                entry.name
+                for entry in entries
+                if (entry.name.startswith(".") and entry.name.endswith((".tmp", ".tmp.held")))
+                or entry.name.endswith(".bak")
+            }
+    except OSError:
+        return set()
 
 
 def _glob_escape(text: str) -> str:

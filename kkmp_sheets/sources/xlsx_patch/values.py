@@ -2,7 +2,8 @@
 
 Both halves live together because verification relies on them agreeing: `_normalise_rows` is what
 will be written, `_comparable` puts written and read values in one shape, and python-calamine (the
-reader the service itself uses) reads tabs back. The argument checks hold Excel's limits on tab
+reader the service itself uses) reads tabs back when they are not as this package writes them
+(see `sheet_read` for the ones that are). The argument checks hold Excel's limits on tab
 names, rows, columns and cell text.
 """
 
@@ -170,7 +171,7 @@ def _check_layout(
 
 
 # --------------------------------------------------------------------------------------------
-# Reading values with python-calamine (also how results are verified)
+# Reading values with python-calamine (`read_tab`, and a tab someone else saved)
 
 
 @dataclass(frozen=True)
@@ -199,13 +200,6 @@ def _raw_sheet(book: python_calamine.CalamineWorkbook, name: str) -> list[list[A
 def _read_sheet(book: python_calamine.CalamineWorkbook, name: str) -> _SheetValues:
     rows = _raw_sheet(book, name)
     return rows if isinstance(rows, _Unreadable) else _comparable(rows)
-
-
-def _snapshot(book: python_calamine.CalamineWorkbook, skip: str) -> dict[str, object]:
-    """Every other sheet's values as calamine returns them (compared as they are, which is fast).
-
-    A sheet unreadable before is fine, as long as it stays the same."""
-    return {name: _raw_sheet(book, name) for name in book.sheet_names if name != skip}
 
 
 def _match_name(names: Iterable[str], title: str) -> str | None:

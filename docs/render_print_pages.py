@@ -1,0 +1,79 @@
+"""Render the first printed page of Status KKMP, Kecamatan and Masalah Data to docs/img/.
+
+Builds the demo city, runs one cycle, prints its status workbook to PDF with LibreOffice
+(headless, a profile of its own) and turns each sheet's first page into a PNG with pdftoppm.
+The sheet of a page is read from its footer. Run from the repository root:
+
+    PYTHONPATH=$PWD python docs/render_print_pages.py [docs/img]
+
+Needs soffice, pdftoppm (poppler-utils) and pdfplumber.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pdfplumber
+
+from kkmp_sheets.cli import main as kkmp
+from kkmp_sheets.demo import build_demo_city
+
+AS_OF = date(2026, 1, 29)
+PICTURES = {
+    "Status KKMP": "cetak-status-kkmp",
+    "Kecamatan": "cetak-kecamatan",
+    "Masalah Data": "cetak-masalah-data",
+}
+
+
+def main(outdir: Path) -> None:
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kkmp-cetak-") as tmp:
+        root = Path(tmp)
+        city = build_demo_city(root / "kota", as_of=AS_OF, workers=2)
+        kkmp(["run", "--once", "--config", str(city.config_path), "--as-of", str(AS_OF)])
+        workbook = city.root / "out" / "status-kota.xlsx"
+        profile = root / f"lo-{uuid.uuid4().hex}"
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation={profile.as_uri()}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(root),
+                str(workbook),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        pdf = root / "status-kota.pdf"
+        first: dict[str, int] = {}
+        with pdfplumber.open(pdf) as doc:
+            for number, page in enumerate(doc.pages, start=1):
+                footer = (page.extract_text() or "").strip().splitlines()[-1]
+                for sheet in PICTURES:
+                    if f" {sheet} Halaman " in footer:
+                        first.setdefault(sheet, number)
+        for sheet, stem in PICTURES.items():
+            number = first[sheet]
+            subprocess.run(
+                ["pdftoppm", "-f", str(number), "-l", str(number), "-r", "110", "-png",
+                 "-singlefile", str(pdf), str(outdir / stem)],
+                check=True,
+            )  # fmt: skip
+            print(outdir / f"{stem}.png")
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/img"))

@@ -1,0 +1,388 @@
+"""FROZEN REFERENCE: `kkmp_sheets/core/validation.py` as it was before checking by column.
+
+Kept only so that tests/test_parse_equivalence.py can prove the faster checks give the same
+issues, in the same order. It reads the tables of tests/reference_parse_v1.py. Do not edit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from kkmp_sheets.core import formats, wilayah
+from kkmp_sheets.core.issue import Issue, Severity, display_value
+from kkmp_sheets.core.template import ANGGOTA, PENJUALAN, PROFIL, SIMPANAN, STOK
+from tests.reference_parse_v1 import NikValue, ParsedWorkbook, Record, Table
+
+# A Total may differ from Jumlah × Harga Satuan by this much (rounding) before we say so.
+TOTAL_TOLERANCE_RP = 1.0
+EARLIEST_PLAUSIBLE = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class Context:
+    as_of: date
+    city_kode: str  # "31.73" (a city) or "32" (a province)
+    city_name: str = ""
+    registry_kode_wilayah: str | None = None
+
+
+def validate(book: ParsedWorkbook, ctx: Context) -> list[Issue]:
+    issues: list[Issue] = []
+    issues += check_profil(book, ctx)
+    anggota = book.tables.get(ANGGOTA.name)
+    stok = book.tables.get(STOK.name)
+    member_ids = None
+    if anggota is not None:
+        issues += check_anggota(anggota, ctx)
+        member_ids = {r["no_anggota"] for r in anggota.records if r["no_anggota"]}
+    item_codes = None
+    if stok is not None:
+        issues += check_stok(stok, ctx)
+        item_codes = {r["kode_barang"] for r in stok.records if r["kode_barang"]}
+    if (simpanan := book.tables.get(SIMPANAN.name)) is not None:
+        issues += check_simpanan(simpanan, ctx, member_ids)
+    if (penjualan := book.tables.get(PENJUALAN.name)) is not None:
+        issues += check_penjualan(penjualan, ctx, item_codes)
+    return issues
+
+
+def _at(table: Table, rec: Record, key: str, code: str, **details: Any) -> Issue:
+    """An issue at one cell of a table: its tab, the row the user sees, the header as typed."""
+    return Issue(code, tab=table.tab, row=rec.row, column=table.header(key), **details)
+
+
+def _negatives(
+    table: Table, rec: Record, keys: tuple[str, ...], personal: bool = False
+) -> list[Issue]:
+    """A negative amount, price or stock is certainly wrong (figures skip it)."""
+    return [
+        _at(table, rec, key, "negative-value", value=rec[key], personal=personal)
+        for key in keys
+        if rec[key] is not None and rec[key] < 0
+    ]
+
+
+# --- per tab ----------------------------------------------------------------------------------
+
+
+def check_anggota(table: Table, ctx: Context) -> list[Issue]:
+    issues: list[Issue] = []
+    city_digits = ctx.city_kode.replace(".", "")
+    first_id: dict[str, int] = {}
+    first_nik: dict[str, int] = {}
+    nik_header = table.header("nik")
+    for rec in table.records:
+        member_id = rec["no_anggota"]
+        if member_id:
+            if member_id in first_id:
+                issues.append(
+                    _at(
+                        table,
+                        rec,
+                        "no_anggota",
+                        "member-id-duplicate",
+                        value=member_id,
+                        detail=str(first_id[member_id]),
+                    )
+                )
+            else:
+                first_id[member_id] = rec.row
+        nik = rec["nik"]
+        if isinstance(nik, NikValue):
+            issues += _nik_issues(nik, rec.row, table.tab, nik_header, city_digits, ctx)
+            if nik.digits:
+                if nik.digits in first_nik:
+                    issues.append(
+                        Issue(
+                            "nik-duplicate",
+                            tab=table.tab,
+                            row=rec.row,
+                            column=nik_header,
+                            value=nik.digits,
+                            personal=True,
+                            detail=str(first_nik[nik.digits]),
+                        )
+                    )
+                else:
+                    first_nik[nik.digits] = rec.row
+        issues += _date_issues(table, rec.row, "tanggal_masuk", rec["tanggal_masuk"], ctx)
+        issues += _date_issues(table, rec.row, "tanggal_keluar", rec["tanggal_keluar"], ctx)
+        joined, left = rec["tanggal_masuk"], rec["tanggal_keluar"]
+        if joined and left and left < joined:
+            issues.append(_at(table, rec, "tanggal_keluar", "member-left-before-join"))
+    return issues
+
+
+def _nik_issues(
+    nik: NikValue, row: int, tab: str, header: str, city_digits: str, ctx: Context
+) -> list[Issue]:
+    issues = []
+    value = nik.digits or display_value(nik.raw)
+    problems = nik.check.problems
+    for code in problems:
+        detail = (
+            str(sum(ch.isdigit() for ch in display_value(nik.raw))) if code == "nik-length" else ""
+        )
+        issues.append(
+            Issue(code, tab=tab, row=row, column=header, value=value, personal=True, detail=detail)
+        )
+    if (
+        nik.digits
+        and "nik-region-unknown" not in problems
+        and city_digits
+        and not nik.digits.startswith(city_digits)
+    ):
+        where = ctx.city_name or wilayah.name(ctx.city_kode) or ctx.city_kode
+        issues.append(
+            Issue(
+                "nik-outside-city",
+                tab=tab,
+                row=row,
+                column=header,
+                value=value,
+                personal=True,
+                detail=where,
+            )
+        )
+    return issues
+
+
+def check_simpanan(table: Table, ctx: Context, member_ids: set[str] | None) -> list[Issue]:
+    issues: list[Issue] = []
+    for rec in table.records:
+        issues += _date_issues(table, rec.row, "tanggal", rec["tanggal"], ctx)
+        issues += _negatives(table, rec, ("jumlah",), personal=True)  # a member's savings
+        member = rec["no_anggota"]
+        if member and member_ids is not None and member not in member_ids:
+            issues.append(
+                _at(
+                    table,
+                    rec,
+                    "no_anggota",
+                    "member-unknown",
+                    value=member,
+                )
+            )
+    return issues
+
+
+def check_stok(table: Table, ctx: Context) -> list[Issue]:
+    issues: list[Issue] = []
+    first_code: dict[str, int] = {}
+    has_cost_column = "harga_beli" in table.headers
+    for rec in table.records:
+        code = rec["kode_barang"]
+        if code:
+            if code in first_code:
+                issues.append(
+                    _at(
+                        table,
+                        rec,
+                        "kode_barang",
+                        "item-code-duplicate",
+                        value=code,
+                        detail=str(first_code[code]),
+                    )
+                )
+            else:
+                first_code[code] = rec.row
+        issues += _negatives(
+            table, rec, ("jumlah_stok", "harga_beli", "harga_jual", "stok_minimum")
+        )
+        if rec["harga_beli"] is None and rec["jumlah_stok"] is not None:
+            issues.append(
+                _at(
+                    table,
+                    rec,
+                    "harga_beli",
+                    "missing-optional",
+                    detail="Nilai Stok"
+                    if has_cost_column
+                    else "Nilai Stok (kolom Harga Beli belum ada)",
+                )
+            )
+        buy, sell = rec["harga_beli"], rec["harga_jual"]
+        if buy and sell and 0 < sell < buy:
+            issues.append(
+                _at(
+                    table,
+                    rec,
+                    "harga_jual",
+                    "sale-price-below-cost",
+                    value=sell,
+                )
+            )
+    return issues
+
+
+def check_penjualan(table: Table, ctx: Context, item_codes: set[str] | None) -> list[Issue]:
+    issues: list[Issue] = []
+    for rec in table.records:
+        issues += _date_issues(table, rec.row, "tanggal", rec["tanggal"], ctx)
+        issues += _negatives(table, rec, ("jumlah", "harga_satuan", "total"))
+        code = rec["kode_barang"]
+        if code and item_codes is not None and code not in item_codes:
+            issues.append(
+                _at(
+                    table,
+                    rec,
+                    "kode_barang",
+                    "item-unknown",
+                    value=code,
+                )
+            )
+        qty, price, total = rec["jumlah"], rec["harga_satuan"], rec["total"]
+        if qty is not None and price is not None and total is not None:
+            difference = total - qty * price
+            if abs(difference) > TOTAL_TOLERANCE_RP:
+                issues.append(
+                    _at(
+                        table,
+                        rec,
+                        "total",
+                        "total-mismatch",
+                        value=total,
+                        detail=formats.format_rupiah(abs(difference)),
+                    )
+                )
+    return issues
+
+
+def _date_issues(table: Table, row: int, key: str, value: date | None, ctx: Context) -> list[Issue]:
+    if value is None:
+        return []
+    if value > ctx.as_of:
+        return [
+            Issue(
+                "future-date",
+                tab=table.tab,
+                row=row,
+                column=table.header(key),
+                value=value.isoformat(),
+                detail=formats.format_date(ctx.as_of),
+            )
+        ]
+    if value < EARLIEST_PLAUSIBLE:
+        return [
+            Issue(
+                "date-before-start",
+                tab=table.tab,
+                row=row,
+                column=table.header(key),
+                value=value.isoformat(),
+                detail=formats.format_date(value),
+            )
+        ]
+    return []
+
+
+# --- Profil -----------------------------------------------------------------------------------
+
+# Fields a figure or the financing readiness uses: reported when empty, as a warning.
+PROFIL_WANTED = (
+    "status_operasional",
+    "nomor_sk_ahu",
+    "nomor_induk_koperasi",
+    "nib",
+    "npwp",
+    "kode_wilayah",
+)
+
+
+def check_profil(book: ParsedWorkbook, ctx: Context) -> list[Issue]:
+    profil = book.profil
+    if profil.tab is None:
+        return []
+    tab = profil.tab
+
+    def at(key: str, code: str, **details: Any) -> Issue:
+        """An issue at a Profil field: the row the user sees, the field's one label."""
+        return Issue(
+            code, tab=tab, row=profil.rows.get(key), column=PROFIL.field(key).label, **details
+        )
+
+    issues: list[Issue] = []
+    for key in PROFIL_WANTED:
+        if profil.values.get(key) is None and formats.is_blank(profil.raw.get(key)):
+            issues.append(at(key, "profil-field-missing"))
+    npwp = profil.values.get("npwp")
+    if isinstance(npwp, formats.Npwp) and npwp.legacy:
+        issues.append(at("npwp", "npwp-15-digit", value=npwp.digits))
+    bank, account = profil.values.get("nama_bank"), profil.values.get("nomor_rekening")
+    if bool(bank) != bool(account):
+        issues.append(at("nomor_rekening" if bank else "nama_bank", "bank-account-incomplete"))
+    kode = profil.values.get("kode_wilayah")
+    registered = wilayah.dotted(ctx.registry_kode_wilayah) if ctx.registry_kode_wilayah else None
+    if kode and wilayah.get(kode) is None:
+        issues.append(at("kode_wilayah", "kode-wilayah-unknown", value=kode))
+    elif kode and registered and registered != kode:
+        issues.append(at("kode_wilayah", "kode-wilayah-mismatch", value=kode, detail=registered))
+    for key in ("tanggal_musyawarah", "tanggal_mulai_operasi"):  # a launch may be planned ahead
+        value = profil.values.get(key)
+        if isinstance(value, date) and value > ctx.as_of:
+            issues.append(
+                at(
+                    key,
+                    "future-date",
+                    value=value.isoformat(),
+                    detail=formats.format_date(ctx.as_of),
+                )
+            )
+    return issues
+
+
+# --- across cooperatives ----------------------------------------------------------------------
+
+
+def member_niks(book: ParsedWorkbook) -> dict[str, int]:
+    """Each well-formed NIK of a workbook's members → its first sheet row (kept in memory only)."""
+    table = book.tables.get(ANGGOTA.name)
+    found: dict[str, int] = {}
+    if table is None:
+        return found
+    for rec in table.records:
+        nik = rec["nik"]
+        if isinstance(nik, NikValue) and nik.digits and rec["status"] != "Keluar":
+            found.setdefault(nik.digits, rec.row)
+    return found
+
+
+def cross_coop_issues(
+    niks: Mapping[str, Mapping[str, int]], tabs: Mapping[str, str]
+) -> dict[str, list[Issue]]:
+    """A NIK active in two cooperatives is told to each as "also registered elsewhere" — never which."""
+    holders: dict[str, list[str]] = defaultdict(list)
+    for coop_id, coop_niks in niks.items():
+        for nik in coop_niks:
+            holders[nik].append(coop_id)
+    out: dict[str, list[Issue]] = defaultdict(list)
+    for nik, coops in holders.items():
+        if len(coops) < 2:
+            continue
+        for coop_id in coops:
+            out[coop_id].append(
+                Issue(
+                    "nik-elsewhere",
+                    tab=tabs.get(coop_id, ANGGOTA.name),
+                    row=niks[coop_id][nik],
+                    column="NIK",
+                    value=nik,
+                    personal=True,
+                )
+            )
+    return dict(out)
+
+
+def count(issues: Iterable[Issue]) -> tuple[int, int]:
+    """(Galat, Peringatan)."""
+    galat = peringatan = 0
+    for issue in issues:
+        if issue.severity is Severity.GALAT:
+            galat += 1
+        else:
+            peringatan += 1
+    return galat, peringatan
