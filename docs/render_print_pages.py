@@ -11,11 +11,8 @@ Needs soffice, pdftoppm (poppler-utils) and pdfplumber.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 import tempfile
-import uuid
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +20,7 @@ import pdfplumber
 
 from kkmp_sheets.cli import main as kkmp
 from kkmp_sheets.demo import build_demo_city
+from kkmp_sheets.onboarding import guide
 
 AS_OF = date(2026, 1, 29)
 PICTURES = {
@@ -39,24 +37,7 @@ def main(outdir: Path) -> None:
         city = build_demo_city(root / "kota", as_of=AS_OF, workers=2)
         kkmp(["run", "--once", "--config", str(city.config_path), "--as-of", str(AS_OF)])
         workbook = city.root / "out" / "status-kota.xlsx"
-        profile = root / f"lo-{uuid.uuid4().hex}"
-        subprocess.run(
-            [
-                "soffice",
-                f"-env:UserInstallation={profile.as_uri()}",
-                "--headless",
-                "--norestore",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(root),
-                str(workbook),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        pdf = root / "status-kota.pdf"
+        pdf = guide.to_pdf(workbook, root, export="pdf")
         first: dict[str, int] = {}
         with pdfplumber.open(pdf) as doc:
             for number, page in enumerate(doc.pages, start=1):
@@ -65,14 +46,8 @@ def main(outdir: Path) -> None:
                     if f" {sheet} Halaman " in footer:
                         first.setdefault(sheet, number)
         for sheet, stem in PICTURES.items():
-            number = first[sheet]
-            subprocess.run(
-                ["pdftoppm", "-f", str(number), "-l", str(number), "-r", "110", "-png",
-                 "-singlefile", str(pdf), str(outdir / stem)],
-                check=True,
-            )  # fmt: skip
+            guide.page_png(pdf, first[sheet], outdir / f"{stem}.png", dpi=110)
             print(outdir / f"{stem}.png")
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
-import subprocess
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,6 +23,7 @@ from openpyxl import load_workbook
 
 from kkmp_sheets.cli import main
 from kkmp_sheets.demo import build_demo_city
+from kkmp_sheets.onboarding import guide
 
 pdfplumber = pytest.importorskip("pdfplumber")
 
@@ -76,32 +75,8 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def to_pdf(workbook: Path, outdir: Path) -> Path:
-    """Every sheet of `workbook` printed to one PDF, with a profile of its own (a shared one
-    would clash with another LibreOffice running)."""
-    profile = Path("/tmp") / f"kkmp-lo-{uuid.uuid4().hex}"
-    try:
-        done = subprocess.run(
-            [
-                "soffice",
-                f"-env:UserInstallation={profile.as_uri()}",
-                "--headless",
-                "--norestore",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(outdir),
-                str(workbook),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    pdf = outdir / f"{workbook.stem}.pdf"
-    assert done.returncode == 0 and pdf.exists(), (done.stdout, done.stderr)
-    return pdf
+    """Every sheet of `workbook` printed to one PDF, as its page setup says."""
+    return guide.to_pdf(workbook, outdir, export="pdf")
 
 
 def _page(page: Any) -> Page:

@@ -211,8 +211,10 @@ def records_from(raw: RawWorkbook) -> tuple[dict[str, Any], dict[str, list[dict[
 PDF_EXPORT = 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":"true"}}'
 
 
-def to_pdf(xlsx: Path, out_dir: Path) -> Path:
-    """Every tab of `xlsx` as one PDF page, in tab order (LibreOffice headless)."""
+def to_pdf(xlsx: Path, out_dir: Path, *, export: str = PDF_EXPORT) -> Path:
+    """`xlsx` as a PDF by LibreOffice headless, with a profile of its own (a shared one would
+    clash with another LibreOffice running). By default every tab as one page, in tab order
+    (the guide's pictures); `export="pdf"` prints it as its page setup says."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         raise RuntimeError("LibreOffice (soffice) is needed to render the screenshots")
@@ -223,8 +225,9 @@ def to_pdf(xlsx: Path, out_dir: Path) -> Path:
                 soffice,
                 f"-env:UserInstallation=file://{profile}",
                 "--headless",
+                "--norestore",
                 "--convert-to",
-                PDF_EXPORT,
+                export,
                 "--outdir",
                 str(out_dir),
                 str(xlsx),
