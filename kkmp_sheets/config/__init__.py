@@ -131,6 +131,7 @@ class Config:
     limits: ReadLimits = field(default_factory=ReadLimits)
     source_root: Path | None = None  # [source] root, resolved; None: the registry's folder
     workers: int = field(default_factory=lambda: usable_cores())  # [performance] workers
+    merah_list_limit: int = 10  # [digest] merah_list_limit
 
     @property
     def base_dir(self) -> Path:
@@ -196,6 +197,11 @@ def parse(data: dict[str, Any], path: Path) -> Config:
     for key in ("timeout_seconds", "deadline_seconds", "breaker_threshold"):
         if mail[key] <= 0:
             problems.append(f"[mail] {key} = {mail[key]}: expected a number above 0")
+    if values["digest"]["merah_list_limit"] < 1:
+        problems.append(
+            f"[digest] merah_list_limit = {values['digest']['merah_list_limit']}: expected 1 or "
+            "more, e.g. 10"
+        )
     for key in ("reporting_window_days", "window_days"):
         if values["report"][key] < 1:
             problems.append(f"[report] {key} = {values['report'][key]}: expected 1 or more")
@@ -270,6 +276,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
             else None
         ),
         workers=workers or usable_cores(),
+        merah_list_limit=values["digest"]["merah_list_limit"],
     )
 
 

@@ -162,6 +162,15 @@ KEYS: dict[str, dict[str, Key]] = {
             int, "Kuning when the sheet was not updated within this many days.", default=14
         ),
     },
+    "digest": {
+        "merah_list_limit": Key(
+            int,
+            "How many Merah cooperatives the city and kecamatan digests name, each with its "
+            "reasons; beyond it they say how many more and point to the status spreadsheet "
+            '(docs/operator.md, "What the digests contain").',
+            default=10,
+        ),
+    },
     "report": {
         "reporting_window_days": Key(
             int,

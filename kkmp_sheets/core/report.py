@@ -69,6 +69,7 @@ Summary = Totals  # the city's figures (Ringkasan, Riwayat, the history store's 
 
 # --- the status workbook ---------------------------------------------------------------------
 
+STATUS_TAB = "Status KKMP"  # the digests link to it (`Sink.link`)
 _ID, _KECAMATAN, _KELURAHAN, _NAMA, _ALASAN, _PJ, _TAUTAN = (
     "@id", "@kecamatan", "@kelurahan", "@nama", "@alasan", "@pj", "@tautan"
 )  # fmt: skip
@@ -151,7 +152,7 @@ def status_book(
     ringkasan.print_setup = paper
 
     status = Sheet(
-        "Status KKMP",
+        STATUS_TAB,
         STATUS_COLUMNS,
         note=note,
         print_setup=Print(footer=footer, columns=tuple(_label(k) for k in STATUS_PRINTED)),

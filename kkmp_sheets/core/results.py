@@ -29,6 +29,7 @@ class CycleResult:
     feedback_failed: list[tuple[str, str]] = field(default_factory=list)
     notified: Any = None  # notify.Notified, once digests were handed over
     figures: CityFigures | None = None  # every figure, measured once; `summary` is its city
+    status_link: str = ""  # where officials open Status KKMP (`Sink.link`); "" if not published
 
     @property
     def unreadable(self) -> list[CoopResult]:

@@ -74,13 +74,16 @@ from kkmp_sheets.delivery.views import (
     ChangesView,
     CoopRow,
     CountRow,
+    MerahList,
     Move,
     Quiet,
     coop_row,
     issue_groups,
     kecamatan_row,
     member_of,
+    merah_list,
     point_on,
+    status_link,
     trend,
     zone_counts,
 )
@@ -198,6 +201,7 @@ class _Context:
         self.figures = figures_of(cycle, cfg)
         self.rows = {r.coop.id: self.coop_row(r) for r in cycle.results}
         self.subjects = env.get_template(f"{cfg.mail.language}/subjects.j2").module
+        self.status = status_link(cycle.status_link or _published_at(cycle.output))
 
     # --- shared pieces
 
@@ -208,6 +212,7 @@ class _Context:
             "now": self.now,
             "rules": self.cfg.zones,
             "max_listed": MAX_LISTED,
+            "status": self.status,
         }
 
     def coop_row(self, result: CoopResult) -> CoopRow:
@@ -265,6 +270,15 @@ class _Context:
         ]
         return view
 
+    def merah(self, rows: Iterable[CoopRow]) -> MerahList:
+        return merah_list(
+            rows,
+            newly_red=set(self.changes.newly_red),
+            since=self.changes.merah_since,
+            as_of=self.as_of,
+            limit=self.cfg.merah_list_limit,
+        )
+
     def quiet(self, row: CoopRow) -> Quiet:
         rules = self.cfg.zones
         stale = days_since(row.data_diperbarui, self.as_of)
@@ -307,6 +321,8 @@ class _Context:
             "trend_text": days[::-1][::7][::-1],  # the plain-text trend: one line a week
             "unreadable": unreadable,
             "registry_problems": len(self.cycle.registry_issues),
+            "merah": self.merah(self.rows.values()),
+            "office": True,  # to the office's own officials: local workbooks are linked as files
         }
         key = DigestKey("city", "kota", self.as_of.isoformat())
         counts = zone_counts(_bar(s))
@@ -332,6 +348,8 @@ class _Context:
                 "totals": totals,
                 "figures": self.locale.rows(pick(KECAMATAN_DIGEST), totals.get),
                 "changes": self.changes_view(member_of(set(group.coop_ids))),
+                "merah": self.merah(rows),
+                "office": False,  # camat and lurah: outside the office's shared folder
             }
             key = DigestKey("kecamatan", f"kecamatan:{one_line(name)}", self.as_of.isoformat())
             counts = {"kecamatan": name, **zone_counts(bar)}
@@ -446,6 +464,14 @@ def figures_of(cycle: CycleResult, cfg: Config) -> CityFigures:
         reporting_window_days=cfg.reporting_window_days,
         target=Target(cfg.target_date, cfg.target_active_share),
     )
+
+
+def _published_at(output: str) -> str:
+    """A cycle made without `status_link` (a tool, a test): its `output`, when it is a URL or
+    an absolute path (a dry run's "(tidak ditulis)" is neither)."""
+    if output.startswith(("https://", "http://")):
+        return output
+    return Path(output).as_uri() if Path(output).is_absolute() else ""
 
 
 def _bar(totals: Totals) -> Bar:

@@ -9,10 +9,13 @@ identity number).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from kkmp_sheets.core.figures import Totals
 from kkmp_sheets.core.issue import Issue, Severity, mask_personal
@@ -80,8 +83,42 @@ class CoopRow:
     galat: int
     peringatan: int
     penanggung_jawab: str
-    link: str  # a web link, or "" (a local path is no use in an e-mail)
+    link: str  # a web link, or "" (a local path is no use to people outside the office)
     figures: tuple[FigureRow, ...] = ()  # its figures as the kecamatan digest lists them
+    # Local mode: the workbook as a `file://` URI, for digests that stay inside the office (city,
+    # penanggung jawab alert), whose readers open the office's folder; "" otherwise.
+    file_link: str = ""
+    file_path: str = ""  # the same file as a path to show: mail clients may block file links
+
+
+@dataclass(frozen=True)
+class StatusLink:
+    """Where the reader opens the status spreadsheet: `url` for a link, `text` to show with it
+    (the URL, or in local mode the file's path, since mail clients may block file links)."""
+
+    url: str
+    text: str
+    local: bool
+
+
+@dataclass(frozen=True)
+class MerahItem:
+    coop: CoopRow
+    new: bool  # turned Merah since the previous recorded day
+    since: date | None  # first recorded day of its current run of Merah days (None: unknown)
+
+
+@dataclass(frozen=True)
+class MerahList:
+    """The Merah cooperatives a digest names (at most the configured limit), in the order of
+    `merah_list`, and how many more there are."""
+
+    items: list[MerahItem]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
 
 
 @dataclass(frozen=True)
@@ -198,7 +235,45 @@ def coop_row(result: CoopResult, kecamatan: str, figures: Sequence[FigureRow] = 
         penanggung_jawab=coop.penanggung_jawab,
         link=result.link if result.link.startswith(("https://", "http://")) else "",
         figures=tuple(figures),
+        **_local_file(result.link),
     )
+
+
+def _local_file(link: str) -> dict[str, str]:
+    """`file_link`/`file_path` of a local workbook's absolute path; nothing for anything else."""
+    if not link or "://" in link or not Path(link).is_absolute():
+        return {}
+    return {"file_link": Path(link).as_uri(), "file_path": link}
+
+
+def status_link(address: str) -> StatusLink | None:
+    """How a digest links to the status spreadsheet published at `address` (`Sink.link`)."""
+    if address.startswith(("https://", "http://")):
+        return StatusLink(address, address, local=False)
+    if address.startswith("file://"):
+        return StatusLink(address, url2pathname(urlsplit(address).path), local=True)
+    return None  # not published (a dry run): nothing to open
+
+
+def merah_list(
+    rows: Iterable[CoopRow],
+    *,
+    newly_red: Collection[str],
+    since: Mapping[str, date],
+    as_of: date,
+    limit: int,
+) -> MerahList:
+    """The Merah cooperatives among `rows`, as the digests name them. Order: those that turned
+    Merah since the previous recorded day first; then the longest Merah first (the earliest first
+    day of their current Merah run; one not recorded yet counts from `as_of`); then by kecamatan,
+    name and ID. The first `limit` are listed."""
+    items = [
+        MerahItem(row, row.id in newly_red, since.get(row.id)) for row in rows if row.zone == MERAH
+    ]
+    items.sort(
+        key=lambda i: (not i.new, i.since or as_of, i.coop.kecamatan, i.coop.nama, i.coop.id)
+    )
+    return MerahList(items[: max(limit, 0)], len(items))
 
 
 def issue_groups(issues: Sequence[Issue]) -> list[IssueGroup]:

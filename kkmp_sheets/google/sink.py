@@ -82,6 +82,12 @@ class GoogleSink:
     def url(self) -> str:
         return f"https://docs.google.com/spreadsheets/d/{self.id}/edit"
 
+    def link(self, tab: str) -> str:
+        """The spreadsheet's URL, opening `tab` (`#gid=`) once a publish has placed it."""
+        memo = self.state.get(self.key) or {}
+        sheet_id = ((memo.get("layout") or {}).get("sheets") or {}).get(tab)
+        return self.url if sheet_id is None else f"{self.url}#gid={sheet_id}"
+
     def close(self) -> None:
         self.state.close()
         self.api.close()

@@ -21,6 +21,11 @@ class Sink(Protocol):
         """The Riwayat rows already published (first cell a date), oldest first; [] if none."""
         ...
 
+    def link(self, tab: str) -> str:
+        """Where a person opens `tab` of what was published, for the digests: a Google URL
+        (deep-linked to the tab when its id is known), a `file://` URI; "" when nothing is."""
+        ...
+
     def close(self) -> None:
         """Let go of what the sink holds open (Google: an HTTP session); nothing for a file."""
         ...
@@ -34,6 +39,9 @@ class NullSink:
 
     def history(self) -> list[list]:
         return []
+
+    def link(self, tab: str) -> str:
+        return ""
 
     def close(self) -> None:
         pass

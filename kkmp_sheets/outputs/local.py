@@ -25,6 +25,10 @@ class LocalSink:
     def close(self) -> None:
         """Nothing is held open: each publish writes the file and closes it."""
 
+    def link(self, tab: str) -> str:
+        """The workbook's `file://` URI (a file link cannot open a given tab)."""
+        return self.path.resolve().as_uri()
+
     def history(self) -> list[list]:
         """Riwayat rows of the previous status workbook, so the trend grows cycle by cycle."""
         if not self.path.is_file():

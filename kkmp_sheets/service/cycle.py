@@ -21,6 +21,7 @@ from kkmp_sheets.core.figures import measure
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.registry import Coop, read_registry, registry_error
 from kkmp_sheets.core.report import (
+    STATUS_TAB,
     FEEDBACK_HEADER_ROW,
     FEEDBACK_WIDTHS,
     CoopResult,
@@ -172,6 +173,7 @@ def run_cycle(
         output=output,
         seconds=0.0,
         figures=figures,
+        status_link=sink.link(STATUS_TAB),
         feedback_written=feedback.written,
         feedback_unchanged=feedback.unchanged,
         feedback_failed=feedback.failed,

@@ -97,6 +97,9 @@ class Changes:
     resolved_problems: dict[str, int] = field(default_factory=dict)
     gone_quiet: list[str] = field(default_factory=list)
     newly_red: list[str] = field(default_factory=list)
+    # Each cooperative Merah at `as_of`: the first recorded day of its current run of Merah days
+    # (the digests list the longest Merah first).
+    merah_since: dict[str, date] = field(default_factory=dict)
 
     @property
     def first(self) -> bool:
@@ -291,7 +294,7 @@ class HistoryStore:
         resolved one).
         """
         rules = rules or ZoneRules()
-        out = Changes(as_of=as_of, since=since)
+        out = Changes(as_of=as_of, since=since, merah_since=self.merah_since(as_of))
         if since is None:
             return out
         now = self._coop_rows(as_of)
@@ -333,6 +336,24 @@ class HistoryStore:
                 counts[coop_id] = n
             target.update(sorted(counts.items()))
         return out
+
+    def merah_since(self, as_of: date) -> dict[str, date]:
+        """Cooperatives recorded Merah on `as_of`: the first recorded day of their current run of
+        Merah days (a day not recorded does not break a run; a recorded other zone does)."""
+        rows = self.conn.execute(
+            """
+            SELECT c.coop_id, MIN(c.as_of) FROM coop_day c
+            WHERE c.zone = :merah AND c.as_of <= :a
+              AND c.coop_id IN (SELECT coop_id FROM coop_day WHERE as_of = :a AND zone = :merah)
+              AND c.as_of > COALESCE((
+                  SELECT MAX(o.as_of) FROM coop_day o
+                  WHERE o.coop_id = c.coop_id AND o.as_of <= :a AND o.zone != :merah
+              ), '')
+            GROUP BY c.coop_id
+            """,
+            {"a": as_of.isoformat(), "merah": MERAH},
+        ).fetchall()
+        return {coop_id: date.fromisoformat(day) for coop_id, day in rows}
 
     def city_series(self, until: date, days: int = 30) -> list[CityPoint]:
         """The city's zone counts per recorded day in (until − days, until], oldest first."""
