@@ -21,9 +21,9 @@ from kkmp_sheets.core.figures import measure
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.registry import Coop, read_registry, registry_error
 from kkmp_sheets.core.report import (
-    STATUS_TAB,
     FEEDBACK_HEADER_ROW,
     FEEDBACK_WIDTHS,
+    STATUS_TAB,
     CoopResult,
     Target,
     feedback_rows,
