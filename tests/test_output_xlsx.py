@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import posixpath
+import re
 import shutil
 import stat
 import subprocess
@@ -13,9 +14,11 @@ import xml.etree.ElementTree as ET
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from kkmp_sheets.core.tables import (
     ZONE_COLORS,
@@ -256,8 +259,9 @@ def test_links_bools_blanks_and_dirty_text(written: Path) -> None:
     ws = load_workbook(written)["Status KKMP"]
     assert ws["O2"].value == "https://docs.google.com/spreadsheets/d/abc"
     assert ws["O2"].hyperlink.target == "https://docs.google.com/spreadsheets/d/abc"
-    assert ws["O3"].value == "/srv/kkmp/kkmp-002.xlsx"  # a local path is plain text
-    assert ws["O3"].hyperlink is None
+    # A local workbook keeps its path as text and links to it relative to the status folder.
+    assert ws["O3"].value == "/srv/kkmp/kkmp-002.xlsx"
+    assert linked_file(ws["O3"], written.parent) == Path("/srv/kkmp/kkmp-002.xlsx")
     assert (ws["G2"].value, ws["G3"].value) == ("Ya", "Tidak")
     assert ws["C4"].value == "KKMP Sukajadi"  # XML-illegal control characters removed
     assert ws["E2"].value is None  # "" is blank
@@ -265,6 +269,68 @@ def test_links_bools_blanks_and_dirty_text(written: Path) -> None:
     assert ws["J4"].value is None  # NaN
     assert ws["L4"].value is None  # None
     assert ws["O4"].value is None
+
+
+def linked_file(cell: Any, folder: Path) -> Path:
+    """The file a link cell opens: its target (Windows separators, URL-escaped, relative to the
+    workbook's folder, as Excel stores it) resolved the way Excel and LibreOffice do."""
+    target = unquote(cell.hyperlink.target).replace("\\", "/")
+    assert not target.startswith("/"), f"not a relative link: {target}"
+    return Path(os.path.normpath(folder / target))
+
+
+def local_city(tmp_path: Path) -> tuple[Path, Path]:
+    """A status workbook in out/ whose Tautan points at a cooperative workbook in workbooks/."""
+    coop = tmp_path / "kota" / "workbooks" / "KKMP Duri Kepa 01.xlsx"
+    coop.parent.mkdir(parents=True)
+    Workbook().save(coop)
+    status = tmp_path / "kota" / "out" / "status-kota.xlsx"
+    rows = [
+        ["K1", str(coop)],
+        ["K2", str(coop.parent / "KKMP #2.xlsx")],  # "#" reads as a cell anchor: stays text
+        ["K3", "KKMP-3.xlsx"],  # relative to nothing known: stays text
+    ]
+    book = StatusBook([Sheet("Status KKMP", [Col("ID"), Col("Tautan", Fmt.LINK)], rows)])
+    write_status_workbook(book, status)
+    return status, coop
+
+
+def test_a_local_workbook_is_linked_relative_to_the_status_folder(tmp_path: Path) -> None:
+    status, coop = local_city(tmp_path)
+    ws = load_workbook(status)["Status KKMP"]
+    assert ws["B2"].value == str(coop)
+    assert ws["B2"].hyperlink.target == "..\\workbooks\\KKMP%20Duri%20Kepa%2001.xlsx"
+    assert linked_file(ws["B2"], status.parent) == coop
+    assert (ws["B3"].hyperlink, ws["B4"].hyperlink) == (None, None)
+    assert (ws["B3"].value, ws["B4"].value) == (str(coop.parent / "KKMP #2.xlsx"), "KKMP-3.xlsx")
+    # The link is relative: the folder copied elsewhere (a share, a USB stick) still opens it.
+    moved = tmp_path / "salinan"
+    shutil.copytree(tmp_path / "kota", moved)
+    copy = load_workbook(moved / "out" / status.name)["Status KKMP"]
+    assert linked_file(copy["B2"], moved / "out").read_bytes() == coop.read_bytes()
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not on PATH")
+def test_libreoffice_follows_the_relative_link_to_the_cooperative(tmp_path: Path) -> None:
+    """LibreOffice opens the status workbook and resolves the Tautan link to the cooperative's
+    file (its HTML export writes every link it read as an absolute address)."""
+    status, coop = local_city(tmp_path)
+    profile = Path("/tmp") / f"kkmp-lo-{uuid.uuid4().hex}"
+    out = tmp_path / "html"
+    try:
+        done = subprocess.run(
+            [
+                "soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                "--convert-to", "html", "--outdir", str(out), str(status),
+            ],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    assert done.returncode == 0, done.stderr
+    html = (out / "status-kota.html").read_text(encoding="utf-8", errors="replace")
+    assert re.findall(r'<a href="(file:[^"]+)"', html) == [coop.as_uri()]
 
 
 def test_excel_limits_on_text_and_integers(tmp_path: Path) -> None:

@@ -13,9 +13,14 @@ Choices, and why:
   reader's regional settings in Excel; the `[$-421]` locale tag gives Indonesian month names.
 - **Timezones.** Excel has none: aware datetimes are converted to WIB (Asia/Jakarta) and written
   naive, like the rest of the book.
-- **Links.** Only http(s) URLs become hyperlinks, with the URL itself as the visible text. Excel
-  2016+ accepts up to 2,079 characters per URL (older Excel stops at 255) and 65,530 links per
-  sheet; beyond either limit the URL is written as plain text, so it is never dropped.
+- **Links.** Only a link column (`Fmt.LINK`) holds links, with its text itself visible: an
+  http(s) URL links to itself; an absolute path of a local workbook (local mode's Tautan) links
+  to that file by a path *relative to the status workbook's folder* (`external:../workbooks/…`),
+  so the link still opens when the whole folder is copied or shared under another drive letter
+  (Excel and LibreOffice resolve it from the workbook's own place). Excel 2016+ accepts up to
+  2,079 characters per URL (older Excel stops at 255) and 65,530 links per sheet; beyond either
+  limit, or for a path with `#` (which Excel reads as a cell anchor), the text stays plain text,
+  so it is never dropped.
 - **Cell limits.** Text over Excel's 32,767 characters is cut (ending in "…"), control characters
   that XML 1.0 forbids are removed, integers of 16+ digits are written as text (Excel keeps only
   15 significant digits), NaN/NaT become blank cells, and `""` is blank too (so COUNTA is right).
@@ -125,7 +130,7 @@ def write_status_workbook(book: StatusBook, path: Path, *, title: str = DEFAULT_
     tmp, fd = _open_temp(folder, path.name)
     try:
         with os.fdopen(fd, "w+b") as handle:
-            _build_workbook(book, handle, title)
+            _build_workbook(book, handle, title, folder)
             handle.flush()
             # Data on disk before the rename, so a crash never leaves an empty "new" file.
             os.fsync(handle.fileno())
@@ -274,7 +279,10 @@ class _Styles:
         )
 
 
-def _build_workbook(book: StatusBook, handle: IO[bytes], title: str) -> None:
+def _build_workbook(
+    book: StatusBook, handle: IO[bytes], title: str, links_from: Path | None = None
+) -> None:
+    """`links_from`: the folder the workbook is written in, which file links are relative to."""
     workbook = xlsxwriter.Workbook(handle, {"in_memory": True, "constant_memory": False})
     workbook.set_properties(
         {
@@ -288,7 +296,7 @@ def _build_workbook(book: StatusBook, handle: IO[bytes], title: str) -> None:
     xml_bytes = 0
     for sheet, name in zip(book.sheets, _sheet_names(book.sheets), strict=True):
         worksheet = workbook.add_worksheet(name)
-        header_row, sheet_bytes = _write_sheet(worksheet, sheet, styles)
+        header_row, sheet_bytes = _write_sheet(worksheet, sheet, styles, links_from)
         placed[sheet.name] = _Placed(worksheet, name, sheet, header_row)
         xml_bytes += sheet_bytes
     for spec in book.charts:
@@ -315,7 +323,9 @@ def _sheet_names(sheets: list[Sheet]) -> list[str]:
     return names
 
 
-def _write_sheet(worksheet: Any, sheet: Sheet, styles: _Styles) -> tuple[int, int]:
+def _write_sheet(
+    worksheet: Any, sheet: Sheet, styles: _Styles, links_from: Path | None = None
+) -> tuple[int, int]:
     """Note, header and rows; returns the header's row index and an XML size estimate."""
     header_row = 0
     if sheet.note:
@@ -332,7 +342,7 @@ def _write_sheet(worksheet: Any, sheet: Sheet, styles: _Styles) -> tuple[int, in
         worksheet.write_string(header_row, index, name, styles.header)
         widths.append(header_width(name))
 
-    cells = _CellWriter(worksheet, styles)
+    cells = _CellWriter(worksheet, styles, links_from)
     fmts = [col.fmt for col in columns]
     wraps = [col.wrap and col.width is not None for col in columns]
     for row_index, row in enumerate(sheet.rows, start=header_row + 1):
@@ -413,9 +423,10 @@ class _CellWriter:
     count of the XML it produces (for the Zip64 decision) and of hyperlinks (Excel's limit).
     """
 
-    def __init__(self, worksheet: Any, styles: _Styles) -> None:
+    def __init__(self, worksheet: Any, styles: _Styles, links_from: Path | None = None) -> None:
         self.worksheet = worksheet
         self.styles = styles
+        self.links_from = links_from  # the workbook's folder: file links are relative to it
         self.links = 0
         self.xml_bytes = 0
 
@@ -445,9 +456,10 @@ class _CellWriter:
         if not text:
             return 0
         self.xml_bytes += 6 * len(text)  # UTF-8 and &amp;-style escapes, generously
-        if fmt == Fmt.LINK and self._linkable(text):
+        target = self._link_target(text) if fmt == Fmt.LINK else None
+        if target is not None:
             self.links += 1
-            self.worksheet.write_url(row, col, text, None, text)
+            self.worksheet.write_url(row, col, target, None, text)
         elif wrap and fmt == Fmt.TEXT:
             self.worksheet.write_string(row, col, text, self.styles.wrapped)
         elif fmt == Fmt.ZONE:
@@ -457,10 +469,20 @@ class _CellWriter:
             self.worksheet.write_string(row, col, text, self.styles.by_fmt[fmt])
         return max(map(len, text.split("\n"))) if "\n" in text else len(text)
 
-    def _linkable(self, text: str) -> bool:
-        if self.links >= MAX_LINKS or not _HTTP_URL.match(text):
-            return False
-        return all(_utf16_len(part) <= MAX_URL for part in text.split("#", 1))
+    def _link_target(self, text: str) -> str | None:
+        """What a link cell showing `text` opens (see "Links" above); None: plain text."""
+        if self.links >= MAX_LINKS:
+            return None
+        if _HTTP_URL.match(text):
+            fits = all(_utf16_len(part) <= MAX_URL for part in text.split("#", 1))
+            return text if fits else None
+        if self.links_from is None or "#" in text or "\n" in text or not os.path.isabs(text):
+            return None
+        try:
+            relative = os.path.relpath(text, self.links_from)
+        except ValueError:  # another drive (Windows): only the absolute path reaches it
+            relative = text
+        return f"external:{relative}" if _utf16_len(relative) <= MAX_URL else None
 
     def _number(self, row: int, col: int, value: int | float, fmt: Fmt) -> int:
         if isinstance(value, float) and not math.isfinite(value):
