@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import subprocess
@@ -361,6 +362,139 @@ def test_filters_read_like_indonesian_and_english():
     assert eng.textbar((1, 0, 1), 4, scale=4) == "GR"
 
 
+# --- which ones are Merah, and where to look ------------------------------------------------------
+
+STATUS_URL = "https://docs.google.com/spreadsheets/d/1StatusKota/edit#gid=1001"
+
+
+def merah_names(text: str) -> list[str]:
+    """The Merah list of a plain-text digest, in order: "  1. <nama> (Kelurahan …"."""
+    return re.findall(r"^  \d+\. (.+?) \(Kelurahan ", text, flags=re.MULTILINE)
+
+
+def test_city_and_kecamatan_digests_name_each_merah_cooperative_with_its_reasons():
+    keys = by_key(render())
+    city = keys["city", "kota", "2026-01-29"]
+    assert "KKMP MERAH (1)" in city.text
+    assert merah_names(city.text) == ["KKMP Kedoya Selatan"]
+    assert (
+        "  1. KKMP Kedoya Selatan (Kelurahan Kelurahan KKMP-002, Kecamatan Kebon Jeruk) - baru\n"
+        "     Alasan: Belum ada penjualan tercatat\n"
+        "     https://docs.google.com/spreadsheets/d/KKMP-002\n"
+    ) in city.text
+    html = city.html or ""
+    assert "KKMP Merah (1)</h2>" in html
+    assert '<a href="https://docs.google.com/spreadsheets/d/KKMP-002"' in html
+    assert "<div>Alasan: Belum ada penjualan tercatat</div>" in html
+    kebon_jeruk = keys["kecamatan", "kecamatan:Kebon Jeruk", "2026-01-29"]
+    assert merah_names(kebon_jeruk.text) == ["KKMP Kedoya Selatan"]
+    assert "Alasan: Belum ada penjualan tercatat" in kebon_jeruk.text
+    cengkareng = keys["kecamatan", "kecamatan:Cengkareng", "2026-01-29"]
+    assert "KKMP MERAH (0)\n  Tidak ada KKMP Merah." in cengkareng.text
+    assert "Tidak ada KKMP Merah." in (cengkareng.html or "")
+
+
+def test_merah_list_order_and_limit():
+    """Newly Merah first, then the longest Merah (earliest first recorded day of the current run;
+    one not recorded counts from today), then kecamatan and name; `merah_list_limit` shown."""
+    results = [
+        coop_result("K-A", "KKMP Angke", "Tambora", "Merah"),
+        coop_result("K-B", "KKMP Sukabumi", "Kebon Jeruk", "Merah"),
+        coop_result("K-C", "KKMP Cengkareng", "Cengkareng", "Merah"),
+        coop_result("K-D", "KKMP Duri", "Cengkareng", "Merah"),
+        coop_result("K-E", "KKMP Empang", "Cengkareng", "Merah"),
+        coop_result("K-F", "KKMP Hijau", "Cengkareng", "Hijau"),
+    ]
+    changes = Changes(
+        AS_OF,
+        AS_OF - timedelta(days=1),
+        newly_red=["K-B"],
+        merah_since={
+            "K-A": AS_OF - timedelta(days=10),
+            "K-B": AS_OF,
+            "K-C": AS_OF - timedelta(days=3),
+            "K-D": AS_OF - timedelta(days=3),
+        },
+    )
+    cfg = replace(make_config(), merah_list_limit=3)
+    keys = by_key(render(cycle=make_cycle(*results), changes=changes, cfg=cfg))
+    city = keys["city", "kota", "2026-01-29"]
+    assert merah_names(city.text) == ["KKMP Sukabumi", "KKMP Angke", "KKMP Cengkareng"]
+    assert "KKMP MERAH (5)" in city.text
+    assert "  dan 2 KKMP Merah lainnya: semuanya ada di tab Status KKMP" in city.text
+    assert "Tercatat Merah sejak 19 Januari 2026" in city.text  # K-A
+    assert "dan 2 KKMP Merah lainnya" in (city.html or "")
+    everyone = replace(cfg, merah_list_limit=10)
+    keys = by_key(render(cycle=make_cycle(*results), changes=changes, cfg=everyone))
+    city = keys["city", "kota", "2026-01-29"]
+    assert merah_names(city.text) == [
+        "KKMP Sukabumi", "KKMP Angke", "KKMP Cengkareng", "KKMP Duri", "KKMP Empang",
+    ]  # fmt: skip
+    assert "lainnya" not in city.text.split("KKMP MERAH")[1].split("RINGKASAN")[0]
+    cengkareng = keys["kecamatan", "kecamatan:Cengkareng", "2026-01-29"]
+    assert merah_names(cengkareng.text) == ["KKMP Cengkareng", "KKMP Duri", "KKMP Empang"]
+
+
+def test_digests_link_to_the_status_spreadsheet_in_google_mode():
+    cycle = replace(make_cycle(*city_results()), status_link=STATUS_URL)
+    keys = by_key(render(cycle=cycle))
+    for key in (("city", "kota"), ("kecamatan", "kecamatan:Kebon Jeruk")):
+        d = keys[(*key, "2026-01-29")]
+        assert f"Spreadsheet status kota:\n  {STATUS_URL}\n" in d.text
+        assert f'<a href="{STATUS_URL}"' in (d.html or "")
+        assert "Buka spreadsheet status kota</a>" in (d.html or "")
+
+
+def test_digests_link_to_the_status_workbook_file_in_local_mode(tmp_path: Path):
+    """The file as a link (file://) and as its path, since mail clients may block file links;
+    local cooperative workbooks are linked only in digests that stay inside the office."""
+    status = tmp_path / "kota" / "out" / "status-kota.xlsx"
+    workbooks = tmp_path / "kota" / "workbooks"
+    results = [replace(r, link=str(workbooks / f"{r.coop.id}.xlsx")) for r in city_results()]
+    cycle = replace(make_cycle(*results), status_link=status.as_uri())
+    keys = by_key(render(cycle=cycle))
+    merah_file = workbooks / "KKMP-002.xlsx"
+    for key in (("city", "kota"), ("kecamatan", "kecamatan:Kebon Jeruk")):
+        d = keys[(*key, "2026-01-29")]
+        assert f"  {status}\n  {status.as_uri()}\n" in d.text
+        assert f'<a href="{status.as_uri()}"' in (d.html or "")
+        assert f"Berkas: {status}" in (d.html or "")
+    city = keys["city", "kota", "2026-01-29"]
+    assert f"     Berkas: {merah_file}\n" in city.text
+    assert f'<a href="{merah_file.as_uri()}"' in (city.html or "")
+    alert = keys["alert", "pj:andi@dinas.contoh.go.id", "2026-01-29"]
+    assert f"  Berkas: {merah_file}\n" in alert.text
+    assert f'<a href="{merah_file.as_uri()}"' in (alert.html or "")
+    # Camat, lurah and pengurus are outside the office's shared folder: no workbook paths.
+    for d in digests_of(keys, "kecamatan", "coop"):
+        assert str(workbooks) not in everything(d), d.key
+
+
+def digests_of(keys: dict[tuple[str, str, str], Digest], *kinds: str) -> list[Digest]:
+    return [d for (kind, _, _), d in keys.items() if kind in kinds]
+
+
+def test_a_dry_run_links_to_nothing():
+    keys = by_key(render())  # the cycle's output is "status-kota.xlsx": no place to open
+    city = keys["city", "kota", "2026-01-29"]
+    assert "Spreadsheet status kota" not in city.text
+    assert "Buka spreadsheet status kota" not in (city.html or "")
+
+
+def test_merah_since_is_the_start_of_the_current_run(tmp_path: Path):
+    merah, kuning = Zone("Merah", ("Belum ada penjualan tercatat",)), Zone("Kuning", ("x",))
+    days = {0: merah, 1: kuning, 2: merah, 4: merah}  # not recorded on day 3
+    start = AS_OF - timedelta(days=4)
+    with HistoryStore(tmp_path / "history.sqlite") as store:
+        for offset, zone in days.items():
+            results = [replace(r, zone=zone) for r in city_results()[:1]]
+            store.record_cycle(make_cycle(*results, as_of=start + timedelta(days=offset)))
+        assert store.merah_since(AS_OF) == {"KKMP-001": start + timedelta(days=2)}
+        assert store.merah_since(start + timedelta(days=1)) == {}  # Kuning that day
+        changes = store.changes(AS_OF, store.previous_day(AS_OF))
+    assert changes.merah_since == {"KKMP-001": start + timedelta(days=2)}
+
+
 # --- what they never say -------------------------------------------------------------------------
 
 
@@ -440,21 +574,35 @@ def test_series_and_history_store_feed_the_city_digest(tmp_path: Path):
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
 def test_city_digest_renders_in_a_browser(tmp_path: Path):
-    html = by_key(render())["city", "kota", "2026-01-29"].html or ""
+    cycle = replace(make_cycle(*city_results()), status_link=STATUS_URL)
+    html = by_key(render(cycle=cycle))["city", "kota", "2026-01-29"].html or ""
     page = tmp_path / "city.html"
     page.write_text(html, encoding="utf-8")
     png = tmp_path / "city.png"
+    chromium = [
+        "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+    ]  # fmt: skip
     subprocess.run(
-        [
-            "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}",
-            "--window-size=800,1400", page.as_uri(),
-        ],
+        [*chromium, f"--screenshot={png}", "--window-size=800,1400", page.as_uri()],
         capture_output=True,
         timeout=120,
         check=False,
-    )  # fmt: skip
+    )
+    # The page as the browser parsed it: the Merah list and both links survived.
+    dom = subprocess.run(
+        [*chromium, "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
+    assert "KKMP Merah (1)</h2>" in dom
+    assert re.search(
+        r"<li[^>]*><b><a href=\"https://docs.google.com/spreadsheets/d/KKMP-002\"", dom
+    )
+    assert f'href="{STATUS_URL}"' in dom
     assert png.is_file(), "chromium wrote no screenshot"
     data = png.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
