@@ -19,6 +19,7 @@ import contextlib
 import csv
 import email
 import io
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from email.policy import default as default_policy
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import openpyxl
 import pytest
@@ -233,6 +235,63 @@ def _coop_at(line: str, coops: dict[str, str]) -> str | None:
     return None
 
 
+# --- the Merah list of the city and kecamatan digests -------------------------------------------
+
+_MERAH_HEADING = {
+    "txt": re.compile(r"(?:KKMP MERAH|RED COOPERATIVES) \((\d+)\)"),
+    "html": re.compile(r"(?:KKMP Merah|Red cooperatives) \((\d+)\)"),
+}
+_MERAH_ENTRY = {
+    "txt": re.compile(r"\s+\d+\. (.+) \(Kelurahan (.+), Kecamatan (.+)\)(?: - (?:baru|new))?"),
+    "html": re.compile(r"(.+) · Kelurahan (.+), Kecamatan (.+?)(?: (?:baru|new))?"),
+}
+_MERAH_REASONS = re.compile(r"\s*(?:Alasan|Reasons): (.*)")
+_MERAH_MORE = re.compile(r"\s*(?:dan (\d+) KKMP Merah lainnya|and (\d+) more red cooperatives):")
+# The other lines an HTML Merah list is made of (its text lines are all indented instead).
+_MERAH_HTML_OTHER = re.compile(
+    r"(?:Urutan|Order): .*|(?:Tercatat Merah sejak|Recorded red since) .*|.*lainnya: .*|"
+    r".*more red cooperatives: .*|Tidak ada KKMP Merah\.|No cooperative is red\."
+)
+
+
+@dataclass
+class MerahSeen:
+    total: int  # from the heading
+    listed: list[tuple[str, str, str]] = field(default_factory=list)  # (name, kecamatan, reasons)
+    more: int = 0
+
+
+def split_merah(
+    lines: list[str], part: str
+) -> tuple[list[str], MerahSeen | None, list[tuple[str, str]]]:
+    """The lines outside the Merah list, the list as read, and each listed reasons line with
+    the name it belongs to (the reasons name figures, e.g. "Status Operasional Berhenti": they
+    are read as that cooperative's, as in the kecamatan digest's list)."""
+    at = next((i for i, line in enumerate(lines) if _MERAH_HEADING[part].fullmatch(line)), None)
+    if at is None:
+        return lines, None, []
+    seen = MerahSeen(int(_MERAH_HEADING[part].fullmatch(lines[at])[1]))  # type: ignore[index]
+    reasons: list[tuple[str, str]] = []
+    end = at + 1
+    while end < len(lines):
+        line = lines[end]
+        entry = _MERAH_ENTRY[part].fullmatch(line)
+        because = _MERAH_REASONS.fullmatch(line)
+        more = _MERAH_MORE.match(line)
+        if entry:
+            seen.listed.append((entry[1], entry[3], ""))
+        elif because and seen.listed:
+            name, kecamatan, _ = seen.listed[-1]
+            seen.listed[-1] = (name, kecamatan, because[1])
+            reasons.append((name, line))
+        elif more:
+            seen.more = int(more[1] or more[2])
+        elif not (line.startswith("  ") if part == "txt" else _MERAH_HTML_OTHER.fullmatch(line)):
+            break  # past the list
+        end += 1
+    return lines[:at] + lines[end:], seen, reasons
+
+
 # --- one city through every output -------------------------------------------------------------
 
 
@@ -246,6 +305,9 @@ class Ran:
     kecamatan: list[str] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)  # Nama Koperasi → ID
     status: list[dict[str, Any]] = field(default_factory=list)  # Status KKMP rows by header
+    merah: dict[str, MerahSeen] = field(default_factory=dict)  # "<kind>.<part>#<eml>" → list
+    parts: dict[str, str] = field(default_factory=dict)  # "<kind>.<part>#<eml>" → its content
+    entity_of: dict[str, str] = field(default_factory=dict)  # "<kind>.<part>#<eml>" → entity
 
 
 def run_city(
@@ -360,9 +422,19 @@ def read_digests(ran: Ran) -> None:
         html = msg.get_body(("html",))
         assert text is not None and html is not None, path.name
         plain = [line.rstrip() for line in text.get_content().splitlines()]
-        read_lines(ran.seen, plain, labels, f"{kind}.txt#{path.name}", entity, coops)
-        lines = html_lines(html.get_content())
-        read_lines(ran.seen, lines, labels, f"{kind}.html#{path.name}", entity, coops)
+        for part, content, lines in (
+            ("txt", text.get_content(), plain),
+            ("html", html.get_content(), html_lines(html.get_content())),
+        ):
+            source = f"{kind}.{part}#{path.name}"
+            ran.parts[source] = content
+            ran.entity_of[source] = entity
+            lines, merah, reasons = split_merah(lines, part)
+            if merah is not None:
+                ran.merah[source] = merah
+            for name, line in reasons:
+                read_lines(ran.seen, [line], labels, source, f"coop:{ran.ids[name]}", coops)
+            read_lines(ran.seen, lines, labels, source, entity, coops)
 
 
 def read_cli(ran: Ran) -> None:
@@ -498,3 +570,86 @@ def test_one_kecamatan_per_code_however_the_registry_spells_it(cities: list[Ran]
     digests = [p.name for p in (tangsel.city.root / "out" / "outbox").glob("kecamatan_*.eml")]
     assert len(digests) == len(codes)
     assert {r["Kecamatan"] for r in tangsel.status} == set(tangsel.kecamatan)
+
+
+# --- which ones are Merah, and the links to open ----------------------------------------------------
+
+MERAH_LIST_LIMIT = 10  # [digest] merah_list_limit: the demo cities keep the default
+
+
+def test_the_merah_lists_agree_with_status_kkmp(cities: list[Ran]):
+    """Each Merah cooperative a digest names is Merah in Status KKMP, under the same name, with
+    the same Alasan Zona; the city digest names them up to the limit and counts the rest; each
+    kecamatan digest names its own; on a first day (nobody newly Merah, no history) the order is
+    by kecamatan and name."""
+    for ran in cities:
+        merah = {r["Nama Koperasi"]: r for r in ran.status if r["Zona"] == "Merah"}
+        assert merah, "the demo city has Merah cooperatives"
+        city_parts = [s for s in ran.merah if s.startswith("city.")]
+        assert len(city_parts) == 2, ran.merah.keys()  # text and HTML
+        named: dict[str, set[str]] = defaultdict(set)
+        for source, seen in ran.merah.items():
+            entity = ran.entity_of[source]
+            expected = [r for r in merah.values() if entity in (CITY, f"kec:{r['Kecamatan']}")]
+            assert seen.total == len(expected), source
+            assert len(seen.listed) == min(len(expected), MERAH_LIST_LIMIT), source
+            assert seen.more == len(expected) - len(seen.listed), source
+            for name, kecamatan, reasons in seen.listed:
+                row = merah[name]
+                assert (kecamatan, reasons) == (row["Kecamatan"], row["Alasan Zona"]), source
+                named[source.split("#")[0]].add(name)
+            order = sorted(expected, key=lambda r: (r["Kecamatan"], r["Nama Koperasi"]))
+            assert [n for n, _, _ in seen.listed] == [
+                r["Nama Koperasi"] for r in order[: len(seen.listed)]
+            ], source
+        # Between them the kecamatan digests name every Merah cooperative.
+        if all(s.more == 0 for k, s in ran.merah.items() if k.startswith("kecamatan.")):
+            assert named["kecamatan.txt"] == named["kecamatan.html"] == set(merah)
+
+
+def test_the_digests_link_to_the_status_workbook_and_the_merah_workbooks(cities: list[Ran]):
+    for ran in cities:
+        status = ran.city.root / "out" / "status-kota.xlsx"
+        with ran.city.registry_path.open(encoding="utf-8") as fh:
+            files = {
+                row["ID"]: (ran.city.root / row["Spreadsheet"]).resolve()
+                for row in csv.DictReader(fh)
+            }
+        for source, content in ran.parts.items():
+            kind, part = source.split("#")[0].split(".")
+            if kind not in ("city", "kecamatan"):
+                continue
+            assert str(status) in content, source  # the path, for mail clients that block links
+            if part == "html":
+                assert f'<a href="{status.as_uri()}"' in content, source
+            else:
+                assert status.as_uri() in content, source
+        # The city digest (to the office) links each listed Merah cooperative's own workbook.
+        html = ran.parts[next(s for s in ran.parts if s.startswith("city.html"))]
+        for name, _, _ in ran.merah[next(s for s in ran.merah if s.startswith("city.html"))].listed:
+            assert f'<a href="{files[ran.ids[name]].as_uri()}"' in html, name
+
+
+def test_the_tautan_column_opens_each_cooperative_workbook(cities: list[Ran]):
+    """Local mode: Tautan is a link, relative to the status workbook's folder, to the workbook
+    the registry names (resolved as Excel and LibreOffice resolve it)."""
+    for ran in cities:
+        status = ran.city.root / "out" / "status-kota.xlsx"
+        with ran.city.registry_path.open(encoding="utf-8") as fh:
+            files = {
+                row["ID"]: (ran.city.root / row["Spreadsheet"]).resolve()
+                for row in csv.DictReader(fh)
+            }
+        sheet = openpyxl.load_workbook(status)["Status KKMP"]
+        header, _ = _table(sheet, "ID")
+        id_col, link_col = header.index("ID") + 1, header.index("Tautan") + 1
+        opened = {}
+        for row in range(1, sheet.max_row + 1):
+            cell = sheet.cell(row, link_col)
+            if cell.hyperlink is None:
+                continue
+            target = unquote(cell.hyperlink.target).replace("\\", "/")
+            assert not target.startswith("/"), target  # relative, not the server's own path
+            opened[sheet.cell(row, id_col).value] = Path(os.path.normpath(status.parent / target))
+        assert opened == files
+        assert all(path.is_file() for path in opened.values())
