@@ -256,12 +256,12 @@ def run_once(
 
     from kkmp_sheets.outputs.base import NullSink
     from kkmp_sheets.service.cycle import load_registry, run_cycle
-    from kkmp_sheets.service.wiring import close, make_sink, make_source
+    from kkmp_sheets.service.wiring import close, make_sink, make_source, published_at
     from kkmp_sheets.store.history import HistoryStore
 
     now = datetime.now(WIB)
     source = make_source(cfg)
-    sink = make_sink(cfg, source=source) if write else NullSink()
+    sink = make_sink(cfg, source=source) if write else NullSink(published_at(cfg))
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     store = None
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 import shutil
 import struct
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from kkmp_sheets.cli import main
 from kkmp_sheets.config import Config, MailSettings
 from kkmp_sheets.core.figures import measure
 from kkmp_sheets.core.issue import Issue
@@ -25,6 +28,7 @@ from kkmp_sheets.core.zoning import Zone
 from kkmp_sheets.delivery import digest
 from kkmp_sheets.delivery.digest import LOCALES, render_digests
 from kkmp_sheets.delivery.mail import Digest, build_message
+from kkmp_sheets.demo import build_demo_city
 from kkmp_sheets.errors import ConfigError, KkmpError
 from kkmp_sheets.service.cycle import CycleResult
 from kkmp_sheets.store.history import Changes, CityPoint, HistoryStore, ZoneMove
@@ -474,11 +478,25 @@ def digests_of(keys: dict[tuple[str, str, str], Digest], *kinds: str) -> list[Di
     return [d for (kind, _, _), d in keys.items() if kind in kinds]
 
 
-def test_a_dry_run_links_to_nothing():
+def test_a_cycle_published_nowhere_links_to_nothing():
     keys = by_key(render())  # the cycle's output is "status-kota.xlsx": no place to open
     city = keys["city", "kota", "2026-01-29"]
     assert "Spreadsheet status kota" not in city.text
     assert "Buka spreadsheet status kota" not in (city.html or "")
+
+
+def test_a_dry_run_shows_the_link_a_real_run_carries(tmp_path: Path, capsys: Any):
+    """`digest --dry-run` writes no status workbook, yet previews the digests as they go out."""
+    city = build_demo_city(tmp_path / "kota", size=3, as_of=AS_OF)
+    out = tmp_path / "pratinjau"
+    args = ["digest", "--dry-run", "--config", str(city.config_path), "--as-of", str(AS_OF)]
+    assert main([*args, "--out", str(out)]) == 0
+    status = city.root / "out" / "status-kota.xlsx"
+    assert not status.exists()
+    [eml] = out.glob("city_*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert f"  {status}\n  {status.as_uri()}\n" in text
 
 
 def test_merah_since_is_the_start_of_the_current_run(tmp_path: Path):

@@ -32,7 +32,11 @@ class Sink(Protocol):
 
 
 class NullSink:
-    """Publishes nothing: for dry runs that must leave every file as it is."""
+    """Publishes nothing: for dry runs that must leave every file as it is. `link` is where the
+    status workbook is published by a real run, so that a dry run's digests show their link."""
+
+    def __init__(self, link: str = "") -> None:
+        self._link = link
 
     def publish(self, book: StatusBook) -> str:
         return "(tidak ditulis)"
@@ -41,7 +45,7 @@ class NullSink:
         return []
 
     def link(self, tab: str) -> str:
-        return ""
+        return self._link
 
     def close(self) -> None:
         pass

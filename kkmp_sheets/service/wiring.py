@@ -36,6 +36,17 @@ def make_source(cfg: Config) -> Source:
     raise ConfigError(f'[source] kind = {cfg.source_kind!r} is not known: use "local" or "google"')
 
 
+def published_at(cfg: Config) -> str:
+    """Where a real run publishes the status workbook, as `Sink.link` gives it (without the tab,
+    which only a publish places): for a dry run's digests, which write nothing."""
+    if cfg.output_kind == "local":
+        return cfg.output_path.resolve().as_uri()
+    from kkmp_sheets.google.ids import file_id
+
+    sid = file_id(cfg.output_spreadsheet)
+    return f"https://docs.google.com/spreadsheets/d/{sid}/edit" if sid else ""
+
+
 def make_sink(cfg: Config, source: Source | None = None) -> Sink:
     """The sink; given the cycle's Google `source`, a Google sink shares its Drive listing."""
     if cfg.output_kind == "local":
