@@ -1160,7 +1160,9 @@ def _typed_phone(draw, national: str) -> str:
     if prefix == "" and not national.startswith("8"):
         prefix = "0"  # only a mobile number loses its 0 in a number cell and stays readable
     gaps = draw(st.lists(_PHONE_GAPS, min_size=len(national) - 1, max_size=len(national) - 1))
-    typed = national[0] + "".join(gap + digit for gap, digit in zip(gaps, national[1:]))
+    typed = national[0] + "".join(
+        gap + digit for gap, digit in zip(gaps, national[1:], strict=True)
+    )
     return prefix + typed
 
 

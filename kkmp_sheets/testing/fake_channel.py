@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 
 from kkmp_sheets.clock import Clock, SystemClock
 
-from .calls import Response
+from .calls import Response, json_response
 from .fake_handling import HandlingMeter
 from .fake_server import FakeServer
 
@@ -70,7 +70,8 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
             continue
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is not None:
             files[name] = Upload(filename, part.get_content_type(), data)
@@ -111,9 +112,15 @@ class ScriptedFault:
 
     remaining: int
     path_contains: str | None
-    status: int
-    body: dict[str, Any]
+    status: int  # 0: no failure, only the delay
+    body: dict[str, Any] | None  # None: a proxy's bare HTML page instead of the API's error
     delay: float = 0.0
+
+    def response(self) -> Response:
+        if self.body is None:
+            page = f"<html><body><h1>{self.status} Bad Gateway</h1></body></html>"
+            return Response(self.status, page.encode(), "text/html; charset=UTF-8")
+        return json_response(self.body, self.status)
 
 
 class FakeChannel:
@@ -175,6 +182,11 @@ class FakeChannel:
     def _script(self, fault: ScriptedFault) -> None:
         with self.lock:
             self._faults.append(fault)
+
+    def fail_bare(self, n: int = 1, status: int = 502) -> None:
+        """The next ``n`` requests answer ``status`` with an HTML page, as a proxy or load
+        balancer in front of the service does when the service is down."""
+        self._script(ScriptedFault(n, None, status, None))
 
     def _take_fault(self, path: str) -> ScriptedFault | None:
         with self.lock:

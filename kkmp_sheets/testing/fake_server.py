@@ -96,7 +96,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the client went away (e.g. it timed out)
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s - %s", self.address_string(), format % args)
+        line = format % args
+        hide = getattr(self.server.app, "hide", None)  # a fake whose URLs carry a secret
+        log.debug("%s - %s", self.address_string(), hide(line) if hide else line)
 
 
 class FakeServer(ThreadingHTTPServer):

@@ -173,6 +173,10 @@ class FakeTelegram(FakeChannel):
         """The next ``n`` requests take ``seconds`` (real time) and then succeed."""
         self._script(ScriptedFault(n, None, 0, {}, seconds))
 
+    def hide(self, line: str) -> str:
+        """`line` without the bot token (the server's request log: URLs carry the token)."""
+        return line.replace(self.token, "<token>")
+
     # ------------------------------------------------------------------ inspection
 
     def messages_to(self, chat_id: int) -> list[BotMessage]:
@@ -193,7 +197,7 @@ class FakeTelegram(FakeChannel):
             if fault is not None:
                 self._delay(fault.delay)
                 if fault.status:
-                    return self._record(method, hidden, json_response(fault.body, fault.status))
+                    return self._record(method, hidden, fault.response())
             if not secrets.compare_digest(token.encode(), self.token.encode()):
                 raise BotError(401, "Unauthorized")
             try:

@@ -258,7 +258,7 @@ class FakeWhatsApp(FakeChannel):
             if fault is not None:
                 self._delay(fault.delay)
                 if fault.status:
-                    return self._record(method, path, json_response(fault.body, fault.status))
+                    return self._record(method, path, fault.response())
             self._authorise(headers, split.query)
             response = self._route(method, path, split.query, headers, body)
         except GraphError as error:

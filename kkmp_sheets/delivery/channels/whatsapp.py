@@ -57,9 +57,9 @@ TRANSIENT = {
     4: "Batas panggilan WhatsApp tercapai; dicoba lagi nanti. / Application request limit.",
     80007: "Batas panggilan WhatsApp tercapai; dicoba lagi nanti. / WABA rate limit.",
 }
-# How long to wait after a throughput error when the service does not say (seconds).
-PAIR_BACKOFF = 6.0
-THROUGHPUT_BACKOFF = 1.0
+# How long to wait after a throughput error when the service does not say (seconds): the
+# throughput window is a second; the pair rate limit allows about one message in 6 seconds.
+BACKOFF = {130429: 1.0, 131056: 6.0, 4: 60.0, 80007: 60.0}
 
 
 def classify(answer: Answer) -> Result:
@@ -67,13 +67,15 @@ def classify(answer: Answer) -> Result:
     if answer.status < 400 and "error" not in answer.body:
         messages = answer.body.get("messages") or [{}]
         return Result.ok(messages[0].get("id") or answer.body.get("id"), answer.body)
-    error = answer.body.get("error") if isinstance(answer.body.get("error"), dict) else {}
+    error = answer.body.get("error")
+    if not isinstance(error, dict):
+        error = {}
     code = error.get("code")
     label = str(code if code is not None else answer.status)
     if code in PERMANENT:
         return permanent(label, PERMANENT[code])
     if code in TRANSIENT:
-        backoff = PAIR_BACKOFF if code == 131056 else THROUGHPUT_BACKOFF
+        backoff = BACKOFF.get(code)
         return transient(label, TRANSIENT[code], answer.retry_after or backoff)
     if answer.status == 429 or answer.status >= 500:
         return transient(label, SERVER_FAULT, answer.retry_after)
