@@ -11,9 +11,11 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import re
 import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -169,6 +171,26 @@ def test_whatsapp_template_parameter_count_must_match(whatsapp, wa):
     result = whatsapp.send_template(KETUA, "ringkasan_kota", "id", ["only", "three", "here"])
     assert (result.outcome, result.code) == (Outcome.PERMANENT, "132000")
     assert wa.messages_to(KETUA) == []
+
+
+def test_whatsapp_template_params_are_flattened_to_one_line(whatsapp, wa):
+    result = whatsapp.send_template(
+        KETUA, "ringkasan_kota", "id", ["Jakarta\nBarat", "56", "  ", "perbaiki:\tNIB      kosong"]
+    )
+    assert result.sent
+    (message,) = wa.messages_to(KETUA)
+    assert message.params == ["Jakarta Barat", "56", "-", "perbaiki: NIB kosong"]
+    raw = requests.post(
+        f"{wa.base_url}/v21.0/{wa.phone_number_id}/messages",
+        json={"messaging_product": "whatsapp", "to": PJ, "type": "template",
+              "template": {"name": "ringkasan_kota", "language": {"code": "id"},
+                           "components": [{"type": "body", "parameters": [
+                               {"type": "text", "text": t} for t in ["a\nb", "b", "c", "d"]]}]}},
+        headers={"Authorization": f"Bearer {wa.token}"},
+        timeout=5,
+    )  # fmt: skip
+    assert raw.json()["error"]["code"] == 100
+    assert "new-line" in raw.json()["error"]["error_data"]["details"]
 
 
 def test_whatsapp_error_shape_is_the_graph_apis(wa):
@@ -543,3 +565,49 @@ def test_the_fakes_listen_on_loopback_only():
 def test_window_uses_the_test_clock(wa, whatsapp, clock):
     wa.customer_replied(KETUA, at=clock.now() - timedelta(hours=24, seconds=1))
     assert whatsapp.send_text(KETUA, "Halo").code == "131047"
+
+
+# --------------------------------------------------------------------------- the documented templates
+
+_DOC = Path(__file__).resolve().parents[1] / "docs" / "channels.md"
+
+
+def _documented_templates() -> dict[str, str]:
+    text = _DOC.read_text(encoding="utf-8")
+    found = re.findall(r"### `(kkmp_\w+)`[^\n]*\n(?:.*?\n)*?```\n(.*?)```", text, re.S)
+    return {name: body.strip() for name, body in found}
+
+
+def test_the_documented_templates_keep_metas_rules():
+    templates = _documented_templates()
+    assert set(templates) == {
+        "kkmp_ringkasan_kota",
+        "kkmp_ringkasan_kecamatan",
+        "kkmp_pengingat_mingguan",
+        "kkmp_peringatan_pj",
+        "kkmp_laporan_pimpinan",
+    }
+    for name, body in templates.items():
+        numbers = [int(n) for n in re.findall(r"\{\{(\d+)\}\}", body)]
+        assert numbers == list(range(1, len(numbers) + 1)), name  # {{1}}… in order, once each
+        assert not re.match(r"\s*\{\{", body) and not re.search(r"\}\}\s*$", body), name
+        assert not re.search(r"\}\}\s*\{\{", body), name  # never two side by side
+        assert len(body) <= 1024, name
+        assert not re.search(r"NIK|nama anggota", body, re.I), name
+
+
+def test_the_documented_templates_send_through_the_fake(wa, whatsapp):
+    for name, body in _documented_templates().items():
+        wa.add_template(name, "id", body, header_document=name == "kkmp_laporan_pimpinan")
+    uploaded = whatsapp.upload_pdf(_pdf(), "laporan.pdf")
+    for n, (name, body) in enumerate(_documented_templates().items()):
+        count = len(set(re.findall(r"\{\{(\d+)\}\}", body)))
+        document = {"id": uploaded.provider_id or "", "filename": "laporan.pdf"}
+        result = whatsapp.send_template(
+            f"+62812555{n:05d}",
+            name,
+            "id",
+            [f"nilai {i}" for i in range(1, count + 1)],
+            document=document if name == "kkmp_laporan_pimpinan" else None,
+        )
+        assert result.sent, (name, result)

@@ -407,7 +407,18 @@ class FakeWhatsApp(FakeChannel):
                 for param in params:
                     if param.get("type") != "text" or not isinstance(param.get("text"), str):
                         raise GraphError(100, "Body parameters must be of type text.")
-                    body.append(param["text"])
+                    text = param["text"]
+                    # Meta refuses a parameter that would break the approved layout (see
+                    # https://github.com/netflie/whatsapp-cloud-api/issues/201).
+                    if not text.strip():
+                        raise GraphError(100, "Param text cannot be empty.")
+                    if re.search(r"[\n\t]| {5,}", text):
+                        raise GraphError(
+                            100,
+                            "Param text cannot have new-line/tab characters or more than 4 "
+                            "consecutive spaces",
+                        )
+                    body.append(text)
             elif kind == "header" and template.header_document:
                 doc = params[0].get("document") if params else None
                 if not isinstance(doc, dict):

@@ -86,6 +86,12 @@ def classify(answer: Answer) -> Result:
     )
 
 
+def template_param(value: str) -> str:
+    """A template variable as Meta accepts it: one line (no new-line or tab, no run of more
+    than four spaces: the approved text keeps its own layout), never empty."""
+    return " ".join(str(value).split()) or "-"
+
+
 class WhatsAppClient:
     """One business phone number (and its WhatsApp Business Account, for templates)."""
 
@@ -158,8 +164,9 @@ class WhatsAppClient:
                 {"type": "header", "parameters": [{"type": "document", "document": document}]}
             )
         if params:
+            texts = [template_param(p) for p in params]
             components.append(
-                {"type": "body", "parameters": [{"type": "text", "text": p} for p in params]}
+                {"type": "body", "parameters": [{"type": "text", "text": t} for t in texts]}
             )
         template: dict[str, Any] = {"name": name, "language": {"code": language}}
         if components:
