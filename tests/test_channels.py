@@ -611,3 +611,42 @@ def test_the_documented_templates_send_through_the_fake(wa, whatsapp):
             document=document if name == "kkmp_laporan_pimpinan" else None,
         )
         assert result.sent, (name, result)
+
+
+def test_the_fakes_run_standalone_for_a_local_service():
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kkmp_sheets.testing.fake_channels", "--chat", str(GROUP),
+         "--template", "kkmp_ringkasan_kota:id:2"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        env = dict(process.stdout.readline().strip().split("=", 1) for _ in range(6))
+        wa_client = WhatsAppClient(
+            env["KKMP_WHATSAPP_TOKEN"],
+            env["KKMP_WHATSAPP_PHONE_NUMBER_ID"],
+            waba_id=env["KKMP_WHATSAPP_WABA_ID"],
+            base_url=env["KKMP_WHATSAPP_BASE_URL"],
+        )
+        tg_client = TelegramClient(
+            env["KKMP_TELEGRAM_TOKEN"], base_url=env["KKMP_TELEGRAM_BASE_URL"]
+        )
+        assert wa_client.approved_templates() == {("kkmp_ringkasan_kota", "id"): "APPROVED"}
+        assert wa_client.send_template(KETUA, "kkmp_ringkasan_kota", "id", ["a", "b"]).sent
+        assert tg_client.send_message(GROUP, "Ringkasan hari ini").sent
+        wa_client.close()
+        tg_client.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "whatsapp +6281234567890 template: Pesan isian a. isian b." in out
+    assert f"telegram {GROUP}: Ringkasan hari ini" in out
+    assert env["KKMP_TELEGRAM_TOKEN"] not in out
