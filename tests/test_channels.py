@@ -282,6 +282,9 @@ def test_whatsapp_pdf_in_a_template_header_outside_the_window(whatsapp, wa):
     pdf = _pdf()
     uploaded = whatsapp.upload_pdf(pdf, "laporan.pdf")
     assert uploaded.sent and uploaded.provider_id
+    # a bare document cannot start the conversation: it is a free-form message
+    refused = whatsapp.send_document(KETUA, media_id=uploaded.provider_id, filename="laporan.pdf")
+    assert (refused.outcome, refused.code) == (Outcome.PERMANENT, "131047")
     result = whatsapp.send_template(
         KETUA, "laporan_pimpinan", "id", ["Januari 2026"],
         document={"id": uploaded.provider_id, "filename": "laporan.pdf"},
