@@ -1,6 +1,8 @@
-"""Test support: a local fake of the Google Sheets v4 and Drive v3 APIs over real HTTP.
+"""Test support: local fakes of the Google Sheets v4 and Drive v3 APIs, the WhatsApp Cloud API
+and the Telegram Bot API, over real HTTP.
 
-``FakeGoogle`` is the entry point (see ``fake_google``). Names are imported lazily so that
+``FakeGoogle`` is the entry point for Google (see ``fake_google``); ``FakeWhatsApp`` and
+``FakeTelegram`` for the message channels (see docs/channels.md). Names are imported lazily so that
 ``python -m kkmp_sheets.testing.fake_google`` does not import its own module twice.
 """
 
@@ -12,6 +14,8 @@ if TYPE_CHECKING:
     from .fake_api import DEFAULT_IDENTITY, QuotaConfig, RequestRecord
     from .fake_drive import FOLDER_MIME, SHEET_MIME, XLSX_MIME
     from .fake_google import FakeGoogle, StaticTokenCredentials
+    from .fake_telegram import FakeTelegram
+    from .fake_whatsapp import FakeWhatsApp
 
 __all__ = [
     "DEFAULT_IDENTITY",
@@ -19,6 +23,8 @@ __all__ = [
     "SHEET_MIME",
     "XLSX_MIME",
     "FakeGoogle",
+    "FakeTelegram",
+    "FakeWhatsApp",
     "QuotaConfig",
     "RequestRecord",
     "StaticTokenCredentials",
@@ -32,6 +38,8 @@ _HOMES = {
     "SHEET_MIME": "fake_drive",
     "XLSX_MIME": "fake_drive",
     "FakeGoogle": "fake_google",
+    "FakeTelegram": "fake_telegram",
+    "FakeWhatsApp": "fake_whatsapp",
     "StaticTokenCredentials": "fake_google",
 }
 

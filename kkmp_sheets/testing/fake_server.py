@@ -1,4 +1,5 @@
-"""The HTTP side of the fake: a stdlib ``ThreadingHTTPServer`` in front of ``FakeApp``.
+"""The HTTP side of the fakes: a stdlib ``ThreadingHTTPServer`` in front of an application
+object (``FakeApp`` for Google; the WhatsApp and Telegram fakes bring their own, see ``ServedApp``).
 
 HTTP/1.1 with keep-alive (``requests`` pools connections). ``close()`` stops accepting, shuts the
 open connections down so their handler threads finish, and closes every socket, so tests running
@@ -12,12 +13,25 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
-from .fake_api import FakeApp
+from .calls import Response
+from .fake_handling import HandlingMeter
 
 log = logging.getLogger(__name__)
+
+
+class ServedApp(Protocol):
+    """What the server needs of an application: one request in, one ``Response`` out."""
+
+    meter: HandlingMeter
+    stop_event: threading.Event
+
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> Response: ...
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -82,14 +96,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the client went away (e.g. it timed out)
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s - %s", self.address_string(), format % args)
+        line = format % args
+        hide = getattr(self.server.app, "hide", None)  # a fake whose URLs carry a secret
+        log.debug("%s - %s", self.address_string(), hide(line) if hide else line)
 
 
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, app: FakeApp, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: ServedApp, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__((host, port), _Handler)
         self.app = app
         self._lock = threading.Lock()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+import phonenumbers
+
 from kkmp_sheets.core import wilayah
 from kkmp_sheets.core.formats.text import (
     _clean,
@@ -258,33 +260,15 @@ def parse_sk_ahu(value: object) -> str | None:
 _PHONE_PUNCTUATION = re.compile(r"[\s().-]+")
 
 
-def _phone_national(digits: str, plus: bool) -> str | None:
-    """The national number (without the trunk 0) of what was typed, or None."""
-    if plus:
-        international = digits
-    elif digits.startswith("00"):  # the international call prefix: 0062…
-        international = digits[2:]
-    elif digits.startswith("0"):
-        return digits[1:]
-    elif digits.startswith("8"):  # a number cell dropped the leading 0 of 0812…
-        return digits
-    else:
-        international = digits  # 62812…: the country code without "+"
-    if not international.startswith("62"):
-        return None  # a foreign number, or a landline without its area code
-    # "+62 0812…" and "+62 (0)21…" repeat the trunk 0 by mistake.
-    return international[2:].removeprefix("0")
-
-
-def _phone_ok(national: str) -> bool:
-    if national[:1] == "8":  # mobile: 08xx-xxxx-xxx to 08xx-xxxx-xxxxx
-        return 9 <= len(national) <= 12
-    # landline: a 2-4 digit area code (21 Jakarta, 274 Yogyakarta) and the subscriber number
-    return national[:1] in "2345679" and 7 <= len(national) <= 11
-
-
 def parse_phone(value: object) -> str | None:
-    """An Indonesian phone number as E.164 ("+6281234567890"); None when blank."""
+    """An Indonesian phone number as E.164 ("+6281234567890"); None when blank.
+
+    Which numbers exist (operator prefixes, area codes, lengths) is the `phonenumbers` library's
+    metadata, kept up to date with the numbering plans; this function only decides what people
+    type: punctuation, "0062…" for "+62…", "62812…" without the "+", "812…" from a number cell
+    that dropped the leading 0. Letters, two numbers in a cell, a note such as "(WA)" and
+    foreign numbers are refused: the service writes to Indonesian numbers only.
+    """
     text = _id_text(value, _PHONE_ERR)
     if text is None:
         return None
@@ -293,10 +277,19 @@ def parse_phone(value: object) -> str | None:
     digits = text[1:] if plus else text
     if not _is_digits(digits):
         raise _PHONE_ERR()
-    national = _phone_national(digits, plus)
-    if not national or not _phone_ok(national):
+    if not plus and digits.startswith("00"):  # the international call prefix: 0062…
+        digits, plus = digits[2:], True
+    # "62812…" is the country code without its "+": numbers typed at home start with 0 (or 8,
+    # from a number cell), so 62 cannot be the start of a national number here, although the
+    # library would read "62810000000" as an Aceh landline (0628…).
+    plus = plus or digits.startswith("62")
+    try:
+        number = phonenumbers.parse(("+" if plus else "") + digits, "ID")
+    except phonenumbers.NumberParseException:
+        raise _PHONE_ERR() from None
+    if number.country_code != 62 or not phonenumbers.is_valid_number(number):
         raise _PHONE_ERR()
-    return "+62" + national
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 _EMAIL_LOCAL_CHARS = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
