@@ -67,6 +67,7 @@ class Checked(Protocol):
     anggota_tab: str
     kept_from: date | None
     stale_from: datetime | None
+    ticks: list[str]
 
 
 @dataclass
@@ -77,6 +78,7 @@ class Reused:
     figures: CoopFigures
     issues: list[Issue]
     anggota_tab: str
+    ticks: list[str]
 
 
 def inputs_digest(config: Config, coop: Coop, as_of: date) -> str:
@@ -159,7 +161,7 @@ class Reuse:
         self._seen.append(coop.id)
         entry = stored.entry
         self._fps[coop.id] = dict(entry.fingerprints)
-        return Reused(entry.figures, entry.issues, entry.anggota_tab)
+        return Reused(entry.figures, entry.issues, entry.anggota_tab, list(entry.ticks))
 
     def remember(self, item: Checked) -> None:
         """Keep a checked cooperative's result, when it is one the next cycle may reuse."""
@@ -171,7 +173,9 @@ class Reuse:
         if content is None or not usable or version is None:
             self._forget.append(coop.id)
             return
-        entry = Entry(item.figures, list(item.issues), list(fps.items()), item.anggota_tab)
+        entry = Entry(
+            item.figures, list(item.issues), list(fps.items()), item.anggota_tab, list(item.ticks)
+        )
         try:
             self._rows.append(results_cache.encoded(coop.id, inputs, version, content, entry))
         except Uncacheable as exc:

@@ -23,6 +23,7 @@ import python_calamine
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
+from kkmp_sheets.core.report import FEEDBACK_LOOK, feedback_comparable, feedback_styles
 from kkmp_sheets.core.template import FEEDBACK_TAB, REGISTRY, normalize
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import SourceError
@@ -208,6 +209,13 @@ class LocalSource:
             work_dir=self.work_dir,
             opened_as=given if given.is_symlink() else None,
             batch=self._batch,
+            looks={
+                name: xlsx_patch.Look(fill, bold, color, italic)
+                for name, (fill, bold, color, italic) in FEEDBACK_LOOK.items()
+            },
+            cell_looks=feedback_styles(rows, header_row),
+            paper=True,
+            compare=feedback_comparable,
         )
 
     @contextlib.contextmanager

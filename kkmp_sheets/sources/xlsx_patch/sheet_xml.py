@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from kkmp_sheets.core.a1 import column_letters
 from kkmp_sheets.core.tables import CellValue
@@ -29,14 +29,22 @@ def _sheet_xml(
     column_widths: Sequence[float] | None,
     *,
     text_xml: Callable[[str], str] | None = None,
+    cell_looks: Mapping[tuple[int, int], str] | None = None,
+    paper: bool = False,
 ) -> bytes:
     """The worksheet part holding `cells`; `text_xml` writes a text cell's `<t>` element
-    (`_text_xml` unless given: the package passes its own, see its `__init__`)."""
+    (`_text_xml` unless given: the package passes its own, see its `__init__`).
+
+    `cell_looks`: (row, column) from 1 → the name of a `Look` the styles planned. `paper`:
+    the tab prints on A4 landscape, one page wide (the header row is repeated on every page
+    by the print titles name the package sets in workbook.xml)."""
+    looks = cell_looks or {}
     width = max((len(row) for row in cells), default=0)
     height = len(cells)
     out = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
         f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">',
+        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if paper else "",
         f'<dimension ref="{_range_ref(1, 1, max(height, 1), max(width, 1))}"/>',
         _sheet_views(header_row),
         '<sheetFormatPr defaultRowHeight="15"/>',
@@ -53,7 +61,15 @@ def _sheet_xml(
         else:
             role = "data"
         row_cells = [
-            _cell_xml(f"{column_letters(col - 1)}{index}", value, role, styles, epoch, encode_text)
+            _cell_xml(
+                f"{column_letters(col - 1)}{index}",
+                value,
+                role,
+                styles,
+                epoch,
+                encode_text,
+                styles.look(looks.get((index, col))),
+            )
             for col, value in enumerate(row, start=1)
             if value is not None
         ]
@@ -61,9 +77,21 @@ def _sheet_xml(
             out.append(f'<row r="{index}">{"".join(row_cells)}</row>')
     out.append("</sheetData>")
     out.append(_autofilter_xml(_filter_range(cells, header_row)))
-    out.append(
-        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-    )
+    if paper:
+        out.append('<printOptions gridLines="1"/>')
+        out.append(
+            '<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3"'
+            ' footer="0.3"/>'
+        )
+        out.append(
+            '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+        )
+        out.append("<headerFooter><oddFooter>&amp;L&amp;A&amp;RHalaman &amp;P dari &amp;N</oddFooter></headerFooter>")
+    else:
+        out.append(
+            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3"'
+            ' footer="0.3"/>'
+        )
     out.append("</worksheet>")
     return _encode("".join(out))
 
@@ -115,11 +143,12 @@ def _cell_xml(
     styles: _StyleIds,
     epoch: dt.datetime,
     text_xml: Callable[[str], str],
+    look: int | None = None,
 ) -> str:
     if isinstance(value, str):
-        style = {"header": styles.header, "data": styles.wrap}.get(role)
+        style = look if look is not None else {"header": styles.header, "data": styles.wrap}.get(role)
         return f'<c r="{ref}"{_style(style)} t="inlineStr"><is>{text_xml(value)}</is></c>'
-    plain = _style(styles.header if role == "header" else None)
+    plain = _style(look if look is not None else styles.header if role == "header" else None)
     if isinstance(value, bool):
         return f'<c r="{ref}"{plain} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float):
