@@ -43,6 +43,7 @@ from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.metrics import CoopFigures
 from kkmp_sheets.core.parse import RawWorkbook, Rows, locate_header, parse_workbook
 from kkmp_sheets.core.registry import Coop
+from kkmp_sheets.core.report import feedback_comparable
 from kkmp_sheets.core.template import ANGGOTA
 from kkmp_sheets.service import protection
 from kkmp_sheets.sources.base import Source, feedback_batch
@@ -284,9 +285,10 @@ class Reuse:
             self._seen = []
 
     def feedback_digest(self, rows: list[list[Any]], header_row: int, widths: list[float]) -> str:
-        """What Hasil Pemeriksaan would hold: its rows and layout, by this program."""
+        """What Hasil Pemeriksaan would hold: its rows (but the time of day of the check, as
+        the writers compare them) and layout, by this program."""
         layout: list[list[Any]] = [[header_row, *widths], [kkmp_sheets.__version__, _code_digest()]]
-        return results_cache.feedback_hash([*layout, *rows])
+        return results_cache.feedback_hash([*layout, *feedback_comparable(rows)])
 
     def last_feedback(self, coop: Coop) -> tuple[str, str] | None:
         return results_cache.last_feedback(self.store.conn, coop.id)
