@@ -44,7 +44,7 @@ from kkmp_sheets.core.tables import (
     StatusBook,
 )
 from kkmp_sheets.core.acknowledge import KEY_COLUMN, TICK_COLUMN
-from kkmp_sheets.core.tables import ZONE_COLORS
+from kkmp_sheets.core.tables import ZONE_COLORS, wrapped_lines
 from kkmp_sheets.core.template import FEEDBACK_COLUMNS, FEEDBACK_TAB
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, Zone
@@ -349,13 +349,14 @@ def _rows_text(rows: list[int | None]) -> str:
 # --- Hasil Pemeriksaan -------------------------------------------------------------------------
 
 # Tingkat, Tab, Baris, Kolom, Nilai, Masalah, Saran (the contract's), then the tick staff set and
-# the key that ties it to the problem (narrow and grey: it is for the service, not for reading).
+# the key that ties it to the problem (hidden and grey: it is for the service, not for reading).
 FEEDBACK_HEADER = (*FEEDBACK_COLUMNS, TICK_COLUMN, KEY_COLUMN)
-FEEDBACK_WIDTHS = [12.0, 18.0, 10.0, 18.0, 22.0, 60.0, 60.0, 12.0, 11.0]
+# Narrow enough that the table prints one A4 landscape page wide at a readable size (about 7 pt).
+FEEDBACK_WIDTHS = [14.0, 14.0, 7.0, 16.0, 18.0, 44.0, 44.0, 11.0, 11.0]
 TICK_INDEX, KEY_INDEX = FEEDBACK_HEADER.index(TICK_COLUMN), FEEDBACK_HEADER.index(KEY_COLUMN)
 FIX_FIRST = 3  # "Perbaiki dulu": the problems named at the top
 FEEDBACK_HEADER_ROW = 5 + FIX_FIRST  # title, zone, check, fix first ×3, how to tick, header
-_CHECKED_AT = (2, 2)  # (row, column) index of the check's time of day, see `feedback_comparable`
+_CHECKED_AT = (2, 1)  # (row, column) index of the check's "date, time WIB"; see `feedback_comparable`
 TICKED = "Ya"  # what the service writes in Sudah Dicek for an acknowledged warning
 HOW_TO_TICK = (
     "Peringatan yang sudah Anda periksa dan memang benar: tulis Ya (atau ✓, x, TRUE; di "
@@ -365,17 +366,45 @@ HOW_TO_TICK = (
 )
 GALAT_TICK_NOTE = "(Tanda Sudah Dicek diabaikan: galat harus diperbaiki, tidak bisa ditandai.)"
 
-# How each kind of cell looks, in both modes (`feedback_styles` says which cell is which):
-# (fill, bold, font colour, italic).
-FEEDBACK_LOOK: dict[str, tuple[str | None, bool, str | None, bool]] = {
-    "title": (None, True, None, False),
-    "label": (None, True, None, False),
-    "galat": ("#F4C7C3", True, "#A50E0E", False),
-    "peringatan": ("#FCE8B2", False, None, False),
-    "dicek": (None, False, "#80868B", True),
-    "kunci": (None, False, "#9AA0A6", False),
-    **{f"zona-{name}": (color, True, None, False) for name, color in ZONE_COLORS.items()},
+
+
+@dataclass(frozen=True)
+class CellLook:
+    """How a kind of cell of Hasil Pemeriksaan looks, in both modes (colours `#RRGGBB`)."""
+
+    fill: str | None = None
+    bold: bool = False
+    color: str | None = None  # of the font
+    italic: bool = False
+    wrap: bool = True  # wrapped within its (merged) cell, or one line
+    size: int | None = None  # points; None: the workbook's default
+
+
+# `feedback_styles` says which cell is which. Galat and Peringatan rows differ in fill and in
+# font (a Galat is bold dark red), so that they differ in black and white too.
+FEEDBACK_LOOK: dict[str, CellLook] = {
+    "title": CellLook(bold=True, wrap=False, size=14),
+    "label": CellLook(bold=True, wrap=False),
+    "text": CellLook(),
+    "galat": CellLook("#F4C7C3", bold=True, color="#A50E0E"),
+    "peringatan": CellLook("#FCE8B2"),
+    "dicek": CellLook(color="#80868B", italic=True),
+    "kunci": CellLook(color="#9AA0A6"),
+    **{f"zona-{name}": CellLook(color, bold=True, wrap=False) for name, color in ZONE_COLORS.items()},
 }
+LINE_POINTS = 15  # a line of the default 11 pt font
+# Kunci is hidden: it is for the service, not for reading or printing; it still moves with its
+# row when staff sort (a sort moves every column of the rows, hidden ones too).
+FEEDBACK_HIDDEN = (KEY_INDEX + 1,)
+# The report card's long lines, each in one cell merged across the table's width so that it
+# wraps there instead of running off the page: (row, first column, last column), from 1.
+FEEDBACK_MERGES = (
+    (1, 1, len(FEEDBACK_HEADER)),
+    (2, 4, len(FEEDBACK_HEADER)),
+    (3, 2, 4),
+    (3, 7, len(FEEDBACK_HEADER)),
+    *((row, 2, len(FEEDBACK_HEADER)) for row in range(4, FEEDBACK_HEADER_ROW)),
+)
 
 
 def feedback_rows(result: CoopResult, checked_at: datetime, as_of: date) -> list[list]:
@@ -400,11 +429,11 @@ def feedback_rows(result: CoopResult, checked_at: datetime, as_of: date) -> list
         _line("Zona", result.zone.name, "Alasan", result.zone.text),
         _line(
             "Diperiksa",
-            formats.format_date(moment.date()),
-            f"{moment:%H.%M} WIB",
+            f"{formats.format_date(moment.date())}, {moment:%H.%M} WIB",
+            None,
+            None,
             "Data per",
-            formats.format_date(as_of),
-            counts,
+            f"{formats.format_date(as_of)} \u2014 {counts}",
             "Baris ini ditulis oleh layanan dinas; jangan diubah. Perbaiki data di tab aslinya.",
         ),
     ]
@@ -455,6 +484,27 @@ def _fix_first(issue: Issue) -> str:
     return f"{issue.severity.value} — {where}: {issue.message} {issue.fix}"
 
 
+def feedback_row_heights(rows: list[list], header_row: int) -> dict[int, float]:
+    """Row (from 1) → its height in points, where wrapped text needs more than one line: a
+    spreadsheet keeps a row one line tall unless told, and the text would be cut on paper."""
+    widths = FEEDBACK_WIDTHS
+    out: dict[int, float] = {1: 22.0}
+    for r, row in enumerate(rows, start=1):
+        lines = 1
+        if r < header_row:
+            for _, first, last in (m for m in FEEDBACK_MERGES if m[0] == r and r > 1):
+                text = row[first - 1] if len(row) >= first else None
+                if isinstance(text, str):
+                    lines = max(lines, wrapped_lines(text, sum(widths[first - 1 : last]) - 2))
+        else:
+            for value, width in zip(row, widths, strict=False):
+                if isinstance(value, str):
+                    lines = max(lines, wrapped_lines(value, width - 1))
+        if lines > 1:
+            out[r] = float(LINE_POINTS * lines + 2)
+    return out
+
+
 def feedback_comparable(rows: list[list]) -> list[list]:
     """`rows` as compared with what the tab already holds: without the time of day of the check,
     so that checking again the same day with the same result leaves the tab (and the file) as
@@ -463,7 +513,7 @@ def feedback_comparable(rows: list[list]) -> list[list]:
     if len(rows) <= r or len(rows[r]) <= c or rows[r][0] != "Diperiksa":
         return rows
     out = [list(row) for row in rows]
-    out[r][c] = None
+    out[r][c] = str(out[r][c]).split(",")[0]  # the date only
     return out
 
 
@@ -474,10 +524,18 @@ def feedback_styles(rows: list[list], header_row: int) -> dict[tuple[int, int], 
     for r, row in enumerate(rows[: header_row - 1], start=1):
         if r == 1:
             out[(1, 1)] = "title"
-        elif row and row[0]:
+            continue
+        if row and row[0]:
             out[(r, 1)] = "label"
         if r == 2 and len(row) > 1 and f"zona-{row[1]}" in FEEDBACK_LOOK:
             out[(2, 2)] = f"zona-{row[1]}"
+        if r == 2 and len(row) > 2:
+            out[(2, 3)] = "label"
+        if r == 3 and len(row) > 4:
+            out[(3, 5)] = "label"
+        for merged_row, first, _ in FEEDBACK_MERGES:
+            if merged_row == r and r > 1:
+                out[(r, first)] = "text"
     for r, row in enumerate(rows[header_row:], start=header_row + 1):
         tick = row[TICK_INDEX] if len(row) > TICK_INDEX else None
         level = row[0] if row else None

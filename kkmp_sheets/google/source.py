@@ -48,7 +48,9 @@ from kkmp_sheets.core.issue import Severity
 from kkmp_sheets.core.report import (
     FEEDBACK_HEADER,
     FEEDBACK_HEADER_ROW,
+    FEEDBACK_HIDDEN,
     FEEDBACK_LOOK,
+    FEEDBACK_MERGES,
     TICK_INDEX,
     TICKED,
     feedback_comparable,
@@ -445,7 +447,7 @@ def feedback_requests(
             if index == header_row - 1:
                 fmt: dict[str, Any] = header
             elif look is not None:
-                fmt = _look_format(look, wrap=index >= header_row and col >= 5)
+                fmt = _look_format(look, wrap=index >= header_row)
             elif index >= header_row and col >= 5:
                 fmt = wrap
             else:
@@ -473,6 +475,20 @@ def feedback_requests(
             }
         }
     )
+    # The report card's long lines wrap across the table's width (see FEEDBACK_MERGES); the
+    # merges of the previous write are undone first, whatever they were.
+    whole = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": n_rows}
+    requests_.append({"unmergeCells": {"range": whole}})
+    if header_row == FEEDBACK_HEADER_ROW:
+        for row, first, last in FEEDBACK_MERGES:
+            merged = {
+                "sheetId": sheet_id,
+                "startRowIndex": row - 1,
+                "endRowIndex": row,
+                "startColumnIndex": first - 1,
+                "endColumnIndex": last,
+            }
+            requests_.append({"mergeCells": {"range": merged, "mergeType": "MERGE_ALL"}})
     for col, width in enumerate(widths[:FEEDBACK_COLS]):
         requests_.append(
             {
@@ -483,8 +499,11 @@ def feedback_requests(
                         "startIndex": col,
                         "endIndex": col + 1,
                     },
-                    "properties": {"pixelSize": pixels(width)},
-                    "fields": "pixelSize",
+                    "properties": {
+                        "pixelSize": pixels(width),
+                        "hiddenByUser": col + 1 in FEEDBACK_HIDDEN,
+                    },
+                    "fields": "pixelSize,hiddenByUser",
                 }
             }
         )
@@ -504,16 +523,16 @@ def checkboxes(rows: list[list[Any]]) -> list[list[Any]]:
 
 def _look_format(name: str, *, wrap: bool) -> dict[str, Any]:
     """A `FEEDBACK_LOOK` as a Sheets cell format."""
-    fill, bold, color, italic = FEEDBACK_LOOK[name]
-    text: dict[str, Any] = {"bold": bold, "italic": italic}
-    if color:
-        text["foregroundColor"] = rgb(color)
+    look = FEEDBACK_LOOK[name]
+    text: dict[str, Any] = {"bold": look.bold, "italic": look.italic}
+    if look.color:
+        text["foregroundColor"] = rgb(look.color)
+    if look.size:
+        text["fontSize"] = look.size
     fmt: dict[str, Any] = {"textFormat": text, "verticalAlignment": "TOP"}
-    if name == "title":
-        text["fontSize"] = 13
-    if fill:
-        fmt["backgroundColor"] = rgb(fill)
-    if wrap:
+    if look.fill:
+        fmt["backgroundColor"] = rgb(look.fill)
+    if wrap or look.wrap:
         fmt["wrapStrategy"] = "WRAP"
     return fmt
 

@@ -111,6 +111,9 @@ def write_tab(
     cell_looks: Mapping[tuple[int, int], str] | None = None,
     paper: bool = False,
     compare: Callable[[list[list[CellValue]]], list[list[CellValue]]] | None = None,
+    row_heights: Mapping[int, float] | None = None,
+    merges: Sequence[tuple[int, int, int, int]] = (),
+    hidden_columns: Sequence[int] = (),
 ) -> bool:
     """Put `rows` into the tab `title` of the workbook at `path`, creating or replacing that tab.
 
@@ -131,7 +134,9 @@ def write_tab(
     style sheet at most once) and `cell_looks` gives (row, column), from 1, its look. `paper`:
     a print setup (A4 landscape, one page wide, the header row repeated on every page).
     `compare`: what of the rows decides that the tab "already holds" them (applied to both
-    sides; by default all of them).
+    sides; by default all of them). `row_heights` (row from 1 → points) and `merges` (top,
+    left, bottom, right) shape the tab for rows of wrapped text; `hidden_columns` (from 1) are
+    hidden (and do not print).
     """
     path = Path(path)
     if opened_as is not None:
@@ -148,7 +153,12 @@ def write_tab(
     if existing is not None:
         existing.require_worksheet(path)
     plan = _plan_changes(
-        package, title, cells, header_row, column_widths, looks, cell_looks, paper
+        package,
+        title,
+        cells,
+        header_row,
+        column_widths,
+        _Shape(looks, cell_looks, paper, row_heights, merges, hidden_columns),
     )
     if existing is not None and _holds_already(package, existing.name, plan, cells, compare):
         return False
@@ -223,6 +233,18 @@ def read_tab(path: Path, title: str) -> list[list[CellValue]] | None:
 
 
 @dataclass(frozen=True)
+class _Shape:
+    """How the tab looks beyond its values (see `write_tab`)."""
+
+    looks: Mapping[str, Look] | None = None
+    cell_looks: Mapping[tuple[int, int], str] | None = None
+    paper: bool = False
+    row_heights: Mapping[int, float] | None = None
+    merges: Sequence[tuple[int, int, int, int]] = ()
+    hidden_columns: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
 class _Plan:
     changes: _Changes
     styles: _StyleIds  # the cell formats the tab's part uses
@@ -236,14 +258,13 @@ def _plan_changes(
     cells: list[list[CellValue]],
     header_row: int | None,
     column_widths: Sequence[float] | None,
-    looks: Mapping[str, Look] | None = None,
-    cell_looks: Mapping[tuple[int, int], str] | None = None,
-    paper: bool = False,
+    shape: _Shape | None = None,
 ) -> _Plan:
     """Every entry one write replaces, adds or drops: the cell formats first (the tab's cells
     refer to them), then the tab's own part, then its place in workbook.xml."""
+    shape = shape or _Shape()
     changes = _Changes()
-    styles = _plan_styles(package, changes, looks)
+    styles = _plan_styles(package, changes, shape.looks)
     adds_styles = bool(changes.replaced or changes.added)
     sheet_xml = _sheet_xml(
         cells,
@@ -252,8 +273,11 @@ def _plan_changes(
         header_row,
         column_widths,
         text_xml=_text_xml,
-        cell_looks=cell_looks,
-        paper=paper,
+        cell_looks=shape.cell_looks,
+        paper=shape.paper,
+        row_heights=shape.row_heights,
+        merges=shape.merges,
+        hidden_columns=shape.hidden_columns,
     )
     filter_range = _filter_range(cells, header_row)
     existing = package.find_sheet(title)
@@ -274,7 +298,7 @@ def _plan_changes(
         text = _insert_sheet_element(package, text, new_sheet)
         index, name = len(package.sheets), title
     text = _set_filter_name(package, text, index, name, filter_range)
-    text = _set_print_titles(package, text, index, name, header_row if paper else None)
+    text = _set_print_titles(package, text, index, name, header_row if shape.paper else None)
     edited = _encode(text)
     if edited != workbook:
         _check_workbook_edit(package, workbook, edited, new_sheet, index)

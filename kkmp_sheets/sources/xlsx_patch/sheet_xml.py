@@ -31,14 +31,20 @@ def _sheet_xml(
     text_xml: Callable[[str], str] | None = None,
     cell_looks: Mapping[tuple[int, int], str] | None = None,
     paper: bool = False,
+    row_heights: Mapping[int, float] | None = None,
+    merges: Sequence[tuple[int, int, int, int]] = (),
+    hidden_columns: Sequence[int] = (),
 ) -> bytes:
     """The worksheet part holding `cells`; `text_xml` writes a text cell's `<t>` element
     (`_text_xml` unless given: the package passes its own, see its `__init__`).
 
     `cell_looks`: (row, column) from 1 → the name of a `Look` the styles planned. `paper`:
     the tab prints on A4 landscape, one page wide (the header row is repeated on every page
-    by the print titles name the package sets in workbook.xml)."""
+    by the print titles name the package sets in workbook.xml). `row_heights`: row (from 1) →
+    points, for rows of wrapped text. `merges`: (top, left, bottom, right) ranges shown as
+    one cell."""
     looks = cell_looks or {}
+    heights = row_heights or {}
     width = max((len(row) for row in cells), default=0)
     height = len(cells)
     out = [
@@ -48,7 +54,7 @@ def _sheet_xml(
         f'<dimension ref="{_range_ref(1, 1, max(height, 1), max(width, 1))}"/>',
         _sheet_views(header_row),
         '<sheetFormatPr defaultRowHeight="15"/>',
-        _cols_xml(column_widths),
+        _cols_xml(column_widths, hidden_columns),
         "<sheetData>",
     ]
     epoch = _EPOCH_1904 if date1904 else _EPOCH_1900
@@ -73,10 +79,15 @@ def _sheet_xml(
             for col, value in enumerate(row, start=1)
             if value is not None
         ]
-        if row_cells:
-            out.append(f'<row r="{index}">{"".join(row_cells)}</row>')
+        height = heights.get(index)
+        tall = f' ht="{float(height)!r}" customHeight="1"' if height else ""
+        if row_cells or tall:
+            out.append(f'<row r="{index}"{tall}>{"".join(row_cells)}</row>')
     out.append("</sheetData>")
     out.append(_autofilter_xml(_filter_range(cells, header_row)))
+    if merges:
+        refs = "".join(f'<mergeCell ref="{_range_ref(*m)}"/>' for m in merges)
+        out.append(f'<mergeCells count="{len(merges)}">{refs}</mergeCells>')
     if paper:
         out.append('<printOptions gridLines="1"/>')
         out.append(
@@ -109,11 +120,13 @@ def _sheet_views(header_row: int | None) -> str:
     )
 
 
-def _cols_xml(column_widths: Sequence[float] | None) -> str:
+def _cols_xml(column_widths: Sequence[float] | None, hidden: Sequence[int] = ()) -> str:
     if not column_widths:
         return ""
     cols = "".join(
-        f'<col min="{index}" max="{index}" width="{float(width)!r}" customWidth="1"/>'
+        f'<col min="{index}" max="{index}" width="{float(width)!r}" customWidth="1"'
+        + (' hidden="1"' if index in hidden else "")
+        + "/>"
         for index, width in enumerate(column_widths, start=1)
     )
     return f"<cols>{cols}</cols>"

@@ -53,13 +53,16 @@ class _StyleIds:
 
 @dataclass(frozen=True)
 class Look:
-    """How a kind of cell looks: a solid fill, bold, a font colour, italic (colours `#RRGGBB`).
-    Text cells with a look wrap and sit at the top, like the other data cells."""
+    """How a kind of cell looks: a solid fill, bold, a font colour, italic (colours `#RRGGBB`),
+    wrapped or on one line, a font size in points (None: the default font's). Cells sit at the
+    top of their row, like the other data cells."""
 
     fill: str | None = None
     bold: bool = False
     color: str | None = None
     italic: bool = False
+    wrap: bool = True
+    size: int | None = None
 
 
 # A style-sheet element as plain data, to compare what we need with what a workbook has.
@@ -171,10 +174,10 @@ def _extend_styles(
         "datetime": _xf(numfmt=datetime_fmt, font=0, alignment=top),
     }
     for name, look in looks.items():
-        plain = not (look.bold or look.italic or look.color)
+        plain = not (look.bold or look.italic or look.color or look.size)
         font = 0 if plain else font_id(_font_variant(fonts[0], look))
         wanted[f"look:{name}"] = _xf(
-            numfmt=0, font=font, alignment=top_wrap, fill=fill_id(look.fill)
+            numfmt=0, font=font, alignment=top_wrap if look.wrap else top, fill=fill_id(look.fill)
         )
     xf_nodes = [_node(el) for el in xfs]
     new_xfs: list[_Node] = []
@@ -255,6 +258,10 @@ def _font_variant(default_font: ET.Element, look: Look) -> _Node:
     """The workbook's default font with the look's bold, italic and colour."""
     base = _bold_font(default_font)[2][1:]  # its children, without the <b/> added there
     kept = tuple(child for child in base if child[0] not in ("b", "i", "color"))
+    if look.size:
+        kept = tuple(
+            ("sz", (("val", str(look.size)),), ()) if child[0] == "sz" else child for child in kept
+        )
     marks: tuple[_Node, ...] = ()
     if look.bold:
         marks += (("b", (), ()),)
