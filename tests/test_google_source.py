@@ -165,7 +165,7 @@ def test_warm_read_is_one_batch_get_of_every_tab(setup: Setup) -> None:
     request = setup.fake.requests[0]
     assert request.query["valueRenderOption"] == ["UNFORMATTED_VALUE"]
     assert request.query["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
-    assert request.query["ranges"][-1] == f"'{FEEDBACK_TAB}'!A1:G"
+    assert request.query["ranges"][-1] == f"'{FEEDBACK_TAB}'!A1:I"  # Tingkat … Kunci
     assert second.tabs["Stok"][1][4] == 20
     assert {k: v for k, v in second.tabs.items() if k != "Stok"} == {
         k: v for k, v in first.tabs.items() if k != "Stok"

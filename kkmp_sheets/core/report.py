@@ -393,6 +393,8 @@ FEEDBACK_LOOK: dict[str, CellLook] = {
     **{f"zona-{name}": CellLook(color, bold=True, wrap=False) for name, color in ZONE_COLORS.items()},
 }
 LINE_POINTS = 15  # a line of the default 11 pt font
+# Cells of the top block that wrap in their own column: (row, column), from 1.
+_WRAPPED_TOP = ((3, 6),)
 # Kunci is hidden: it is for the service, not for reading or printing; it still moves with its
 # row when staff sort (a sort moves every column of the rows, hidden ones too).
 FEEDBACK_HIDDEN = (KEY_INDEX + 1,)
@@ -492,7 +494,8 @@ def feedback_row_heights(rows: list[list], header_row: int) -> dict[int, float]:
     for r, row in enumerate(rows, start=1):
         lines = 1
         if r < header_row:
-            for _, first, last in (m for m in FEEDBACK_MERGES if m[0] == r and r > 1):
+            single = ((r, c, c) for row_at, c in _WRAPPED_TOP if row_at == r)
+            for _, first, last in (*(m for m in FEEDBACK_MERGES if m[0] == r and r > 1), *single):
                 text = row[first - 1] if len(row) >= first else None
                 if isinstance(text, str):
                     lines = max(lines, wrapped_lines(text, sum(widths[first - 1 : last]) - 2))
@@ -533,6 +536,9 @@ def feedback_styles(rows: list[list], header_row: int) -> dict[tuple[int, int], 
             out[(2, 3)] = "label"
         if r == 3 and len(row) > 4:
             out[(3, 5)] = "label"
+        for wrapped_row, col in _WRAPPED_TOP:
+            if wrapped_row == r:
+                out[(r, col)] = "text"
         for merged_row, first, _ in FEEDBACK_MERGES:
             if merged_row == r and r > 1:
                 out[(r, first)] = "text"
