@@ -20,6 +20,7 @@ import python_calamine
 
 from kkmp_sheets import config
 from kkmp_sheets.core import acknowledge
+from kkmp_sheets.core.parse import locate_header
 from kkmp_sheets.core.report import (
     FEEDBACK_HEADER,
     FEEDBACK_HEADER_ROW,
@@ -31,7 +32,6 @@ from kkmp_sheets.core.report import (
     feedback_styles,
 )
 from kkmp_sheets.core.results import CycleResult
-from kkmp_sheets.core.parse import locate_header
 from kkmp_sheets.core.template import ANGGOTA, FEEDBACK_TAB, normalize
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.delivery.digest import render_digests
@@ -55,7 +55,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoCity:
 # --- the pure parts ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", ["Ya", "ya", " YA ", "✓", "✔", "x", "X", "TRUE", True, 1, "sudah"])
+@pytest.mark.parametrize(
+    "typed", ["Ya", "ya", " YA ", "✓", "✔", "x", "X", "TRUE", True, 1, "sudah"]
+)
 def test_what_staff_type_is_a_tick(typed: Any) -> None:
     assert acknowledge.is_tick(typed)
 
@@ -244,7 +246,9 @@ def test_google_mode_keeps_a_ticked_checkbox_and_lets_it_lapse(
             warning = next(i for i in first.issues if i.code == OUTSIDE)
             nik = warning.value
             at = next(
-                n for n, r in enumerate(tab, 1) if len(r) > KEY_INDEX and r[KEY_INDEX] == warning.key
+                n
+                for n, r in enumerate(tab, 1)
+                if len(r) > KEY_INDEX and r[KEY_INDEX] == warning.key
             )
             assert tab[at - 1][TICK_INDEX] is False  # an unticked checkbox
             fake.edit_values(sid, f"'{FEEDBACK_TAB}'!H{at}", [[True]], by=person)
@@ -260,7 +264,11 @@ def test_google_mode_keeps_a_ticked_checkbox_and_lets_it_lapse(
             title = next(t for t in fake.tabs(sid) if normalize(t) in ANGGOTA.match_keys)
             rows = fake.get_values(sid, title)
             head = locate_header(rows, ANGGOTA)[0]
-            moved_rows = [*rows[: head + 1], _new_member(rows[head], rows[head + 1]), *rows[head + 1 :]]
+            moved_rows = [
+                *rows[: head + 1],
+                _new_member(rows[head], rows[head + 1]),
+                *rows[head + 1 :],
+            ]
             fake.edit_values(sid, _a1(title), moved_rows, by=person, value_input="RAW")
             moved, tab = cycle()
             same = next(i for i in moved.issues if i.code == OUTSIDE and i.value == nik)
@@ -305,9 +313,7 @@ def _coop_with(demo: DemoCity, code: str) -> int:
 
 
 def _issues(seen: Seen, code: str, value: Any = None) -> list:
-    return [
-        i for i in seen.result.issues if i.code == code and (value is None or i.value == value)
-    ]
+    return [i for i in seen.result.issues if i.code == code and (value is None or i.value == value)]
 
 
 def _open_warnings(seen: Seen) -> int:

@@ -61,7 +61,7 @@ def _line(page: Any, first_word: str) -> str:
 
 
 def test_hasil_pemeriksaan_prints_one_page_wide_on_a4_landscape(printed) -> None:
-    workbook, pages = printed
+    _, pages = printed
     assert pages, "no page of Hasil Pemeriksaan in the PDF"
     for page in pages:
         assert (round(page.width), round(page.height)) == (842, 595)  # A4 landscape
@@ -85,5 +85,7 @@ def test_the_title_and_zone_line_print_whole(printed) -> None:
     zone, reasons = top[1][1], " ".join(str(top[1][3]).split())
     assert _line(first, "Zona") == f"Zona {zone} Alasan {reasons}"
     checked = " ".join(str(top[2][1]).split())
-    assert checked.endswith(" WIB") and _line(first, "Diperiksa").startswith(f"Diperiksa {checked} ")
+    assert checked.endswith(" WIB") and _line(first, "Diperiksa").startswith(
+        f"Diperiksa {checked} "
+    )
     assert _line(first, "Perbaiki").startswith("Perbaiki dulu 1.")

@@ -84,7 +84,13 @@ def ackable(issue: Issue) -> bool:
 
 def key_of(issue: Issue, identity: str) -> str:
     text = "\x1f".join(
-        (issue.code, normalize(issue.tab), normalize(issue.column), identity, display_value(issue.value))
+        (
+            issue.code,
+            normalize(issue.tab),
+            normalize(issue.column),
+            identity,
+            display_value(issue.value),
+        )
     )
     return hashlib.blake2b(text.encode("utf-8"), digest_size=5).hexdigest()
 
@@ -127,7 +133,10 @@ def ticks_of_feedback(rows: Rows) -> Rows:
     for index, row in enumerate(rows[:20]):
         names = [normalize(c) for c in row]
         if normalize(KEY_COLUMN) in names and normalize(TICK_COLUMN) in names:
-            key_col, tick_col = names.index(normalize(KEY_COLUMN)), names.index(normalize(TICK_COLUMN))
+            key_col, tick_col = (
+                names.index(normalize(KEY_COLUMN)),
+                names.index(normalize(TICK_COLUMN)),
+            )
             header = index
             break
     if key_col is None or tick_col is None:
@@ -159,7 +168,9 @@ class _Identities:
         spec_name, positions = where
         cells = rows[row - 1]
         picked = [
-            display_value(cells[positions[key]]) if positions.get(key, len(cells)) < len(cells) else ""
+            display_value(cells[positions[key]])
+            if positions.get(key, len(cells)) < len(cells)
+            else ""
             for key in IDENTITY[spec_name]
         ]
         if any(picked):

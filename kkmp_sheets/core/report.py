@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from kkmp_sheets.core import formats
+from kkmp_sheets.core.acknowledge import KEY_COLUMN, TICK_COLUMN
 from kkmp_sheets.core.figures import (
     BY_KEY,
     KECAMATAN_TAB,
@@ -33,6 +34,7 @@ from kkmp_sheets.core.issue import Issue, Severity
 from kkmp_sheets.core.metrics import CoopFigures, pasokan_table
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.tables import (
+    ZONE_COLORS,
     ZONE_SERIES_COLORS,
     Cell,
     Chart,
@@ -42,9 +44,8 @@ from kkmp_sheets.core.tables import (
     Print,
     Sheet,
     StatusBook,
+    wrapped_lines,
 )
-from kkmp_sheets.core.acknowledge import KEY_COLUMN, TICK_COLUMN
-from kkmp_sheets.core.tables import ZONE_COLORS, wrapped_lines
 from kkmp_sheets.core.template import FEEDBACK_COLUMNS, FEEDBACK_TAB
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, Zone
@@ -308,9 +309,13 @@ def masalah_rows(results: list[CoopResult], registry_issues: list[Issue] = ()) -
         grouped: dict[tuple[str, str, str, str], list[Issue]] = {}
         for issue in sorted_issues(r.open_issues):
             if issue.severity is Severity.GALAT:
-                grouped[(issue.code, issue.tab, issue.column, f"{issue.row}:{len(grouped)}")] = [issue]
+                grouped[(issue.code, issue.tab, issue.column, f"{issue.row}:{len(grouped)}")] = [
+                    issue
+                ]
             else:
-                grouped.setdefault((issue.code, issue.tab, issue.column, issue.message), []).append(issue)
+                grouped.setdefault((issue.code, issue.tab, issue.column, issue.message), []).append(
+                    issue
+                )
         for members in grouped.values():
             first = members[0]
             order = (zone_rank, SEVERITY_ORDER[first.severity], r.coop.id, _issue_order(first))
@@ -356,7 +361,10 @@ FEEDBACK_WIDTHS = [14.0, 14.0, 7.0, 16.0, 18.0, 44.0, 44.0, 11.0, 11.0]
 TICK_INDEX, KEY_INDEX = FEEDBACK_HEADER.index(TICK_COLUMN), FEEDBACK_HEADER.index(KEY_COLUMN)
 FIX_FIRST = 3  # "Perbaiki dulu": the problems named at the top
 FEEDBACK_HEADER_ROW = 5 + FIX_FIRST  # title, zone, check, fix first ×3, how to tick, header
-_CHECKED_AT = (2, 1)  # (row, column) index of the check's "date, time WIB"; see `feedback_comparable`
+_CHECKED_AT = (
+    2,
+    1,
+)  # (row, column) index of the check's "date, time WIB"; see `feedback_comparable`
 TICKED = "Ya"  # what the service writes in Sudah Dicek for an acknowledged warning
 HOW_TO_TICK = (
     "Peringatan yang sudah Anda periksa dan memang benar: tulis Ya (atau ✓, x, TRUE; di "
@@ -365,7 +373,6 @@ HOW_TO_TICK = (
     "Jangan ubah kolom Kunci. Galat tidak bisa ditandai: perbaiki datanya."
 )
 GALAT_TICK_NOTE = "(Tanda Sudah Dicek diabaikan: galat harus diperbaiki, tidak bisa ditandai.)"
-
 
 
 @dataclass(frozen=True)
@@ -390,7 +397,10 @@ FEEDBACK_LOOK: dict[str, CellLook] = {
     "peringatan": CellLook("#FCE8B2"),
     "dicek": CellLook(color="#80868B", italic=True),
     "kunci": CellLook(color="#9AA0A6"),
-    **{f"zona-{name}": CellLook(color, bold=True, wrap=False) for name, color in ZONE_COLORS.items()},
+    **{
+        f"zona-{name}": CellLook(color, bold=True, wrap=False)
+        for name, color in ZONE_COLORS.items()
+    },
 }
 LINE_POINTS = 15  # a line of the default 11 pt font
 # Cells of the top block that wrap in their own column: (row, column), from 1.

@@ -39,12 +39,11 @@ from typing import Any
 import requests
 from gspread.exceptions import APIError
 
+from kkmp_sheets.core import acknowledge
 from kkmp_sheets.core.a1 import column_letters
-from kkmp_sheets.core.issue import CATALOG, Issue
+from kkmp_sheets.core.issue import CATALOG, Issue, Severity
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
-from kkmp_sheets.core import acknowledge
-from kkmp_sheets.core.issue import Severity
 from kkmp_sheets.core.report import (
     FEEDBACK_HEADER,
     FEEDBACK_HEADER_ROW,

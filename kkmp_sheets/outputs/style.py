@@ -70,5 +70,3 @@ def number_width(value: int | float, fmt: Fmt) -> int:
 def fitted(widest: int) -> int:
     """A column width (characters) for content whose widest shown value is `widest`."""
     return min(max(widest + 2, MIN_WIDTH), MAX_WIDTH)
-
-

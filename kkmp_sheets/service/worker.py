@@ -94,9 +94,7 @@ def examine(raw: RawWorkbook, job: Job) -> tuple[ParsedWorkbook, list[Issue], Co
     )
     issues = parsed.issues + validation.validate(parsed, ctx)
     # Each problem's key (so that a tick follows its record), and the ticks staff set.
-    issues = acknowledge.ticked(
-        acknowledge.keyed(issues, raw.tabs), acknowledge.ticks_in(raw.tabs)
-    )
+    issues = acknowledge.ticked(acknowledge.keyed(issues, raw.tabs), acknowledge.ticks_in(raw.tabs))
     figures = coop_figures(
         parsed,
         job.as_of,

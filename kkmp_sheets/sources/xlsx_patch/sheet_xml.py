@@ -91,13 +91,14 @@ def _sheet_xml(
     if paper:
         out.append('<printOptions gridLines="1"/>')
         out.append(
-            '<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3"'
-            ' footer="0.3"/>'
+            '<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
         )
         out.append(
             '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
         )
-        out.append("<headerFooter><oddFooter>&amp;L&amp;A&amp;RHalaman &amp;P dari &amp;N</oddFooter></headerFooter>")
+        out.append(
+            "<headerFooter><oddFooter>&amp;L&amp;A&amp;RHalaman &amp;P dari &amp;N</oddFooter></headerFooter>"
+        )
     else:
         out.append(
             '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3"'
@@ -159,7 +160,9 @@ def _cell_xml(
     look: int | None = None,
 ) -> str:
     if isinstance(value, str):
-        style = look if look is not None else {"header": styles.header, "data": styles.wrap}.get(role)
+        style = (
+            look if look is not None else {"header": styles.header, "data": styles.wrap}.get(role)
+        )
         return f'<c r="{ref}"{_style(style)} t="inlineStr"><is>{text_xml(value)}</is></c>'
     plain = _style(look if look is not None else styles.header if role == "header" else None)
     if isinstance(value, bool):

@@ -213,7 +213,9 @@ def _extend_styles(
                 root_prefix=root_prefix,
             )
     _check_styles_grew(root, text, where)
-    named = tuple((name[len("look:") :], xf) for name, xf in ids.items() if name.startswith("look:"))
+    named = tuple(
+        (name[len("look:") :], xf) for name, xf in ids.items() if name.startswith("look:")
+    )
     basic = {k: v for k, v in ids.items() if not k.startswith("look:")}
     return text, _StyleIds(**basic, looks=named)
 
