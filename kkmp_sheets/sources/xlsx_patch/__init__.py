@@ -55,6 +55,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from kkmp_sheets.core.tables import CellValue
 from kkmp_sheets.sources.xlsx_patch.batch import WriteBatch
@@ -205,7 +206,8 @@ def _holds_already(
         if isinstance(current, _Unreadable):
             return False
     if compare is not None:
-        return _comparable(compare(list(current))) == _comparable(compare(cells))  # type: ignore[arg-type]
+        held = cast("list[list[CellValue]]", current)
+        return _comparable(compare(held)) == _comparable(compare(cells))
     return current == _comparable(cells)
 
 

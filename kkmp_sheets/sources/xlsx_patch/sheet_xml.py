@@ -79,8 +79,8 @@ def _sheet_xml(
             for col, value in enumerate(row, start=1)
             if value is not None
         ]
-        height = heights.get(index)
-        tall = f' ht="{float(height)!r}" customHeight="1"' if height else ""
+        tall_to = heights.get(index)
+        tall = f' ht="{float(tall_to)!r}" customHeight="1"' if tall_to else ""
         if row_cells or tall:
             out.append(f'<row r="{index}"{tall}>{"".join(row_cells)}</row>')
     out.append("</sheetData>")
