@@ -1,8 +1,11 @@
-"""Render the first printed page of Status KKMP, Kecamatan and Masalah Data to docs/img/.
+"""Render the first printed page of Status KKMP, Kecamatan and Masalah Data to docs/img/, and
+of one cooperative's Hasil Pemeriksaan.
 
 Builds the demo city, runs one cycle, prints its status workbook to PDF with LibreOffice
 (headless, a profile of its own) and turns each sheet's first page into a PNG with pdftoppm.
-The sheet of a page is read from its footer. Run from the repository root:
+The sheet of a page is read from its footer. For Hasil Pemeriksaan, staff of the cooperative
+with the most problems tick one warning as checked (Sudah Dicek), a second cycle keeps it, and
+its workbook is printed the same way. Run from the repository root:
 
     PYTHONPATH=$PWD python docs/render_print_pages.py [docs/img]
 
@@ -16,9 +19,12 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pdfplumber
 
 from kkmp_sheets.cli import main as kkmp
+from kkmp_sheets.core.report import FEEDBACK_HEADER_ROW, TICK_INDEX
+from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.demo import build_demo_city
 from kkmp_sheets.onboarding import guide
 
@@ -48,6 +54,37 @@ def main(outdir: Path) -> None:
         for sheet, stem in PICTURES.items():
             guide.page_png(pdf, first[sheet], outdir / f"{stem}.png", dpi=110)
             print(outdir / f"{stem}.png")
+        card = _ticked_report_card(city.workbooks)
+        kkmp(["run", "--once", "--config", str(city.config_path), "--as-of", str(AS_OF)])
+        pdf = guide.to_pdf(card, root / "kartu", export="pdf")
+        with pdfplumber.open(pdf) as doc:
+            page = next(
+                n
+                for n, p in enumerate(doc.pages, start=1)
+                if f"{FEEDBACK_TAB} Halaman" in (p.extract_text() or "")
+            )
+        guide.page_png(pdf, page, outdir / "hasil-pemeriksaan-cetak.png", dpi=110)
+        print(outdir / "hasil-pemeriksaan-cetak.png")
+
+
+def _ticked_report_card(workbooks: list[Path]) -> Path:
+    """The workbook with the longest Hasil Pemeriksaan that has a Galat too (to show both
+    colours), its first warning ticked by staff."""
+
+    def weight(path: Path) -> tuple[bool, int]:
+        sheet = openpyxl.load_workbook(path)[FEEDBACK_TAB]
+        levels = [row[0] for row in sheet.iter_rows(values_only=True)]
+        return "Galat" in levels, len(levels)
+
+    path = max(workbooks, key=weight)
+    book = openpyxl.load_workbook(path)
+    sheet = book[FEEDBACK_TAB]
+    for row in sheet.iter_rows(min_row=FEEDBACK_HEADER_ROW + 1):
+        if row[0].value == "Peringatan":
+            row[TICK_INDEX].value = "Ya"
+            break
+    book.save(path)
+    return path
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import pytest
 import python_calamine
 
 from kkmp_sheets.cli import main
+from kkmp_sheets.core.report import FEEDBACK_HEADER_ROW
 from kkmp_sheets.core.template import FEEDBACK_TAB, STOK, normalize
 from kkmp_sheets.demo import DemoCity, build_demo_city
 
@@ -128,8 +129,12 @@ def test_numbers_are_numbers_and_ringkasan_adds_up(city, ran):
 
 
 def test_every_seeded_mistake_is_reported_where_the_user_sees_it(city, ran):
-    _header, rows = _table(status_path(city), "Masalah Data")
-    reported = {(r[0], r[3], int(r[4]) if r[4] != "" else None, r[5]) for r in rows}
+    header, rows = _table(status_path(city), "Masalah Data")
+    # A line may stand for several rows ("12–14, 20"): each of them is reported. A line whose
+    # runs were cut short ("… dan 3 baris lain") covers the rest of its tab and column.
+    reported = {(r[0], r[3], n, r[5]) for r in rows for n in _rows_of(r[4])}
+    cut = {(r[0], r[3], r[5]) for r in rows if "lain" in str(r[4])}
+    assert sum(r[header.index("Jumlah")] for r in rows) >= len(rows)
     messages = " ".join(str(r[6]) for r in rows)
     missing = []
     harmless = [
@@ -142,11 +147,25 @@ def test_every_seeded_mistake_is_reported_where_the_user_sees_it(city, ran):
         if m.row is None:
             found = any(r[0] == m.coop_id and r[3] == m.tab for r in rows)
         else:
-            found = (m.coop_id, m.tab, m.row, m.column) in reported
+            found = (m.coop_id, m.tab, m.row, m.column) in reported or (
+                (m.coop_id, m.tab, m.column) in cut
+            )
         if not found:
             missing.append(m)
     assert missing == []
     assert "juga terdaftar di koperasi lain" in messages
+
+
+def _rows_of(text: object) -> list[int | None]:
+    """The rows a Masalah Data line names: "12–14, 20" -> [12, 13, 14, 20]; "" -> [None]."""
+    if text in ("", None):
+        return [None]
+    out: list[int | None] = []
+    for part in str(text).split(", "):
+        first, _, last = part.partition("\u2013")
+        if first.isdigit():
+            out += range(int(first), int(last or first) + 1)
+    return out
 
 
 def test_hasil_pemeriksaan_written_and_nothing_else_changed(city, ran):
@@ -156,8 +175,9 @@ def test_hasil_pemeriksaan_written_and_nothing_else_changed(city, ran):
             "the service's write moved Data Diperbarui"
         )
         rows = _sheet(path, FEEDBACK_TAB)
-        assert rows[3][:7] == ["Tingkat", "Tab", "Baris", "Kolom", "Nilai", "Masalah", "Saran"]
-        assert len(rows) >= 5
+        head = FEEDBACK_HEADER_ROW - 1
+        assert rows[head][:7] == ["Tingkat", "Tab", "Baris", "Kolom", "Nilai", "Masalah", "Saran"]
+        assert len(rows) >= FEEDBACK_HEADER_ROW + 1
 
 
 def test_second_run_the_same_day_rewrites_nothing(city, ran, capsys):

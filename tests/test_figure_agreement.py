@@ -449,9 +449,11 @@ def read_feedback(ran: Ran) -> None:
         ids = {row["Spreadsheet"]: row["ID"] for row in csv.DictReader(fh)}
     for path in ran.city.workbooks:
         book = openpyxl.load_workbook(path, read_only=True)
-        rows = list(book[FEEDBACK_TAB].iter_rows(min_row=2, max_row=2, values_only=True))
+        # The report card's "Diperiksa" line: "… Data per | 29 Januari 2026 — 4 galat, 28
+        # peringatan (n peringatan lain sudah dicek)".
+        rows = list(book[FEEDBACK_TAB].iter_rows(min_row=3, max_row=3, values_only=True))
         book.close()
-        counts = re.fullmatch(r"(\d+) galat, (\d+) peringatan", str(rows[0][5]))
+        counts = re.search(r"\u2014 (\d+) galat, (\d+) peringatan", str(rows[0][5]))
         assert counts, rows
         coop = f"coop:{ids[path.relative_to(ran.city.root).as_posix()]}"
         ran.seen.add(coop, "galat", "hasil-pemeriksaan", int(counts[1]))

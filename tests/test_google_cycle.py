@@ -21,7 +21,7 @@ import pytest
 from kkmp_sheets import config
 from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.config import GoogleSettings
-from kkmp_sheets.core.report import CoopResult
+from kkmp_sheets.core.report import FEEDBACK_HEADER_ROW, CoopResult
 from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.demo import DemoCity, build_demo_city
@@ -241,8 +241,12 @@ def test_three_edited_cooperatives_cost_three_reads(story: Story) -> None:
     assert counts["drive.files.list"] == 1
     assert counts["sheets.values.batchGet"] + counts["sheets.spreadsheets.get"] == 3
     assert counts["sheets.values.batchGet"] == 3  # titles remembered: no metadata read
-    assert counts["sheets.spreadsheets.batchUpdate"] == 1  # the status (Data Diperbarui moved)
     cycle = by_id(story.cycles["three"])
+    # The status (Data Diperbarui moved), and the Hasil Pemeriksaan whose zone line changed with it.
+    rezoned = [
+        c for c in story.notes["edited"] if cycle[c].zone != by_id(story.cycles["cold"])[c].zone
+    ]
+    assert counts["sheets.spreadsheets.batchUpdate"] == 1 + len(rezoned)
     for coop_id in story.notes["edited"]:
         old = by_id(story.cycles["cold"])[coop_id].figures.data_diperbarui
         assert cycle[coop_id].figures.data_diperbarui > old  # type: ignore[operator]
@@ -328,7 +332,7 @@ def test_status_rows_are_numbers_and_text_stays_text(story: Story) -> None:
 
 def test_hasil_pemeriksaan_is_the_only_tab_added(story: Story) -> None:
     assert story.notes["tabs"][-1] == FEEDBACK_TAB
-    assert story.notes["feedback"][3] == [
+    assert story.notes["feedback"][FEEDBACK_HEADER_ROW - 1][:7] == [
         "Tingkat",
         "Tab",
         "Baris",

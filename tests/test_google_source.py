@@ -165,7 +165,7 @@ def test_warm_read_is_one_batch_get_of_every_tab(setup: Setup) -> None:
     request = setup.fake.requests[0]
     assert request.query["valueRenderOption"] == ["UNFORMATTED_VALUE"]
     assert request.query["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
-    assert request.query["ranges"][-1] == f"'{FEEDBACK_TAB}'!A1:G"
+    assert request.query["ranges"][-1] == f"'{FEEDBACK_TAB}'!A1:I"  # Tingkat … Kunci
     assert second.tabs["Stok"][1][4] == 20
     assert {k: v for k, v in second.tabs.items() if k != "Stok"} == {
         k: v for k, v in first.tabs.items() if k != "Stok"
@@ -366,11 +366,21 @@ def test_a_failed_listing_means_reading_everything(setup: Setup) -> None:
 # ---------------------------------------------------------------------- Hasil Pemeriksaan
 
 
+# The report card's top block (title, zone, check, fix first ×3, how to tick), the header row,
+# then one problem: the layout of core/report.py's `feedback_rows`.
+TOP = [
+    ["Hasil Pemeriksaan — KKMP Kedoya Selatan"],
+    ["Zona", "Kuning", "Alasan", "1 galat data"],
+    ["Diperiksa", "29 Jan 2026, 09.00 WIB", None, None, "Data per", "29 Jan 2026 — 1 galat", "x"],
+    ["Perbaiki dulu", "1. Galat — Anggota baris 4"],
+    [None],
+    [None],
+    ["Sudah dicek?", "Tulis Ya"],
+    ["Tingkat", "Tab", "Baris", "Kolom", "Nilai", "Masalah", "Saran", "Sudah Dicek", "Kunci"],
+]
+PROBLEM = FEEDBACK_HEADER_ROW  # the index of the first problem row
 FEEDBACK = [
-    ["Hasil Pemeriksaan — KKMP Kedoya Selatan", None, None, None, None, None, None],
-    ["Diperiksa", "29 Jan 2026", "Data per", "29 Jan 2026", None, "1 galat, 0 peringatan", "x"],
-    [None] * 7,
-    ["Tingkat", "Tab", "Baris", "Kolom", "Nilai", "Masalah", "Saran"],
+    *TOP,
     ["Galat", "Anggota", 4, "NIK", "=1+1", "NIK tersimpan sebagai angka", "Format kolom NIK"],
 ]
 
@@ -389,7 +399,7 @@ def test_feedback_replaces_only_its_tab_and_is_not_rewritten_unchanged(setup: Se
     assert setup.fake.tabs(sid) == [*before, FEEDBACK_TAB]
     assert {t: setup.fake.get_values(sid, t) for t in before} == before
     written = setup.fake.get_values(sid, FEEDBACK_TAB, render="FORMULA")
-    assert written[4] == [
+    assert written[PROBLEM] == [
         "Galat",
         "Anggota",
         4,
@@ -408,7 +418,7 @@ def test_feedback_shrinks_and_survives_a_deleted_tab(setup: Setup) -> None:
     coop = setup.coop(sid)
     setup.source.refresh_listing()
     setup.source.write_feedback(
-        coop, FEEDBACK + [FEEDBACK[4]] * 5, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS
+        coop, FEEDBACK + [FEEDBACK[PROBLEM]] * 5, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS
     )
     assert setup.source.write_feedback(coop, FEEDBACK, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS)
     assert len(setup.fake.get_values(sid, FEEDBACK_TAB)) == len(FEEDBACK)
@@ -417,9 +427,9 @@ def test_feedback_shrinks_and_survives_a_deleted_tab(setup: Setup) -> None:
     setup.source.api.batch_update(
         sid, [{"addSheet": {"properties": {"sheetId": 77, "title": FEEDBACK_TAB}}}]
     )
-    changed = [*FEEDBACK[:4], ["Peringatan", "Stok", 2, "Harga Beli", "", "x", "y"]]
+    changed = [*TOP, ["Peringatan", "Stok", 2, "Harga Beli", "", "x", "y"]]
     assert setup.source.write_feedback(coop, changed, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS)
-    assert setup.fake.get_values(sid, FEEDBACK_TAB)[4][0] == "Peringatan"
+    assert setup.fake.get_values(sid, FEEDBACK_TAB)[PROBLEM][0] == "Peringatan"
 
 
 def test_feedback_on_a_read_only_share_is_refused_without_a_request(setup: Setup) -> None:

@@ -349,6 +349,11 @@ class Issue:
     expected: str = ""
     detail: str = ""
     severity_override: Severity | None = None
+    # Acknowledgement (see `core/acknowledge.py`): `key` is the opaque mark that identifies this
+    # problem in Hasil Pemeriksaan whatever row it moves to (the record, code, tab, column and
+    # value); `ticked` means staff marked that row "Sudah Dicek".
+    key: str = ""
+    ticked: bool = False
 
     def __post_init__(self) -> None:
         require_code(self.code)
@@ -368,6 +373,12 @@ class Issue:
             expected=self.expected,
             detail=self.detail,
         )
+
+    @property
+    def acknowledged(self) -> bool:
+        """A Peringatan staff checked and found correct: still shown in their own Hasil
+        Pemeriksaan, no longer counted anywhere. A Galat cannot be acknowledged."""
+        return self.ticked and self.severity is Severity.PERINGATAN
 
     @property
     def message(self) -> str:

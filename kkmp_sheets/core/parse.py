@@ -22,6 +22,7 @@ from kkmp_sheets.core.template import (
     MAX_ROWS_ABOVE_HEADER,
     PROFIL,
     TABLES,
+    TICKS_TAB,
     Column,
     Kind,
     ProfilSpec,
@@ -108,7 +109,8 @@ def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
 
 def _parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
     issues: list[Issue] = []
-    titles = {normalize(title): title for title in raw.tabs}
+    # The ticks read from Hasil Pemeriksaan travel with the tabs; they are not data.
+    titles = {normalize(title): title for title in raw.tabs if title != TICKS_TAB}
 
     def find(match_keys: frozenset[str]) -> str | None:
         for key, title in titles.items():
@@ -138,7 +140,7 @@ def _parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
 
     if not found_any:
         # One clear problem instead of five "tab missing" lines.
-        issues = [Issue("workbook-no-tabs", detail=", ".join(raw.tabs) or "kosong")]
+        issues = [Issue("workbook-no-tabs", detail=", ".join(titles.values()) or "kosong")]
     return ParsedWorkbook(profil=profil, tables=tables, issues=issues)
 
 

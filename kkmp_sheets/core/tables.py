@@ -116,3 +116,26 @@ class StatusBook:
 
 ZONE_COLORS = {"Merah": "#F4C7C3", "Kuning": "#FCE8B2", "Hijau": "#B7E1CD"}
 ZONE_SERIES_COLORS = {"Merah": "#D93025", "Kuning": "#F9AB00", "Hijau": "#1E8E3E"}
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines `text` takes when wrapped at word boundaries within `width` characters.
+
+    Spreadsheets keep a row at one line unless it is given a height, so a wrapped value would
+    spill over the next row or be cut off on paper; its row is made this many lines tall. A
+    word longer than the width is broken, as the spreadsheet breaks it.
+    """
+    width = max(int(width), 1)
+    lines = 0
+    for paragraph in text.split("\n"):
+        used = 0
+        lines += 1
+        for word in paragraph.split():
+            if used and used + 1 + len(word) > width:
+                lines += 1
+                used = 0
+            while len(word) > width:  # broken mid-word, a full line at a time
+                word = word[width:]
+                lines += 1
+            used += (1 if used else 0) + len(word)
+    return lines

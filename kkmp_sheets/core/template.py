@@ -330,6 +330,9 @@ TABLES: tuple[TableSpec, ...] = (ANGGOTA, SIMPANAN, STOK, PENJUALAN)
 
 # The one tab the service owns in a cooperative workbook.
 FEEDBACK_TAB = "Hasil Pemeriksaan"
+# The keys staff ticked in Hasil Pemeriksaan, kept with the workbook as read (see
+# `core/acknowledge.py`); brackets cannot occur in a real tab's name.
+TICKS_TAB = "Hasil Pemeriksaan [sudah dicek]"
 FEEDBACK_COLUMNS = ("Tingkat", "Tab", "Baris", "Kolom", "Nilai", "Masalah", "Saran")
 
 # How many title or blank rows may stand above a header row.

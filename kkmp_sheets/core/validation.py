@@ -410,9 +410,11 @@ def cross_coop_issues(
 
 
 def count(issues: Iterable[Issue]) -> tuple[int, int]:
-    """(Galat, Peringatan)."""
+    """(Galat, Peringatan) that count: an acknowledged Peringatan does not (see `acknowledge`)."""
     galat = peringatan = 0
     for issue in issues:
+        if issue.acknowledged:
+            continue
         if issue.severity is Severity.GALAT:
             galat += 1
         else:

@@ -375,7 +375,7 @@ class _Context:
         values = self.figures.coop(coop.id)
         year, week, _ = self.as_of.isocalendar()
         period = f"{year}-W{week:02d}"
-        groups = issue_groups(result.issues)
+        groups = issue_groups(result.open_issues)  # acknowledged warnings are settled
         shown = groups[:MAX_ISSUE_GROUPS]
         arrears = fig.wajib_bulanan is not None
         view = {

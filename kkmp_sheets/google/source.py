@@ -39,11 +39,30 @@ from typing import Any
 import requests
 from gspread.exceptions import APIError
 
+from kkmp_sheets.core import acknowledge
 from kkmp_sheets.core.a1 import column_letters
-from kkmp_sheets.core.issue import CATALOG, Issue
+from kkmp_sheets.core.issue import CATALOG, Issue, Severity
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
-from kkmp_sheets.core.template import FEEDBACK_TAB, PROFIL, REGISTRY, TABLES, normalize
+from kkmp_sheets.core.report import (
+    FEEDBACK_HEADER,
+    FEEDBACK_HEADER_ROW,
+    FEEDBACK_HIDDEN,
+    FEEDBACK_LOOK,
+    FEEDBACK_MERGES,
+    TICK_INDEX,
+    TICKED,
+    feedback_comparable,
+    feedback_styles,
+)
+from kkmp_sheets.core.template import (
+    FEEDBACK_TAB,
+    PROFIL,
+    REGISTRY,
+    TABLES,
+    TICKS_TAB,
+    normalize,
+)
 from kkmp_sheets.errors import SourceError
 from kkmp_sheets.google import drive
 from kkmp_sheets.google.api import GoogleApi
@@ -58,8 +77,9 @@ log = logging.getLogger(__name__)
 UNFORMATTED = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
 GRID_FIELDS = "sheets(properties(title,sheetId),data(rowData(values(effectiveValue))))"
 FEEDBACK_SHEET_ID = 1_175_400_301  # the id we give the Hasil Pemeriksaan tab when we add it
-FEEDBACK_COLS = 7
+FEEDBACK_COLS = len(FEEDBACK_HEADER)
 HEADER_BG = "#D9E2EC"
+PERINGATAN = Severity.PERINGATAN.value
 
 _CONTRACT = (PROFIL.match_keys, *(spec.match_keys for spec in TABLES))
 _FEEDBACK_KEY = normalize(FEEDBACK_TAB)
@@ -240,10 +260,17 @@ class GoogleSource:
                 "human_modified": modified,
                 "titles": titles,
                 "feedback_id": feedback_id,
-                "feedback_hash": fingerprint(feedback_rows) if feedback_id is not None else None,
+                "feedback_hash": (
+                    fingerprint(feedback_comparable(feedback_rows))
+                    if feedback_id is not None
+                    else None
+                ),
                 "failure": None,
             },
         )
+        ticks = acknowledge.ticks_of_feedback(feedback_rows)
+        if ticks:  # staff's ticks travel with the tabs (and into the snapshot)
+            tabs = {**tabs, TICKS_TAB: ticks}
         return RawWorkbook(tabs=tabs, modified=modified, version=listed.version if listed else None)
 
     def _fetch(
@@ -316,7 +343,8 @@ class GoogleSource:
             return False
         key = f"sheet:{sid}"
         memo = self.state.get(key) or {}
-        digest = fingerprint(rows)
+        rows = checkboxes(rows)
+        digest = fingerprint(feedback_comparable(rows))
         if memo.get("feedback_hash") == digest and memo.get("feedback_id") is not None:
             return False
         listed = self.listing.get(sid) if self.listing is not None else None
@@ -400,7 +428,7 @@ def feedback_requests(
                 }
             }
         )
-    bold = {"textFormat": {"bold": True}}
+    looks = feedback_styles(rows, header_row)
     header = {
         "textFormat": {"bold": True},
         "backgroundColor": rgb(HEADER_BG),
@@ -414,15 +442,22 @@ def feedback_requests(
         cells = []
         for col in range(FEEDBACK_COLS):
             value = values[col] if col < len(values) else None
-            if index == 0:
-                fmt: dict[str, Any] = bold
-            elif index == header_row - 1:
-                fmt = header
+            look = looks.get((index + 1, col + 1))
+            if index == header_row - 1:
+                fmt: dict[str, Any] = header
+            elif look is not None:
+                fmt = _look_format(look, wrap=index >= header_row)
             elif index >= header_row and col >= 5:
                 fmt = wrap
             else:
                 fmt = {}
-            cells.append({"userEnteredValue": cell(value), "userEnteredFormat": fmt})
+            entry: dict[str, Any] = {"userEnteredValue": cell(value), "userEnteredFormat": fmt}
+            level = values[0] if values else None
+            if index >= header_row and col == TICK_INDEX and level == PERINGATAN:
+                # A checkbox staff click; a Galat row gets none (it cannot be acknowledged).
+                entry["userEnteredValue"] = {"boolValue": value is True or value == TICKED}
+                entry["dataValidation"] = {"condition": {"type": "BOOLEAN"}, "strict": True}
+            cells.append(entry)
         row_data.append({"values": cells})
     requests_.append(
         {
@@ -435,10 +470,24 @@ def feedback_requests(
                     "endColumnIndex": FEEDBACK_COLS,
                 },
                 "rows": row_data,
-                "fields": "userEnteredValue,userEnteredFormat",
+                "fields": "userEnteredValue,userEnteredFormat,dataValidation",
             }
         }
     )
+    # The report card's long lines wrap across the table's width (see FEEDBACK_MERGES); the
+    # merges of the previous write are undone first, whatever they were.
+    whole = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": n_rows}
+    requests_.append({"unmergeCells": {"range": whole}})
+    if header_row == FEEDBACK_HEADER_ROW:
+        for row, first, last in FEEDBACK_MERGES:
+            merged = {
+                "sheetId": sheet_id,
+                "startRowIndex": row - 1,
+                "endRowIndex": row,
+                "startColumnIndex": first - 1,
+                "endColumnIndex": last,
+            }
+            requests_.append({"mergeCells": {"range": merged, "mergeType": "MERGE_ALL"}})
     for col, width in enumerate(widths[:FEEDBACK_COLS]):
         requests_.append(
             {
@@ -449,12 +498,42 @@ def feedback_requests(
                         "startIndex": col,
                         "endIndex": col + 1,
                     },
-                    "properties": {"pixelSize": pixels(width)},
-                    "fields": "pixelSize",
+                    "properties": {
+                        "pixelSize": pixels(width),
+                        "hiddenByUser": col + 1 in FEEDBACK_HIDDEN,
+                    },
+                    "fields": "pixelSize,hiddenByUser",
                 }
             }
         )
     return requests_
+
+
+def checkboxes(rows: list[list[Any]]) -> list[list[Any]]:
+    """Hasil Pemeriksaan rows as the Google tab holds them: Sudah Dicek as a checkbox's value
+    (True for the "Ya" of an acknowledged warning)."""
+    out = []
+    for index, row in enumerate(rows):
+        if index >= FEEDBACK_HEADER_ROW and len(row) > TICK_INDEX and row[0] == PERINGATAN:
+            row = [*row[:TICK_INDEX], row[TICK_INDEX] == TICKED, *row[TICK_INDEX + 1 :]]
+        out.append(row)
+    return out
+
+
+def _look_format(name: str, *, wrap: bool) -> dict[str, Any]:
+    """A `FEEDBACK_LOOK` as a Sheets cell format."""
+    look = FEEDBACK_LOOK[name]
+    text: dict[str, Any] = {"bold": look.bold, "italic": look.italic}
+    if look.color:
+        text["foregroundColor"] = rgb(look.color)
+    if look.size:
+        text["fontSize"] = look.size
+    fmt: dict[str, Any] = {"textFormat": text, "verticalAlignment": "TOP"}
+    if look.fill:
+        fmt["backgroundColor"] = rgb(look.fill)
+    if wrap or look.wrap:
+        fmt["wrapStrategy"] = "WRAP"
+    return fmt
 
 
 def _complete(titles: list[str]) -> bool:

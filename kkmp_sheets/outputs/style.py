@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from kkmp_sheets.core.tables import ZONE_COLORS, ZONE_SERIES_COLORS, Fmt
+from kkmp_sheets.core.tables import ZONE_COLORS, ZONE_SERIES_COLORS, Fmt, wrapped_lines
 
 __all__ = [
     "DATES",
@@ -70,26 +70,3 @@ def number_width(value: int | float, fmt: Fmt) -> int:
 def fitted(widest: int) -> int:
     """A column width (characters) for content whose widest shown value is `widest`."""
     return min(max(widest + 2, MIN_WIDTH), MAX_WIDTH)
-
-
-def wrapped_lines(text: str, width: float) -> int:
-    """How many lines `text` takes when wrapped at word boundaries within `width` characters.
-
-    Spreadsheets keep a row at one line unless it is given a height, so a wrapped value would
-    spill over the next row or be cut off on paper; its row is made this many lines tall. A
-    word longer than the width is broken, as the spreadsheet breaks it.
-    """
-    width = max(int(width), 1)
-    lines = 0
-    for paragraph in text.split("\n"):
-        used = 0
-        lines += 1
-        for word in paragraph.split():
-            if used and used + 1 + len(word) > width:
-                lines += 1
-                used = 0
-            while len(word) > width:  # broken mid-word, a full line at a time
-                word = word[width:]
-                lines += 1
-            used += (1 if used else 0) + len(word)
-    return lines

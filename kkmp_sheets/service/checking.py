@@ -16,12 +16,12 @@ import logging
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from kkmp_sheets.config import Config
-from kkmp_sheets.core import validation
+from kkmp_sheets.core import acknowledge, validation
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.metrics import CoopFigures, coop_figures
 from kkmp_sheets.core.parse import RawWorkbook, parse_workbook
@@ -52,6 +52,7 @@ class Checked:
     stale_from: datetime | None = None  # unreadable: when its shown figures were last read
     read: bool = False  # read from the source this cycle (not its unchanged snapshot)
     reused: bool = False  # the result cache's, from an earlier cycle: nothing read or parsed
+    ticks: list[str] = field(default_factory=list)  # keys ticked in Hasil Pemeriksaan
 
 
 def checked_in_order(
@@ -84,7 +85,9 @@ def _reused(coop: Coop, cache: Reuse | None) -> Checked | None:
     found = cache.lookup(coop) if cache is not None else None
     if found is None:
         return None
-    return Checked(coop, found.figures, found.issues, {}, found.anggota_tab, reused=True)
+    return Checked(
+        coop, found.figures, found.issues, {}, found.anggota_tab, reused=True, ticks=found.ticks
+    )
 
 
 # How many cooperatives may be under way beyond the workers' own: enough that a worker never
@@ -210,7 +213,16 @@ def _finish(
         )
         figures, kept_from = held.figures, held.kept_from
         issues += held.issues
-    return Checked(coop, figures, issues, answer.niks, answer.anggota_tab, kept_from, read=True)
+    return Checked(
+        coop,
+        figures,
+        issues,
+        answer.niks,
+        answer.anggota_tab,
+        kept_from,
+        read=True,
+        ticks=answer.ticks,
+    )
 
 
 def job_for(
@@ -274,6 +286,7 @@ def check_one(
         anggota.tab if anggota else ANGGOTA.name,
         kept_from,
         read=read,
+        ticks=acknowledge.ticks_in(raw.tabs),
     )
 
 

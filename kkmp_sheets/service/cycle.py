@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from kkmp_sheets import crashpoints
 from kkmp_sheets.config import Config
-from kkmp_sheets.core import formats, validation
+from kkmp_sheets.core import acknowledge, formats, validation
 from kkmp_sheets.core.figures import measure
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.registry import Coop, read_registry, registry_error
@@ -116,7 +116,9 @@ def run_cycle(
     results: list[CoopResult] = []
     for item in checked:
         # An unreadable workbook's last NIKs still count for the others, not for itself.
-        issues = item.issues + (elsewhere.get(item.coop.id, []) if item.figures.readable else [])
+        found = elsewhere.get(item.coop.id, []) if item.figures.readable else []
+        # A NIK registered elsewhere is identified by the NIK itself; staff may tick it too.
+        issues = item.issues + acknowledge.ticked(acknowledge.keyed(found), item.ticks)
         galat, _ = validation.count(issues)
         results.append(
             CoopResult(
@@ -136,7 +138,7 @@ def run_cycle(
     feedback = Feedback()
     if config.write_feedback:
         writer = cache.feedback(source) if cache is not None else source
-        feedback = write_feedback(results, writer, now.date(), as_of, early=early)
+        feedback = write_feedback(results, writer, now, as_of, early=early)
     if cache is not None:
         cache.flush()
     crashpoints.reached("cycle-feedback-done")
@@ -221,7 +223,7 @@ def _early_feedback(
     result = CoopResult(
         item.coop, item.figures, zone(item.figures, galat, as_of, config.zones), item.issues
     )
-    rows = feedback_rows(result, now.date(), as_of)
+    rows = feedback_rows(result, now, as_of)
     try:
         if source.write_feedback(item.coop, rows, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS):
             early.add(item.coop.id)
@@ -278,7 +280,7 @@ _FEEDBACK_FAILURE = {
 def write_feedback(
     results: list[CoopResult],
     source: Source,
-    checked_on: date,
+    checked_at: datetime,
     as_of: date,
     *,
     early: set[str] | None = None,
@@ -292,7 +294,7 @@ def write_feedback(
         for result in results:
             if not result.figures.readable:
                 continue
-            rows = feedback_rows(result, checked_on, as_of)
+            rows = feedback_rows(result, checked_at, as_of)
             try:
                 written = source.write_feedback(
                     result.coop, rows, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS

@@ -43,6 +43,7 @@ from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.metrics import CoopFigures
 from kkmp_sheets.core.parse import RawWorkbook, Rows, locate_header, parse_workbook
 from kkmp_sheets.core.registry import Coop
+from kkmp_sheets.core.report import feedback_comparable
 from kkmp_sheets.core.template import ANGGOTA
 from kkmp_sheets.service import protection
 from kkmp_sheets.sources.base import Source, feedback_batch
@@ -67,6 +68,7 @@ class Checked(Protocol):
     anggota_tab: str
     kept_from: date | None
     stale_from: datetime | None
+    ticks: list[str]
 
 
 @dataclass
@@ -77,6 +79,7 @@ class Reused:
     figures: CoopFigures
     issues: list[Issue]
     anggota_tab: str
+    ticks: list[str]
 
 
 def inputs_digest(config: Config, coop: Coop, as_of: date) -> str:
@@ -159,7 +162,7 @@ class Reuse:
         self._seen.append(coop.id)
         entry = stored.entry
         self._fps[coop.id] = dict(entry.fingerprints)
-        return Reused(entry.figures, entry.issues, entry.anggota_tab)
+        return Reused(entry.figures, entry.issues, entry.anggota_tab, list(entry.ticks))
 
     def remember(self, item: Checked) -> None:
         """Keep a checked cooperative's result, when it is one the next cycle may reuse."""
@@ -171,7 +174,9 @@ class Reuse:
         if content is None or not usable or version is None:
             self._forget.append(coop.id)
             return
-        entry = Entry(item.figures, list(item.issues), list(fps.items()), item.anggota_tab)
+        entry = Entry(
+            item.figures, list(item.issues), list(fps.items()), item.anggota_tab, list(item.ticks)
+        )
         try:
             self._rows.append(results_cache.encoded(coop.id, inputs, version, content, entry))
         except Uncacheable as exc:
@@ -280,9 +285,10 @@ class Reuse:
             self._seen = []
 
     def feedback_digest(self, rows: list[list[Any]], header_row: int, widths: list[float]) -> str:
-        """What Hasil Pemeriksaan would hold: its rows and layout, by this program."""
+        """What Hasil Pemeriksaan would hold: its rows (but the time of day of the check, as
+        the writers compare them) and layout, by this program."""
         layout: list[list[Any]] = [[header_row, *widths], [kkmp_sheets.__version__, _code_digest()]]
-        return results_cache.feedback_hash([*layout, *rows])
+        return results_cache.feedback_hash([*layout, *feedback_comparable(rows)])
 
     def last_feedback(self, coop: Coop) -> tuple[str, str] | None:
         return results_cache.last_feedback(self.store.conn, coop.id)

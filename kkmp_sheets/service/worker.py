@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from kkmp_sheets.config import ReadLimits
-from kkmp_sheets.core import validation
+from kkmp_sheets.core import acknowledge, validation
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.metrics import CoopFigures, coop_figures
 from kkmp_sheets.core.parse import ParsedWorkbook, RawWorkbook, parse_workbook
@@ -52,6 +52,7 @@ class Measured:
     niks: dict[str, int]
     anggota_tab: str
     counted: Counted = field(default_factory=lambda: Counted(0, {}))  # for the guard
+    ticks: list[str] = field(default_factory=list)  # keys staff ticked in Hasil Pemeriksaan
     snapshot: snapshots.Prepared | None = None
     error: str = ""  # a failure of the service's own code, not of the workbook (a traceback)
 
@@ -76,6 +77,7 @@ def measure_tabs(tabs: dict[str, list[list]], job: Job) -> Measured:
         validation.member_niks(parsed),
         anggota.tab if anggota else ANGGOTA.name,
         counted=Counted.of(parsed),
+        ticks=acknowledge.ticks_in(tabs),
         snapshot=snapshots.prepare(tabs, job.known_blobs) if job.snapshot else None,
     )
 
@@ -91,6 +93,8 @@ def examine(raw: RawWorkbook, job: Job) -> tuple[ParsedWorkbook, list[Issue], Co
         registry_kode_wilayah=job.registry_kode_wilayah,
     )
     issues = parsed.issues + validation.validate(parsed, ctx)
+    # Each problem's key (so that a tick follows its record), and the ticks staff set.
+    issues = acknowledge.ticked(acknowledge.keyed(issues, raw.tabs), acknowledge.ticks_in(raw.tabs))
     figures = coop_figures(
         parsed,
         job.as_of,

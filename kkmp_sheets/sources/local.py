@@ -14,6 +14,7 @@ import csv
 import io
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,14 @@ import python_calamine
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
+from kkmp_sheets.core.report import (
+    FEEDBACK_HIDDEN,
+    FEEDBACK_LOOK,
+    FEEDBACK_MERGES,
+    feedback_comparable,
+    feedback_row_heights,
+    feedback_styles,
+)
 from kkmp_sheets.core.template import FEEDBACK_TAB, REGISTRY, normalize
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import SourceError
@@ -208,6 +217,13 @@ class LocalSource:
             work_dir=self.work_dir,
             opened_as=given if given.is_symlink() else None,
             batch=self._batch,
+            looks={name: xlsx_patch.Look(**asdict(look)) for name, look in FEEDBACK_LOOK.items()},
+            cell_looks=feedback_styles(rows, header_row),
+            paper=True,
+            compare=feedback_comparable,
+            row_heights=feedback_row_heights(rows, header_row),
+            merges=[(row, first, row, last) for row, first, last in FEEDBACK_MERGES],
+            hidden_columns=FEEDBACK_HIDDEN,
         )
 
     @contextlib.contextmanager

@@ -18,7 +18,8 @@ from typing import Any
 
 import python_calamine
 
-from kkmp_sheets.core.template import FEEDBACK_TAB, normalize
+from kkmp_sheets.core import acknowledge
+from kkmp_sheets.core.template import FEEDBACK_TAB, TICKS_TAB, normalize
 from kkmp_sheets.sources.limits import ReadLimits, TooLarge, check_container, grouped
 
 Rows = list[list[Any]]
@@ -30,7 +31,10 @@ class Unreadable(Exception):
 
 def read_tabs(path: str, limits: ReadLimits) -> dict[str, Rows]:
     """Every tab of the workbook at `path` but Hasil Pemeriksaan, as rows from A1 with trailing
-    blank rows dropped. Raises `TooLarge` over a limit, `Unreadable` for a file it cannot open."""
+    blank rows dropped; of Hasil Pemeriksaan only the keys of the rows staff ticked "Sudah
+    Dicek", as the pseudo-tab `TICKS_TAB` (absent when none is ticked; see
+    `core/acknowledge.py`). Raises `TooLarge` over a limit, `Unreadable` for a file it cannot
+    open."""
     check_container(Path(path), limits)
     try:
         book = python_calamine.CalamineWorkbook.from_path(path)
@@ -38,10 +42,9 @@ def read_tabs(path: str, limits: ReadLimits) -> dict[str, Rows]:
     except Exception as exc:  # calamine raises several kinds for corrupt or foreign files
         raise Unreadable(_describe(exc, Path(path))) from None
     tabs: dict[str, Rows] = {}
+    ticks: Rows = []
     cells = 0
     for name in names:
-        if normalize(name) == normalize(FEEDBACK_TAB):
-            continue  # our own output, not data
         try:
             sheet = book.get_sheet_by_name(name)
         except Exception as exc:
@@ -61,7 +64,14 @@ def read_tabs(path: str, limits: ReadLimits) -> dict[str, Rows]:
                 f"tab-tabnya berisi lebih dari {grouped(limits.max_cells)} sel (batasnya), "
                 f"sampai tab {name}"
             )
+        if normalize(name) == normalize(FEEDBACK_TAB):  # our own output: only staff's ticks
+            ticks = acknowledge.ticks_of_feedback(sheet.to_python(skip_empty_area=False))
+            continue
+        if name == TICKS_TAB:
+            continue  # cannot be a tab's name; never taken for the ticks
         tabs[name] = trim(sheet.to_python(skip_empty_area=False))
+    if ticks:
+        tabs[TICKS_TAB] = ticks
     return tabs
 
 

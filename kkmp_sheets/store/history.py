@@ -233,7 +233,7 @@ class HistoryStore:
 
         seen: dict[ProblemKey, tuple[str, bool]] = {}
         for r in cycle.results:
-            for issue in r.issues:
+            for issue in r.open_issues:  # an acknowledged warning is not an open problem
                 key = (r.coop.id, issue.code, issue.tab or "", issue.row or 0, issue.column or "")
                 seen.setdefault(key, (issue.severity.value, not r.figures.readable))
         readable = {r.coop.id: r.figures.readable for r in cycle.results}

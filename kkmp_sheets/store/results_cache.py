@@ -27,7 +27,7 @@ import secrets
 import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,7 +37,7 @@ from kkmp_sheets.core.metrics import CoopFigures
 from kkmp_sheets.store.sqlite import transaction
 
 # Bump when the payload's shape or meaning changes: older entries are then not reused.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: problems carry their acknowledgement key and tick; the ticks kept
 
 
 class Uncacheable(ValueError):
@@ -52,6 +52,7 @@ class Entry:
     issues: list[Issue]
     fingerprints: list[tuple[str, int]]  # (NIK fingerprint, first sheet row), in table order
     anggota_tab: str
+    ticks: list[str] = field(default_factory=list)  # keys ticked in Hasil Pemeriksaan
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ def encode_entry(entry: Entry) -> bytes:
             "issues": [_issue(issue) for issue in entry.issues],
             "niks": [list(pair) for pair in entry.fingerprints],
             "anggota_tab": entry.anggota_tab,
+            "ticks": list(entry.ticks),
         }
     )
 
@@ -198,6 +200,7 @@ def decode_entry(data: bytes) -> Entry:
         ],
         fingerprints=[(str(fp), int(row)) for fp, row in raw["niks"]],
         anggota_tab=raw["anggota_tab"],
+        ticks=[str(key) for key in raw["ticks"]],
     )
 
 

@@ -52,9 +52,10 @@ The modules, in the order a write uses them:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from kkmp_sheets.core.tables import CellValue
 from kkmp_sheets.sources.xlsx_patch.batch import WriteBatch
@@ -66,11 +67,12 @@ from kkmp_sheets.sources.xlsx_patch.package_edits import (
     _insert_sheet_element,
     _plan_new_sheet,
     _set_filter_name,
+    _set_print_titles,
 )
 from kkmp_sheets.sources.xlsx_patch.sheet_read import read_own_sheet
 from kkmp_sheets.sources.xlsx_patch.sheet_xml import _filter_range, _sheet_xml, _text_xml
 from kkmp_sheets.sources.xlsx_patch.staging import clear_beside, recover
-from kkmp_sheets.sources.xlsx_patch.styles import _plan_styles, _StyleIds
+from kkmp_sheets.sources.xlsx_patch.styles import Look, _plan_styles, _StyleIds
 from kkmp_sheets.sources.xlsx_patch.values import (
     _calamine_open,
     _check_layout,
@@ -85,7 +87,7 @@ from kkmp_sheets.sources.xlsx_patch.verify import _Expected, _verify
 from kkmp_sheets.sources.xlsx_patch.xml_text import _decode_bytes, _encode
 from kkmp_sheets.sources.xlsx_patch.zipcopy import _write_zip
 
-__all__ = ["CellValue", "PatchError", "WriteBatch", "read_tab", "recover", "write_tab"]
+__all__ = ["CellValue", "Look", "PatchError", "WriteBatch", "read_tab", "recover", "write_tab"]
 
 # `write_tab` and `_plan_changes` look up `_write_zip`, `_verify` and `_text_xml` here, in the package, each time they run: the tests replace them on
 # the package (`monkeypatch.setattr(xlsx_patch, "_verify", ...)`) to make a write fail on purpose.
@@ -106,6 +108,13 @@ def write_tab(
     work_dir: Path | None = None,
     opened_as: Path | None = None,
     batch: WriteBatch | None = None,
+    looks: Mapping[str, Look] | None = None,
+    cell_looks: Mapping[tuple[int, int], str] | None = None,
+    paper: bool = False,
+    compare: Callable[[list[list[CellValue]]], list[list[CellValue]]] | None = None,
+    row_heights: Mapping[int, float] | None = None,
+    merges: Sequence[tuple[int, int, int, int]] = (),
+    hidden_columns: Sequence[int] = (),
 ) -> bool:
     """Put `rows` into the tab `title` of the workbook at `path`, creating or replacing that tab.
 
@@ -121,6 +130,14 @@ def write_tab(
     `opened_as`: the symlink staff open the workbook through, whose folder holds their Excel or
     LibreOffice lock file. `batch`: the writes whose folders are flushed to disk together when
     it ends (see `batch`); None: this write's folder is flushed before it returns.
+
+    `looks` names the cell formats the tab may use (fills, bold, font colours; added to the
+    style sheet at most once) and `cell_looks` gives (row, column), from 1, its look. `paper`:
+    a print setup (A4 landscape, one page wide, the header row repeated on every page).
+    `compare`: what of the rows decides that the tab "already holds" them (applied to both
+    sides; by default all of them). `row_heights` (row from 1 → points) and `merges` (top,
+    left, bottom, right) shape the tab for rows of wrapped text; `hidden_columns` (from 1) are
+    hidden (and do not print).
     """
     path = Path(path)
     if opened_as is not None:
@@ -136,8 +153,15 @@ def write_tab(
     existing = package.find_sheet(title)
     if existing is not None:
         existing.require_worksheet(path)
-    plan = _plan_changes(package, title, cells, header_row, column_widths)
-    if existing is not None and _holds_already(package, existing.name, plan, cells):
+    plan = _plan_changes(
+        package,
+        title,
+        cells,
+        header_row,
+        column_widths,
+        _Shape(looks, cell_looks, paper, row_heights, merges, hidden_columns),
+    )
+    if existing is not None and _holds_already(package, existing.name, plan, cells, compare):
         return False
     expected = _Expected(
         package=package,
@@ -165,7 +189,13 @@ def write_tab(
     return True
 
 
-def _holds_already(package: _Package, name: str, plan: _Plan, cells: list[list[CellValue]]) -> bool:
+def _holds_already(
+    package: _Package,
+    name: str,
+    plan: _Plan,
+    cells: list[list[CellValue]],
+    compare: Callable[[list[list[CellValue]]], list[list[CellValue]]] | None = None,
+) -> bool:
     """The tab already holds these values. Read on its own when it is as this package writes
     it (the usual case), else by python-calamine, which also knows what staff's programs write."""
     current: object = None
@@ -175,6 +205,9 @@ def _holds_already(package: _Package, name: str, plan: _Plan, cells: list[list[C
         current = _read_sheet(_calamine_open(package.path, package.blob), name)
         if isinstance(current, _Unreadable):
             return False
+    if compare is not None:
+        held = cast("list[list[CellValue]]", current)
+        return _comparable(compare(held)) == _comparable(compare(cells))
     return current == _comparable(cells)
 
 
@@ -202,6 +235,18 @@ def read_tab(path: Path, title: str) -> list[list[CellValue]] | None:
 
 
 @dataclass(frozen=True)
+class _Shape:
+    """How the tab looks beyond its values (see `write_tab`)."""
+
+    looks: Mapping[str, Look] | None = None
+    cell_looks: Mapping[tuple[int, int], str] | None = None
+    paper: bool = False
+    row_heights: Mapping[int, float] | None = None
+    merges: Sequence[tuple[int, int, int, int]] = ()
+    hidden_columns: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
 class _Plan:
     changes: _Changes
     styles: _StyleIds  # the cell formats the tab's part uses
@@ -215,14 +260,26 @@ def _plan_changes(
     cells: list[list[CellValue]],
     header_row: int | None,
     column_widths: Sequence[float] | None,
+    shape: _Shape | None = None,
 ) -> _Plan:
     """Every entry one write replaces, adds or drops: the cell formats first (the tab's cells
     refer to them), then the tab's own part, then its place in workbook.xml."""
+    shape = shape or _Shape()
     changes = _Changes()
-    styles = _plan_styles(package, changes)
+    styles = _plan_styles(package, changes, shape.looks)
     adds_styles = bool(changes.replaced or changes.added)
     sheet_xml = _sheet_xml(
-        cells, styles, package.date1904, header_row, column_widths, text_xml=_text_xml
+        cells,
+        styles,
+        package.date1904,
+        header_row,
+        column_widths,
+        text_xml=_text_xml,
+        cell_looks=shape.cell_looks,
+        paper=shape.paper,
+        row_heights=shape.row_heights,
+        merges=shape.merges,
+        hidden_columns=shape.hidden_columns,
     )
     filter_range = _filter_range(cells, header_row)
     existing = package.find_sheet(title)
@@ -243,6 +300,7 @@ def _plan_changes(
         text = _insert_sheet_element(package, text, new_sheet)
         index, name = len(package.sheets), title
     text = _set_filter_name(package, text, index, name, filter_range)
+    text = _set_print_titles(package, text, index, name, header_row if shape.paper else None)
     edited = _encode(text)
     if edited != workbook:
         _check_workbook_edit(package, workbook, edited, new_sheet, index)

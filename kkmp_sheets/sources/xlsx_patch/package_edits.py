@@ -108,6 +108,8 @@ def _insert_sheet_element(package: _Package, text: str, sheet: _NewSheet) -> str
 # Excel's name for the range an autofilter covers. LibreOffice only shows the filter buttons when
 # this sheet-scoped name exists; Excel writes it too.
 _FILTER_NAME = "_xlnm._FilterDatabase"
+_PRINT_TITLES = "_xlnm.Print_Titles"  # the rows repeated at the top of every printed page
+_OWN_NAMES = (_FILTER_NAME, _PRINT_TITLES)  # the names of the tab the package sets
 _DEFINED_NAME = re.compile(
     r"<(?P<prefix>(?:[A-Za-z_][\w.\-]*:)?)definedName(?P<attrs>"
     + _ATTRS
@@ -131,9 +133,28 @@ def _set_filter_name(
         first, last = f"${column_letters(left - 1)}${top}", f"${column_letters(right - 1)}${bottom}"
         quoted = "'" + sheet_name.replace("'", "''") + "'"
         value = _escape_text(f"{quoted}!{first}:{last}")
+    return _set_defined_name(package, text, sheet_index, _FILTER_NAME, value, hidden=True)
+
+
+def _set_print_titles(
+    package: _Package, text: str, sheet_index: int, sheet_name: str, title_row: int | None
+) -> str:
+    """workbook.xml with the tab's print titles (row `title_row` repeated on every printed
+    page) set, or dropped when None."""
+    value = None
+    if title_row is not None:
+        quoted = "'" + sheet_name.replace("'", "''") + "'"
+        value = _escape_text(f"{quoted}!${title_row}:${title_row}")
+    return _set_defined_name(package, text, sheet_index, _PRINT_TITLES, value, hidden=False)
+
+
+def _set_defined_name(
+    package: _Package, text: str, sheet_index: int, name: str, value: str | None, *, hidden: bool
+) -> str:
+    """workbook.xml with the tab's defined name `name` set to `value` (dropped if None)."""
     for match in _DEFINED_NAME.finditer(text):
         attrs = {key: a or b for key, a, b in _ATTRIBUTE.findall(match.group("attrs"))}
-        if attrs.get("name") != _FILTER_NAME or attrs.get("localSheetId") != str(sheet_index):
+        if attrs.get("name") != name or attrs.get("localSheetId") != str(sheet_index):
             continue
         if value is None:
             return text[: match.start()] + text[match.end() :]
@@ -145,7 +166,9 @@ def _set_filter_name(
     if value is None:
         return text
     prefix = _container(text, "sheets", package, package.workbook_part).prefix
-    attributes = {"name": _FILTER_NAME, "localSheetId": str(sheet_index), "hidden": "1"}
+    attributes = {"name": name, "localSheetId": str(sheet_index)}
+    if hidden:
+        attributes["hidden"] = "1"
     element = _element(prefix, "definedName", attributes, value)
     return _append_children(
         text,
@@ -183,7 +206,7 @@ def _check_workbook_edit(
         return [
             _tree(el)
             for el in root.iterfind(f"{{{NS_MAIN}}}definedNames/{{{NS_MAIN}}}definedName")
-            if (el.get("name"), el.get("localSheetId")) != (_FILTER_NAME, str(sheet_index))
+            if el.get("name") not in _OWN_NAMES or el.get("localSheetId") != str(sheet_index)
         ]
 
     if others(old_root) != others(new_root):

@@ -89,7 +89,7 @@ def _value(cell: ET.Element, styles: _StyleIds, epoch: dt.datetime) -> CellValue
     if kind not in (None, "n"):
         raise _NotOurs(f"a cell of type {kind}")
     serial = float(number.text)
-    if style in (0, styles.header):
+    if style in styles.plain_numbers:
         return int(serial) if serial.is_integer() and abs(serial) < 2**53 else serial
     if style == styles.date and serial.is_integer():
         return (epoch + dt.timedelta(days=int(serial))).date()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from kkmp_sheets.core.a1 import column_letters
 from kkmp_sheets.core.tables import CellValue
@@ -29,18 +29,32 @@ def _sheet_xml(
     column_widths: Sequence[float] | None,
     *,
     text_xml: Callable[[str], str] | None = None,
+    cell_looks: Mapping[tuple[int, int], str] | None = None,
+    paper: bool = False,
+    row_heights: Mapping[int, float] | None = None,
+    merges: Sequence[tuple[int, int, int, int]] = (),
+    hidden_columns: Sequence[int] = (),
 ) -> bytes:
     """The worksheet part holding `cells`; `text_xml` writes a text cell's `<t>` element
-    (`_text_xml` unless given: the package passes its own, see its `__init__`)."""
+    (`_text_xml` unless given: the package passes its own, see its `__init__`).
+
+    `cell_looks`: (row, column) from 1 → the name of a `Look` the styles planned. `paper`:
+    the tab prints on A4 landscape, one page wide (the header row is repeated on every page
+    by the print titles name the package sets in workbook.xml). `row_heights`: row (from 1) →
+    points, for rows of wrapped text. `merges`: (top, left, bottom, right) ranges shown as
+    one cell."""
+    looks = cell_looks or {}
+    heights = row_heights or {}
     width = max((len(row) for row in cells), default=0)
     height = len(cells)
     out = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
         f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">',
+        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if paper else "",
         f'<dimension ref="{_range_ref(1, 1, max(height, 1), max(width, 1))}"/>',
         _sheet_views(header_row),
         '<sheetFormatPr defaultRowHeight="15"/>',
-        _cols_xml(column_widths),
+        _cols_xml(column_widths, hidden_columns),
         "<sheetData>",
     ]
     epoch = _EPOCH_1904 if date1904 else _EPOCH_1900
@@ -53,17 +67,43 @@ def _sheet_xml(
         else:
             role = "data"
         row_cells = [
-            _cell_xml(f"{column_letters(col - 1)}{index}", value, role, styles, epoch, encode_text)
+            _cell_xml(
+                f"{column_letters(col - 1)}{index}",
+                value,
+                role,
+                styles,
+                epoch,
+                encode_text,
+                styles.look(looks.get((index, col))),
+            )
             for col, value in enumerate(row, start=1)
             if value is not None
         ]
-        if row_cells:
-            out.append(f'<row r="{index}">{"".join(row_cells)}</row>')
+        tall_to = heights.get(index)
+        tall = f' ht="{float(tall_to)!r}" customHeight="1"' if tall_to else ""
+        if row_cells or tall:
+            out.append(f'<row r="{index}"{tall}>{"".join(row_cells)}</row>')
     out.append("</sheetData>")
     out.append(_autofilter_xml(_filter_range(cells, header_row)))
-    out.append(
-        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-    )
+    if merges:
+        refs = "".join(f'<mergeCell ref="{_range_ref(*m)}"/>' for m in merges)
+        out.append(f'<mergeCells count="{len(merges)}">{refs}</mergeCells>')
+    if paper:
+        out.append('<printOptions gridLines="1"/>')
+        out.append(
+            '<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
+        )
+        out.append(
+            '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+        )
+        out.append(
+            "<headerFooter><oddFooter>&amp;L&amp;A&amp;RHalaman &amp;P dari &amp;N</oddFooter></headerFooter>"
+        )
+    else:
+        out.append(
+            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3"'
+            ' footer="0.3"/>'
+        )
     out.append("</worksheet>")
     return _encode("".join(out))
 
@@ -81,11 +121,13 @@ def _sheet_views(header_row: int | None) -> str:
     )
 
 
-def _cols_xml(column_widths: Sequence[float] | None) -> str:
+def _cols_xml(column_widths: Sequence[float] | None, hidden: Sequence[int] = ()) -> str:
     if not column_widths:
         return ""
     cols = "".join(
-        f'<col min="{index}" max="{index}" width="{float(width)!r}" customWidth="1"/>'
+        f'<col min="{index}" max="{index}" width="{float(width)!r}" customWidth="1"'
+        + (' hidden="1"' if index in hidden else "")
+        + "/>"
         for index, width in enumerate(column_widths, start=1)
     )
     return f"<cols>{cols}</cols>"
@@ -115,11 +157,14 @@ def _cell_xml(
     styles: _StyleIds,
     epoch: dt.datetime,
     text_xml: Callable[[str], str],
+    look: int | None = None,
 ) -> str:
     if isinstance(value, str):
-        style = {"header": styles.header, "data": styles.wrap}.get(role)
+        style = (
+            look if look is not None else {"header": styles.header, "data": styles.wrap}.get(role)
+        )
         return f'<c r="{ref}"{_style(style)} t="inlineStr"><is>{text_xml(value)}</is></c>'
-    plain = _style(styles.header if role == "header" else None)
+    plain = _style(look if look is not None else styles.header if role == "header" else None)
     if isinstance(value, bool):
         return f'<c r="{ref}"{plain} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float):

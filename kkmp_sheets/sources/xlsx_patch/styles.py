@@ -9,6 +9,7 @@ read back as plain numbers.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
@@ -38,6 +39,30 @@ class _StyleIds:
     wrap: int
     date: int
     datetime: int
+    # The writer's named looks (see `Look`): name → cell format, in the order asked.
+    looks: tuple[tuple[str, int], ...] = ()
+
+    def look(self, name: str | None) -> int | None:
+        return dict(self.looks).get(name) if name else None
+
+    @property
+    def plain_numbers(self) -> frozenset[int]:
+        """Formats under which a number reads as a plain number (no date format)."""
+        return frozenset({0, self.header, *(xf for _, xf in self.looks)})
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a kind of cell looks: a solid fill, bold, a font colour, italic (colours `#RRGGBB`),
+    wrapped or on one line, a font size in points (None: the default font's). Cells sit at the
+    top of their row, like the other data cells."""
+
+    fill: str | None = None
+    bold: bool = False
+    color: str | None = None
+    italic: bool = False
+    wrap: bool = True
+    size: int | None = None
 
 
 # A style-sheet element as plain data, to compare what we need with what a workbook has.
@@ -59,7 +84,9 @@ _MINIMAL_STYLES = (
 )
 
 
-def _plan_styles(package: _Package, changes: _Changes) -> _StyleIds:
+def _plan_styles(
+    package: _Package, changes: _Changes, looks: Mapping[str, Look] | None = None
+) -> _StyleIds:
     part = package.related_part(RT_STYLES)
     if part is None:
         # Every producer writes a style sheet, but a bare package need not have one; dates
@@ -70,17 +97,19 @@ def _plan_styles(package: _Package, changes: _Changes) -> _StyleIds:
             part = _free_part_name(package, changes, folder, "styles")
         _add_relationship(package, changes, RT_STYLES, part)
         _add_content_type(package, changes, part, CT_STYLES)
-        text, ids = _extend_styles(_MINIMAL_STYLES, package, part)
+        text, ids = _extend_styles(_MINIMAL_STYLES, package, part, looks or {})
         changes.added[part] = _encode(text)
         return ids
     original = _decode_bytes(package, part, package.read(part))
-    text, ids = _extend_styles(original, package, part)
+    text, ids = _extend_styles(original, package, part, looks or {})
     if text != original:
         changes.replaced[part] = _encode(text)
     return ids
 
 
-def _extend_styles(text: str, package: _Package, part: str) -> tuple[str, _StyleIds]:
+def _extend_styles(
+    text: str, package: _Package, part: str, looks: Mapping[str, Look]
+) -> tuple[str, _StyleIds]:
     where = f"{package.path}: {part}"
     try:
         root = ET.fromstring(_encode(text))
@@ -110,14 +139,31 @@ def _extend_styles(text: str, package: _Package, part: str) -> tuple[str, _Style
 
     date_fmt, datetime_fmt = format_id(DATE_FORMAT), format_id(DATETIME_FORMAT)
 
-    bold = _bold_font(fonts[0])
     font_nodes = [_font_key(_node(el)) for el in fonts]
     new_fonts: list[_Node] = []
-    if _font_key(bold) in font_nodes:
-        bold_id = font_nodes.index(_font_key(bold))
-    else:
-        bold_id = len(fonts)
-        new_fonts.append(bold)
+
+    def font_id(font: _Node) -> int:
+        wanted = _font_key(font)
+        if wanted in font_nodes:
+            return font_nodes.index(wanted)
+        font_nodes.append(wanted)
+        new_fonts.append(font)
+        return len(font_nodes) - 1
+
+    bold_id = font_id(_bold_font(fonts[0]))
+
+    fill_els = _children(root, "fills", "fill")
+    fill_nodes = [_node(el) for el in fill_els]
+    new_fills: list[_Node] = []
+
+    def fill_id(color: str | None) -> int:
+        if color is None:
+            return 0
+        fill = _solid_fill(color)
+        if fill not in fill_nodes:
+            fill_nodes.append(fill)
+            new_fills.append(fill)
+        return fill_nodes.index(fill)
 
     top_wrap = ("alignment", (("vertical", "top"), ("wrapText", "1")), ())
     top = ("alignment", (("vertical", "top"),), ())
@@ -127,6 +173,12 @@ def _extend_styles(text: str, package: _Package, part: str) -> tuple[str, _Style
         "date": _xf(numfmt=date_fmt, font=0, alignment=top),
         "datetime": _xf(numfmt=datetime_fmt, font=0, alignment=top),
     }
+    for name, look in looks.items():
+        plain = not (look.bold or look.italic or look.color or look.size)
+        font = 0 if plain else font_id(_font_variant(fonts[0], look))
+        wanted[f"look:{name}"] = _xf(
+            numfmt=0, font=font, alignment=top_wrap if look.wrap else top, fill=fill_id(look.fill)
+        )
     xf_nodes = [_node(el) for el in xfs]
     new_xfs: list[_Node] = []
     ids: dict[str, int] = {}
@@ -141,6 +193,7 @@ def _extend_styles(text: str, package: _Package, part: str) -> tuple[str, _Style
 
     edits = [
         ("cellXfs", new_xfs, len(xfs) + len(new_xfs)),
+        ("fills", new_fills, len(fill_els) + len(new_fills)),
         ("fonts", new_fonts, len(fonts) + len(new_fonts)),
         ("numFmts", new_formats, len(number_formats) + len(new_formats)),
     ]
@@ -160,7 +213,11 @@ def _extend_styles(text: str, package: _Package, part: str) -> tuple[str, _Style
                 root_prefix=root_prefix,
             )
     _check_styles_grew(root, text, where)
-    return text, _StyleIds(**ids)
+    named = tuple(
+        (name[len("look:") :], xf) for name, xf in ids.items() if name.startswith("look:")
+    )
+    basic = {k: v for k, v in ids.items() if not k.startswith("look:")}
+    return text, _StyleIds(**basic, looks=named)
 
 
 def _int(text: str | None) -> int:
@@ -199,17 +256,58 @@ def _bold_font(default_font: ET.Element) -> _Node:
     return ("font", (), (("b", (), ()), *children))
 
 
-def _xf(*, numfmt: int, font: int, alignment: _Node) -> _Node:
+def _font_variant(default_font: ET.Element, look: Look) -> _Node:
+    """The workbook's default font with the look's bold, italic and colour."""
+    base = _bold_font(default_font)[2][1:]  # its children, without the <b/> added there
+    kept = tuple(child for child in base if child[0] not in ("b", "i", "color"))
+    if look.size:
+        kept = tuple(
+            ("sz", (("val", str(look.size)),), ()) if child[0] == "sz" else child for child in kept
+        )
+    marks: tuple[_Node, ...] = ()
+    if look.bold:
+        marks += (("b", (), ()),)
+    if look.italic:
+        marks += (("i", (), ()),)
+    if look.color:
+        # <color> goes after <sz> (the schema's order: b, i, ..., sz, color, name, ...).
+        at = next((n + 1 for n, child in enumerate(kept) if child[0] == "sz"), 0)
+        color = ("color", (("rgb", _argb(look.color)),), ())
+        kept = (*kept[:at], color, *kept[at:])
+    return ("font", (), (*marks, *kept))
+
+
+def _solid_fill(color: str) -> _Node:
+    return (
+        "fill",
+        (),
+        (
+            (
+                "patternFill",
+                (("patternType", "solid"),),
+                (("fgColor", (("rgb", _argb(color)),), ()), ("bgColor", (("indexed", "64"),), ())),
+            ),
+        ),
+    )
+
+
+def _argb(color: str) -> str:
+    return "FF" + color.lstrip("#").upper()
+
+
+def _xf(*, numfmt: int, font: int, alignment: _Node, fill: int = 0) -> _Node:
     attrs = {
         "numFmtId": str(numfmt),
         "fontId": str(font),
-        "fillId": "0",
+        "fillId": str(fill),
         "borderId": "0",
         "xfId": "0",
         "applyAlignment": "1",
     }
     if font:
         attrs["applyFont"] = "1"
+    if fill:
+        attrs["applyFill"] = "1"
     if numfmt:
         attrs["applyNumberFormat"] = "1"
     return ("xf", tuple(sorted(attrs.items())), (alignment,))
@@ -235,6 +333,7 @@ _ATTR_ORDER = {
             "xfId",
             "applyNumberFormat",
             "applyFont",
+            "applyFill",
             "applyAlignment",
             "vertical",
             "wrapText",
@@ -249,7 +348,12 @@ def _check_styles_grew(old_root: ET.Element, new_text: str, where: str) -> None:
         new_root = ET.fromstring(_encode(new_text))
     except ET.ParseError:
         raise PatchError(f"{where}: internal check failed (edited styles are not XML)") from None
-    for container, child in (("numFmts", "numFmt"), ("fonts", "font"), ("cellXfs", "xf")):
+    for container, child in (
+        ("numFmts", "numFmt"),
+        ("fonts", "font"),
+        ("fills", "fill"),
+        ("cellXfs", "xf"),
+    ):
         old = [_node(el) for el in _children(old_root, container, child)]
         new = [_node(el) for el in _children(new_root, container, child)]
         count = new_root.find(f"{{{NS_MAIN}}}{container}")
