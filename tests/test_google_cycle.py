@@ -309,7 +309,8 @@ def test_the_status_spreadsheet_is_one_batch_update_with_a_chart(story: Story) -
         "Pasokan",
     ]
     charts = [c for s in story.notes["status_meta"]["sheets"] for c in s.get("charts", [])]
-    assert len(charts) == 2
+    # Zones per kecamatan and the trend on Ringkasan; zones, members and trade on Riwayat.
+    assert len(charts) == 5
 
 
 def test_status_rows_are_numbers_and_text_stays_text(story: Story) -> None:

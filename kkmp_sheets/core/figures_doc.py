@@ -118,6 +118,12 @@ def figures_markdown() -> str:
         "the city; its Nilai Stok counts the same Stok rows as the figure Nilai Stok, so its "
         "rows add up to the city's.\n"
     )
+    out.append(
+        f"## Week on week: {cat.WEEK_ON_WEEK_LABEL}\n\n"
+        f"Ringkasan shows, beside each of its figures, the column **{cat.WEEK_ON_WEEK_LABEL}** "
+        f"({cat.WEEK_ON_WEEK_LABEL_EN}). {cat.WEEK_ON_WEEK_DEFINITION} One function "
+        "(`figures.week_on_week`, with `figures.week_ago` for the day) defines it.\n"
+    )
     out.append(_DEFINITIONS + "| Kolom | Also typed as |\n|---|---|")
     for field in PROFIL.fields:
         aliases = ", ".join(field.aliases) or "—"

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 LOCALE, TIME_ZONE = "id_ID", WIB.key  # Indonesian separators and month names; Asia/Jakarta
 _FIRST_SHEET_ID = 1000
+POINT_SIZE = 6  # pixels: a line chart's markers, as the xlsx's
 
 
 def build_requests(
@@ -365,6 +366,9 @@ def _chart_request(chart: Chart, placed: dict[str, _Placed]) -> dict[str, Any] |
         item: dict[str, Any] = {"series": source(column), "targetAxis": "LEFT_AXIS"}
         if number < len(chart.colors):
             item["colorStyle"] = {"rgbColor": rgb(chart.colors[number])}
+        if chart.kind == ChartKind.LINE:
+            # A marker on every point: the first day's line is one point and no segment.
+            item["pointStyle"] = {"shape": "CIRCLE", "size": POINT_SIZE}
         series.append(item)
     basic: dict[str, Any] = {
         "chartType": "COLUMN" if chart.kind == ChartKind.STACKED_COLUMN else "LINE",

@@ -559,6 +559,7 @@ def _add_chart(workbook: Any, spec: Chart, placed: dict[str, _Placed]) -> None:
     chart.set_y_axis(_value_axis(data.sheet, spec.series_cols[0]))
     if data.sheet.columns[category].fmt in _DATES:
         chart.set_x_axis({"date_axis": True, "num_format": "[$-421]d mmm"})
+        _days_as_base_unit(chart)
     # Wide enough that every kecamatan/day keeps a readable slot.
     chart.set_size({"width": min(max(480, 40 * len(data.sheet.rows)), 1200), "height": 320})
     target.worksheet.insert_chart(spec.anchor, chart)
@@ -566,8 +567,29 @@ def _add_chart(workbook: Any, spec: Chart, placed: dict[str, _Placed]) -> None:
 
 def _series_style(kind: ChartKind, color: str) -> dict[str, Any]:
     if kind == ChartKind.LINE:
-        return {"line": {"color": color, "width": 2.25}, "marker": {"type": "none"}}
+        # A marker on every point: on the first day a line has one point and no segment, so
+        # without a marker the chart would look empty.
+        marker = {"type": "circle", "size": 6, "fill": {"color": color}, "border": {"color": color}}
+        return {"line": {"color": color, "width": 2.25}, "marker": marker}
     return {"fill": {"color": color}, "border": {"color": "#FFFFFF"}}
+
+
+def _days_as_base_unit(chart: Any) -> None:
+    """Give the date axis a base unit of days (`<c:baseTimeUnit val="days"/>`).
+
+    xlsxwriter writes a date axis without a base unit, which leaves it to the reader to infer
+    from the spacing of the dates. With a single day there is no spacing: LibreOffice then
+    picks months and labels the axis with the start of the month, so 29 January 2026 read
+    "1 Jan". The element follows `c:lblOffset` in a `c:dateAx` (ECMA-376 §21.2.2.39); the
+    value axis has no `c:lblOffset`, so only the date axis gets it.
+    """
+    write_label_offset = chart._write_label_offset
+
+    def with_base_unit(value: Any) -> None:
+        write_label_offset(value)
+        chart._xml_empty_tag("c:baseTimeUnit", [("val", "days")])
+
+    chart._write_label_offset = with_base_unit
 
 
 def _value_axis(sheet: Sheet, series_col: str) -> dict[str, Any]:
