@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from kkmp_sheets.core import formats
+from kkmp_sheets.core.a1 import column_letters
 from kkmp_sheets.core.figures import (
     BY_KEY,
     KECAMATAN_TAB,
@@ -32,9 +33,9 @@ from kkmp_sheets.core.figures import (
     week_ago,
     week_on_week,
 )
-from kkmp_sheets.core.a1 import column_letters
 from kkmp_sheets.core.issue import Issue, Severity
-from kkmp_sheets.core.metrics import CoopFigures, pasokan_table
+from kkmp_sheets.core.metrics import CoopFigures
+from kkmp_sheets.core.pasokan import PasokanRow, PasokanRules, pasokan_rows
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.tables import (
     ZONE_SERIES_COLORS,
@@ -69,6 +70,7 @@ class CoopResult:
         return sum(1 for i in self.issues if i.severity is Severity.PERINGATAN)
 
 
+DEFAULT_UNITS = PasokanRules()
 Summary = Totals  # the city's figures (Ringkasan, Riwayat, the history store's `city_day`)
 
 
@@ -129,8 +131,10 @@ def status_book(
     registry_issues: list[Issue] = (),  # type: ignore[assignment]
     history: list[list] | None = None,
     figures: CityFigures | None = None,
+    units: PasokanRules = DEFAULT_UNITS,
 ) -> StatusBook:
-    """The status workbook. `figures` is the cycle's `measure`ment (measured here when None)."""
+    """The status workbook. `figures` is the cycle's `measure`ment (measured here when None);
+    `units`: how Pasokan converts units (`[pasokan]`)."""
     if figures is None:
         figures = measure(
             results, as_of=as_of, reporting_window_days=reporting_window_days, target=target
@@ -237,20 +241,19 @@ def status_book(
     riwayat.rows = [*past, riwayat_row(as_of, city)]
     riwayat.rows.sort(key=lambda row: str(row[0]))  # ISO dates sort as text
 
-    pasokan = Sheet(
-        "Pasokan",
-        [
-            Col("Kategori"),
-            Col("Satuan"),
-            Col("Jumlah Stok", Fmt.NUMBER),
-            Col("Nilai Stok", Fmt.RUPIAH),
-            Col("KKMP dengan Stok", Fmt.INT),
-            Col("Barang di Bawah Stok Minimum", Fmt.INT),
-        ],
-        note=note,
-        print_setup=paper,
+    pasokan = Sheet("Pasokan", PASOKAN_COLUMNS, note=note, print_setup=paper)
+    pasokan.rows = [
+        _pasokan_cells(row) for row in pasokan_rows((r.figures.pasokan for r in results), units)
+    ]
+    by_id = {r.coop.id: r for r in results}
+    per_kecamatan = Sheet(
+        "Pasokan Kecamatan", [Col("Kecamatan"), *PASOKAN_COLUMNS], note=note, print_setup=paper
     )
-    pasokan.rows = [list(row) for row in pasokan_table([r.figures.pasokan for r in results])]
+    for group in figures.kecamatan:
+        stocks = (by_id[i].figures.pasokan for i in group.coop_ids)
+        per_kecamatan.rows += [
+            [group.kecamatan.name, *_pasokan_cells(row)] for row in pasokan_rows(stocks, units)
+        ]
 
     zones = [BY_KEY[k].label for k in ("hijau", "kuning", "merah")]
     charts = [
@@ -267,7 +270,33 @@ def status_book(
         _trend(TREND_ZONES, place_on="Ringkasan", anchor="E24"),
         *riwayat_charts(len(RIWAYAT_COLUMNS)),
     ]
-    return StatusBook([ringkasan, status, kecamatan, masalah, riwayat, pasokan], charts)
+    sheets = [ringkasan, status, kecamatan, masalah, riwayat, pasokan, per_kecamatan]
+    return StatusBook(sheets, charts)
+
+
+# --- Pasokan ---------------------------------------------------------------------------------
+
+PASOKAN_COLUMNS = [
+    Col("Kategori"),
+    Col("Satuan"),
+    Col("Jumlah Stok", Fmt.NUMBER),
+    Col("Nilai Stok", Fmt.RUPIAH),
+    Col("KKMP dengan Stok", Fmt.INT),
+    Col("Barang di Bawah Stok Minimum", Fmt.INT),
+    Col("Catatan", width=40, wrap=True),
+]
+
+
+def _pasokan_cells(row: PasokanRow) -> list[CellValue | Cell]:
+    return [
+        row.kategori,
+        row.satuan,
+        row.quantity_cell(),
+        row.nilai,
+        row.kkmp,
+        row.di_bawah_minimum,
+        row.catatan or None,
+    ]
 
 
 # --- trends and week-on-week ------------------------------------------------------------------
@@ -285,7 +314,9 @@ TREND_OMSET = ("Omset 30 Hari per Hari", ("omset",), (ZONE_SERIES_COLORS[HIJAU],
 CHART_ROWS = 22  # rows between two charts stacked on a sheet (a chart is 320 px tall)
 
 
-def _trend(spec: tuple[str, tuple[str, ...], tuple[str, ...]], *, place_on: str, anchor: str) -> Chart:
+def _trend(
+    spec: tuple[str, tuple[str, ...], tuple[str, ...]], *, place_on: str, anchor: str
+) -> Chart:
     title, keys, colors = spec
     return Chart(
         title,

@@ -276,7 +276,10 @@ def _riwayat(book: StatusBook) -> list[list[Any]]:
     except KeyError:
         return []
     header = [col.name for col in sheet.columns]
-    return [header, *([_plain(v.value if isinstance(v, Cell) else v) for v in row] for row in sheet.rows)]
+    return [
+        header,
+        *([_plain(v.value if isinstance(v, Cell) else v) for v in row] for row in sheet.rows),
+    ]
 
 
 def _history_rows(rows: list[list[Any]]) -> list[list[Any]]:
