@@ -79,7 +79,7 @@ def _google_state(fake: FakeGoogle, sid: str, api: Any) -> dict[str, Any]:
         {
             "fields": "sheets(properties(title),"
             "data(rowData(values(userEnteredFormat(numberFormat)))))",
-            "ranges": ["Riwayat!A1:A40"],
+            "ranges": ["Riwayat!A1:A40", "Ringkasan!A1:C20"],
             "includeGridData": "true",
         },
     )
@@ -219,8 +219,7 @@ def test_google_line_charts_mark_every_point_over_the_date_column(trends: Trends
         [domain] = basic["domains"]
         [rng] = domain["domain"]["sourceRange"]["sources"]
         assert (rng["startColumnIndex"], rng["endColumnIndex"]) == (0, 1)
-    riwayat = next(s for s in trends.google_first_day["meta"]["sheets"]
-                   if s["properties"]["title"] == "Riwayat")  # fmt: skip
+    riwayat = _google_sheet(trends.google_first_day, "Riwayat")
     cells = riwayat["data"][0]["rowData"][2]["values"][0]  # the first day's Tanggal
     assert cells["userEnteredFormat"]["numberFormat"]["type"] == "DATE"
 
@@ -381,3 +380,21 @@ def _now() -> Any:
 
 def _zeros() -> dict[str, Any]:
     return dict.fromkeys(RIWAYAT, 0)
+
+
+def _google_sheet(state: dict[str, Any], title: str) -> dict[str, Any]:
+    return next(s for s in state["meta"]["sheets"] if s["properties"]["title"] == title)
+
+
+def test_a_change_is_shown_with_its_sign_in_both_modes(trends: Trends) -> None:
+    book = openpyxl.load_workbook(trends.workbook)
+    rows = list(book["Ringkasan"].iter_rows())
+    header = next(i for i, r in enumerate(rows) if r[0].value == "Ukuran")
+    formats = [r[2].number_format for r in rows[header + 1 : header + 1 + len(RINGKASAN)]]
+    assert all(f.startswith("+") and ";-" in f for f in formats), formats
+    grid = _google_sheet(trends.google, "Ringkasan")["data"][0]["rowData"]
+    patterns = [
+        row["values"][2]["userEnteredFormat"]["numberFormat"]["pattern"]
+        for row in grid[header + 1 : header + 1 + len(RINGKASAN)]
+    ]
+    assert all(p.startswith("+") and ";-" in p for p in patterns), patterns

@@ -151,7 +151,11 @@ def status_book(
     )
     changes = ringkasan_changes(city, past, as_of)
     rows: list[list[CellValue | Cell]] = [
-        [f.label_for(city=True), Cell(city.get(f.key), f.fmt), Cell(changes[f.key], f.fmt)]
+        [
+            f.label_for(city=True),
+            Cell(city.get(f.key), f.fmt),
+            Cell(changes[f.key], f.fmt, signed=True),
+        ]
         for f in pick(RINGKASAN)
     ]
     rows += [

@@ -69,6 +69,7 @@ from kkmp_sheets.outputs.style import (
     fitted,
     header_width,
     number_width,
+    signed,
     wrapped_lines,
 )
 
@@ -240,6 +241,7 @@ class _Placed:
 class _Styles:
     by_fmt: dict[Fmt, Any]
     zones: dict[str, Any]  # lower-case zone name -> coloured format
+    signed: dict[Fmt, Any]  # a change, shown with its sign (`Cell.signed`)
     wrapped: Any  # long free text, wrapped within its column
     header: Any
     note: Any
@@ -258,6 +260,10 @@ class _Styles:
                     {"num_format": "@", "bg_color": color, "pattern": 1, "valign": "top"}
                 )
                 for name, color in ZONE_COLORS.items()
+            },
+            signed={
+                fmt: workbook.add_format({"num_format": signed(NUM_FORMATS[fmt]), "valign": "top"})
+                for fmt in NUMERIC
             },
             wrapped=workbook.add_format({"num_format": "@", "text_wrap": True, "valign": "top"}),
             header=workbook.add_format(
@@ -423,6 +429,8 @@ class _CellWriter:
         self, row: int, col: int, value: CellValue | Cell, fmt: Fmt, *, wrap: bool = False
     ) -> int:
         if isinstance(value, Cell):
+            if value.signed and _is_number(value.value) and value.fmt in _NUMERIC:
+                return self._signed(row, col, value.value, value.fmt)
             fmt = value.fmt
             value = value.value
         if value is None:
@@ -473,6 +481,13 @@ class _CellWriter:
         self.worksheet.write_number(row, col, value, self.styles.by_fmt[fmt])
         return number_width(value, fmt)
 
+    def _signed(self, row: int, col: int, value: Any, fmt: Fmt) -> int:
+        if isinstance(value, float) and not math.isfinite(value):
+            return 0
+        self.xml_bytes += 64
+        self.worksheet.write_number(row, col, value, self.styles.signed[fmt])
+        return number_width(value, fmt) + 1  # the sign
+
     def _date(self, row: int, col: int, value: date, fmt: Fmt) -> int:
         if value != value:  # pandas NaT
             return 0
@@ -484,6 +499,10 @@ class _CellWriter:
             fmt = Fmt.DATETIME if isinstance(value, datetime) else Fmt.DATE
         self.worksheet.write_datetime(row, col, value, self.styles.by_fmt[fmt])
         return 17 if fmt == Fmt.DATETIME else 11  # "17 Agu 2025 08:30"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _clean(text: str) -> str:
