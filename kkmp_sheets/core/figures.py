@@ -467,7 +467,8 @@ WEEK_ON_WEEK_DEFINITION = (
     "not run, or a Riwayat written before the figure had a column); a nearer or farther day "
     "never stands in for it, so the change always spans one week. A share (Kelengkapan "
     "Laporan) changes by the difference of the two shares, in percentage points; amounts in "
-    "rupiah by the difference in rupiah. Shown in the figure's own format."
+    "rupiah by the difference in rupiah. Shown in the figure's own format with its sign "
+    "(`+47`, `-Rp117.460.000`, `0`)."
 )
 
 
