@@ -398,3 +398,13 @@ def test_a_change_is_shown_with_its_sign_in_both_modes(trends: Trends) -> None:
         for row in grid[header + 1 : header + 1 + len(RINGKASAN)]
     ]
     assert all(p.startswith("+") and ";-" in p for p in patterns), patterns
+
+
+def test_a_riwayat_remembered_without_its_header_is_read_in_order() -> None:
+    """Google mode remembers what it published; a memory from before the header was kept holds
+    the rows alone, in the order of their time, which only ever grew at the end."""
+    from kkmp_sheets.core.report import riwayat_read_back
+
+    old = [[WEEK_BEFORE, *range(len(OLD_RIWAYAT))]]
+    [row] = riwayat_read_back(old, lambda cell: cell if isinstance(cell, date) else None)
+    assert row == [WEEK_BEFORE, *range(len(OLD_RIWAYAT)), None]
