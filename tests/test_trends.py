@@ -32,6 +32,7 @@ from kkmp_sheets.core.report import (
     TREND_ANGGOTA,
     TREND_OMSET,
     TREND_ZONES,
+    riwayat_read_back,
     riwayat_row,
     riwayat_values,
     status_book,
@@ -79,12 +80,15 @@ def _google_state(fake: FakeGoogle, sid: str, api: Any) -> dict[str, Any]:
         {
             "fields": "sheets(properties(title),"
             "data(rowData(values(userEnteredFormat(numberFormat)))))",
-            "ranges": ["Riwayat!A1:A40", "Ringkasan!A1:C20"],
+            "ranges": ["Riwayat!A1:A40", "Ringkasan!A1:C20", "Pasokan!C:C"],
             "includeGridData": "true",
         },
     )
     return {
-        "values": {tab: fake.get_values(sid, tab) for tab in ("Ringkasan", "Riwayat")},
+        "values": {
+            tab: fake.get_values(sid, tab)
+            for tab in ("Ringkasan", "Riwayat", "Pasokan", "Pasokan Kecamatan")
+        },
         "charts": {
             s["properties"]["title"]: [c["spec"] for c in s.get("charts", [])]
             for s in charts["sheets"]
@@ -403,8 +407,28 @@ def test_a_change_is_shown_with_its_sign_in_both_modes(trends: Trends) -> None:
 def test_a_riwayat_remembered_without_its_header_is_read_in_order() -> None:
     """Google mode remembers what it published; a memory from before the header was kept holds
     the rows alone, in the order of their time, which only ever grew at the end."""
-    from kkmp_sheets.core.report import riwayat_read_back
-
     old = [[WEEK_BEFORE, *range(len(OLD_RIWAYAT))]]
     [row] = riwayat_read_back(old, lambda cell: cell if isinstance(cell, date) else None)
     assert row == [WEEK_BEFORE, *range(len(OLD_RIWAYAT)), None]
+
+
+# --- Pasokan in Google mode (the unit rules themselves: tests/test_pasokan.py) -------------------
+
+
+def test_google_pasokan_is_the_workbooks_with_the_same_number_formats(trends: Trends) -> None:
+    for tab in ("Pasokan", "Pasokan Kecamatan"):
+        local = [r for r in _local_rows(trends.workbook, tab)[1:] if r and r[0] is not None]
+        google = trends.google["values"][tab][1:]
+        assert len(google) == len(local) > 1, tab
+        for a, b in zip(local, google, strict=True):
+            b = [*b, *[""] * (len(a) - len(b))]
+            assert [v if v is not None else "" for v in a] == pytest.approx(b), tab
+    header = trends.google["values"]["Pasokan"][1]
+    unit = header.index("Satuan")
+    grid = _google_sheet(trends.google, "Pasokan")["data"][0]["rowData"]
+    for row, cells in zip(trends.google["values"]["Pasokan"][2:], grid[2:], strict=False):
+        pattern = cells["values"][0]["userEnteredFormat"]["numberFormat"]["pattern"]
+        whole = float(row[2]).is_integer()
+        assert pattern == ("#,##0" if whole else "#,##0.0#"), (row[unit], row[2], pattern)
+        if row[unit] not in ("kg", "liter"):
+            assert whole, row
