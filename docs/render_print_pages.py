@@ -1,11 +1,14 @@
-"""Render the first printed page of Status KKMP, Kecamatan and Masalah Data to docs/img/, and
-of one cooperative's Hasil Pemeriksaan.
+"""Render the first printed page of Ringkasan, Status KKMP, Kecamatan, Masalah Data and Riwayat
+to docs/img/, and of one cooperative's Hasil Pemeriksaan.
 
-Builds the demo city, runs one cycle, prints its status workbook to PDF with LibreOffice
+Builds the demo city, runs its cycles, prints its status workbook to PDF with LibreOffice
 (headless, a profile of its own) and turns each sheet's first page into a PNG with pdftoppm.
 The sheet of a page is read from its footer. For Hasil Pemeriksaan, staff of the cooperative
 with the most problems tick one warning as checked (Sudah Dicek), a second cycle keeps it, and
-its workbook is printed the same way. Run from the repository root:
+its workbook is printed the same way. Two cycles two weeks and one week before the data
+date come first, so that the trend charts have three days and Ringkasan a week-on-week change;
+they read the same workbooks (dated for 29 January), so on those days the later rows count as
+dates in the future. Run from the repository root:
 
     PYTHONPATH=$PWD python docs/render_print_pages.py [docs/img]
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -29,7 +32,10 @@ from kkmp_sheets.demo import build_demo_city
 from kkmp_sheets.onboarding import guide
 
 AS_OF = date(2026, 1, 29)
+TREND_DAYS = (AS_OF - timedelta(days=14), AS_OF - timedelta(days=7), AS_OF)
 PICTURES = {
+    "Ringkasan": "cetak-ringkasan",
+    "Riwayat": "cetak-riwayat",
     "Status KKMP": "cetak-status-kkmp",
     "Kecamatan": "cetak-kecamatan",
     "Masalah Data": "cetak-masalah-data",
@@ -41,7 +47,8 @@ def main(outdir: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="kkmp-cetak-") as tmp:
         root = Path(tmp)
         city = build_demo_city(root / "kota", as_of=AS_OF, workers=2)
-        kkmp(["run", "--once", "--config", str(city.config_path), "--as-of", str(AS_OF)])
+        for day in TREND_DAYS:
+            kkmp(["run", "--once", "--config", str(city.config_path), "--as-of", str(day)])
         workbook = city.root / "out" / "status-kota.xlsx"
         pdf = guide.to_pdf(workbook, root, export="pdf")
         first: dict[str, int] = {}

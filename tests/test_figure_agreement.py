@@ -37,11 +37,12 @@ import pytest
 
 from kkmp_sheets.cli import main
 from kkmp_sheets.core import figures as cat
-from kkmp_sheets.core.figures import BY_KEY, FIGURES, Figure, Rollup
+from kkmp_sheets.core.figures import BY_KEY, FIGURES, Figure, Rollup, week_ago, week_on_week
 from kkmp_sheets.core.report import STATUS_LAYOUT
 from kkmp_sheets.core.tables import Fmt
 from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.demo import DemoCity, build_demo_city
+from kkmp_sheets.store.history import HistoryStore
 
 CITY = "kota"
 
@@ -308,6 +309,9 @@ class Ran:
     merah: dict[str, MerahSeen] = field(default_factory=dict)  # "<kind>.<part>#<eml>" → list
     parts: dict[str, str] = field(default_factory=dict)  # "<kind>.<part>#<eml>" → its content
     entity_of: dict[str, str] = field(default_factory=dict)  # "<kind>.<part>#<eml>" → entity
+    # Ringkasan: figure key → (Nilai, Perubahan 7 Hari); Riwayat's row of D − 7 by figure key
+    week_on_week: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    week_before: dict[str, Any] = field(default_factory=dict)
 
 
 def run_city(
@@ -322,6 +326,16 @@ def run_city(
     city.config_path.write_text(text, encoding="utf-8")
     if language == "en":
         respell_kecamatan(city.registry_path)
+    # A cycle a week before, so that Ringkasan's week-on-week change has a day to compare
+    # with; its digests are put aside, so that every digest read is of D.
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(
+            ["run", "--once", "--config", str(city.config_path), "--as-of", str(week_ago(as_of))]
+        )
+    assert code == 0, out.getvalue()
+    for path in (city.root / "out" / "outbox").glob("*.eml"):
+        path.unlink()
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code = main(["run", "--once", "--config", str(city.config_path), "--as-of", str(as_of)])
@@ -357,10 +371,12 @@ def read_workbook(ran: Ran) -> None:
     book = openpyxl.load_workbook(ran.city.root / "out" / "status-kota.xlsx")
     seen, by_label = ran.seen, _workbook_labels()
 
-    for label, value in book["Ringkasan"].iter_rows(min_col=1, max_col=2, values_only=True):
+    for label, value, change in book["Ringkasan"].iter_rows(min_col=1, max_col=3, values_only=True):
         if label in by_label:
             f = by_label[label]
             seen.add(CITY, f.key, "ringkasan", workbook_value(f.fmt, value))
+            if f.key in cat.RINGKASAN:
+                ran.week_on_week[f.key] = (value, change)
 
     header, rows = _table(book["Status KKMP"], "ID")
     for row in rows:
@@ -381,6 +397,10 @@ def read_workbook(ran: Ran) -> None:
 
     header, rows = _table(book["Riwayat"], "Tanggal")
     [today] = [r for r in rows if workbook_value(Fmt.DATE, r[0]) == ran.as_of]
+    [before] = [r for r in rows if workbook_value(Fmt.DATE, r[0]) == week_ago(ran.as_of)]
+    ran.week_before = {
+        by_label[name].key: v for name, v in zip(header[1:], before[1:], strict=True)
+    }
     for name, value in zip(header[1:], today[1:], strict=True):
         f = by_label[name]
         seen.add(CITY, f.key, "riwayat", workbook_value(f.fmt, value))
@@ -655,3 +675,19 @@ def test_the_tautan_column_opens_each_cooperative_workbook(cities: list[Ran]):
             opened[sheet.cell(row, id_col).value] = Path(os.path.normpath(status.parent / target))
         assert opened == files
         assert all(path.is_file() for path in opened.values())
+def test_week_on_week_agrees_with_riwayat_and_the_history_store(cities: list[Ran]):
+    """Ringkasan's Perubahan 7 Hari of each figure is its value minus the one of D − 7, as
+    Riwayat shows that day and as the history store recorded it."""
+    for ran in cities:
+        with HistoryStore(ran.city.root / "out" / "data" / "history.sqlite") as store:
+            recorded = {row["as_of"]: row for row in store.city_rows()}
+        then = recorded[week_ago(ran.as_of)]
+        assert set(ran.week_on_week) == set(cat.RINGKASAN)
+        for key, (value, change) in ran.week_on_week.items():
+            f = BY_KEY[key]
+            assert change is not None, f.label  # D − 7 was recorded: never blank
+            for source, before in (("riwayat", ran.week_before[key]), ("store", then[key])):
+                expected = week_on_week(value, before)
+                assert same(
+                    f.fmt, workbook_value(f.fmt, change), workbook_value(f.fmt, expected)
+                ), (ran.city.root.name, f.label, source, change, expected)

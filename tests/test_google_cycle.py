@@ -304,16 +304,18 @@ def test_the_status_spreadsheet_is_one_batch_update_with_a_chart(story: Story) -
         assert story.counts[name]["sheets.spreadsheets.batchUpdate"] >= 1
     assert story.counts["unchanged"]["sheets.spreadsheets.batchUpdate"] == 0
     tabs = [s["properties"]["title"] for s in story.notes["status_meta"]["sheets"]]
-    assert tabs[:6] == [
+    assert tabs[:7] == [
         "Ringkasan",
         "Status KKMP",
         "Kecamatan",
         "Masalah Data",
         "Riwayat",
         "Pasokan",
+        "Pasokan Kecamatan",
     ]
     charts = [c for s in story.notes["status_meta"]["sheets"] for c in s.get("charts", [])]
-    assert len(charts) == 2
+    # Zones per kecamatan and the trend on Ringkasan; zones, members and trade on Riwayat.
+    assert len(charts) == 5
 
 
 def test_status_rows_are_numbers_and_text_stays_text(story: Story) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from kkmp_sheets.clock import WarpClock
+from kkmp_sheets.core.report import RIWAYAT_COLUMNS, riwayat_values
 from kkmp_sheets.core.tables import Cell, Chart, ChartKind, Col, Fmt, Sheet, StatusBook
 from kkmp_sheets.errors import OutputError
 from kkmp_sheets.google.sink import GoogleSink, fingerprint
@@ -285,9 +286,20 @@ def test_a_human_edit_is_undone_and_their_tabs_kept(setup: Setup) -> None:
 def test_history_comes_from_what_was_written_or_is_read_back(setup: Setup) -> None:
     assert setup.sink.history() == []
     setup.sink.publish(book())
-    assert setup.sink.history() == [[date(2026, 1, 28), 1], [date(2026, 1, 29), 2]]
+    # Read back by header label: the toy Riwayat has only KKMP Aktif, the other figures blank.
+    assert aktif(setup.sink.history()) == [(date(2026, 1, 28), 1), (date(2026, 1, 29), 2)]
     setup.fake.edit_values(setup.sid, "Riwayat!B2", [[5]], by=OFFICE)
-    assert setup.sink.history() == [[date(2026, 1, 28), 5], [date(2026, 1, 29), 2]]
+    assert aktif(setup.sink.history()) == [(date(2026, 1, 28), 5), (date(2026, 1, 29), 2)]
+
+
+def aktif(rows: list[list]) -> list[tuple[date, object]]:
+    """(day, KKMP Aktif) of Riwayat rows as read back; every other figure must be blank."""
+    for row in rows:
+        assert len(row) == len(RIWAYAT_COLUMNS)
+        assert [v for k, v in riwayat_values(row).items() if k != "aktif"] == [None] * (
+            len(row) - 2
+        )
+    return [(row[0], riwayat_values(row)["aktif"]) for row in rows]
 
 
 def test_shrinking_leaves_nothing_old(setup: Setup) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from kkmp_sheets.config.keys import KEYS, WEEKDAYS, Key, reference_markdown, type_name
 from kkmp_sheets.core import wilayah
+from kkmp_sheets.core.pasokan import PasokanRules
 from kkmp_sheets.core.template import WAJIB_DUE_DAY
 from kkmp_sheets.core.zoning import ZoneRules
 from kkmp_sheets.errors import ConfigError
@@ -128,6 +129,7 @@ class Config:
     output_spreadsheet: str = ""  # Google mode: the status spreadsheet's ID or URL
     provision: ProvisionSettings = field(default_factory=ProvisionSettings)
     wajib_due_day: int = WAJIB_DUE_DAY  # [simpanan] due_day
+    pasokan: PasokanRules = field(default_factory=PasokanRules)
     limits: ReadLimits = field(default_factory=ReadLimits)
     source_root: Path | None = None  # [source] root, resolved; None: the registry's folder
     workers: int = field(default_factory=lambda: usable_cores())  # [performance] workers
@@ -211,6 +213,12 @@ def parse(data: dict[str, Any], path: Path) -> Config:
             f"[simpanan] due_day = {due_day}: expected a day of the month from 1 to 28 (every "
             "month has it), e.g. 10"
         )
+    butir_per_kg = values["pasokan"]["telur_butir_per_kg"]
+    if not butir_per_kg > 0:
+        problems.append(
+            f"[pasokan] telur_butir_per_kg = {butir_per_kg}: expected the number of eggs in a "
+            "kilogram, above 0, e.g. 16"
+        )
     schedule, protection = _service_settings(values, problems)
     google = _google_settings(values, problems)
     provision = _provision_settings(values, base, problems)
@@ -269,6 +277,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         output_spreadsheet=values["output"]["spreadsheet"],
         provision=provision,
         wajib_due_day=due_day,
+        pasokan=PasokanRules(float(butir_per_kg)),
         limits=limits,
         source_root=(
             (base / values["source"]["root"]).resolve()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from kkmp_sheets.core.pasokan import DEFAULT_BUTIR_PER_KG
 from kkmp_sheets.core.template import WAJIB_DUE_DAY
 
 
@@ -194,6 +195,14 @@ KEYS: dict[str, dict[str, Key]] = {
             "before the as-of date, and for its own month only from this day on "
             "(docs/simpanan.md).",
             default=WAJIB_DUE_DAY,
+        ),
+    },
+    "pasokan": {
+        "telur_butir_per_kg": Key(
+            (int, float),
+            "Eggs (Telur) per kilogram: Pasokan shows eggs in kg, and Stok rows counted in "
+            "`butir` are converted at this rate (docs/pasokan.md).",
+            default=DEFAULT_BUTIR_PER_KG,
         ),
     },
     # --- the scheduled service (`kkmp-sheets serve`) and its memory

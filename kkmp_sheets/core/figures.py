@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any, Protocol
@@ -244,9 +244,12 @@ KECAMATAN_TAB = (
     "simpanan_pokok", "simpanan_wajib", "simpanan_sukarela", "nilai_stok", "omset", "transaksi",
     "kelengkapan", "galat", "peringatan",
 )  # fmt: skip
+# Riwayat's columns. New ones go at the end: a Riwayat published before them is read back by
+# its header labels (`report.riwayat_read_back`), and a column it lacks is blank.
 RIWAYAT = (
     "jumlah", "aktif", "hijau", "kuning", "merah", "anggota_aktif", "simpanan_pokok",
     "simpanan_wajib", "simpanan_sukarela", "omset", "nilai_stok", "kelengkapan", "galat",
+    "peringatan",
 )  # fmt: skip
 PROGRESS = ("target_share", "capaian", "target_count", "needed", "target_date", "days_left")
 COOP_DIGEST = (
@@ -449,3 +452,35 @@ def cell_value(value: Any) -> CellValue:
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
     return value
+
+
+# --- week on week --------------------------------------------------------------------------------
+
+WEEK_DAYS = 7
+WEEK_ON_WEEK_LABEL = "Perubahan 7 Hari"
+WEEK_ON_WEEK_LABEL_EN = "Change over 7 days"
+WEEK_ON_WEEK_DEFINITION = (
+    f"For each figure of Ringkasan: its value on D minus its value recorded for the day exactly "
+    f"{WEEK_DAYS} days before D (D−{WEEK_DAYS}), from the city's recorded days (the history "
+    "store, and the Riwayat rows already published that the store does not have). Blank — not "
+    f"0 — when no value was recorded for D−{WEEK_DAYS} (the first week, a day the service did "
+    "not run, or a Riwayat written before the figure had a column); a nearer or farther day "
+    "never stands in for it, so the change always spans one week. A share (Kelengkapan "
+    "Laporan) changes by the difference of the two shares, in percentage points; amounts in "
+    "rupiah by the difference in rupiah. Shown in the figure's own format with its sign "
+    "(`+47`, `-Rp117.460.000`, `0`)."
+)
+
+
+def week_ago(as_of: date) -> date:
+    """The day whose recorded value a week-on-week change compares with."""
+    return as_of - timedelta(days=WEEK_DAYS)
+
+
+def week_on_week(now: Any, then: Any) -> Any:
+    """The change of one figure over the week: `now − then`, None when either is unknown."""
+    if now is None or then is None or isinstance(now, bool) or isinstance(then, bool):
+        return None
+    if not isinstance(now, int | float) or not isinstance(then, int | float):
+        return None
+    return now - then

@@ -52,6 +52,22 @@ This page is generated from the catalogue (`kkmp_sheets/core/figures_doc.py`) an
 when they differ. D is the as-of date in Asia/Jakarta (`--as-of`).
 """
 
+_TRENDS = """\
+## The trend charts
+
+Drawn from Riwayat (one row per recorded day), in the xlsx and in Google mode alike:
+
+- **KKMP Aktif dan Zona per Hari** (on Ringkasan and on Riwayat): KKMP Aktif and the zone counts
+  Hijau, Kuning and Merah per day, the zones in their colours. This is how the trend shows "KKMP
+  Aktif by zone": under the zone rules a Hijau or Kuning cooperative operates, so the Hijau and
+  Kuning lines are active cooperatives, and the gap between KKMP Aktif and Hijau + Kuning is the
+  active cooperatives that are Merah (no sale, or not updated).
+- **Anggota Aktif per Hari** and **Omset 30 Hari per Hari** (on Riwayat).
+
+Every point has a marker, so the first day (one point, no line yet) shows. The date axis counts
+days: its labels are the recorded days (`29 Jan`), never the start of a month.
+"""
+
 _DEFINITIONS = f"""\
 ## Definitions that were ambiguous
 
@@ -114,9 +130,17 @@ def figures_markdown() -> str:
     out.append(
         "\nStatus KKMP shows, besides who the cooperative is, the per-cooperative figures in the "
         "contract's column order. Batas Target and Sisa Hari appear only when `[city] "
-        "target_date` is set. Pasokan is a table of its own, per Kategori and unit across "
-        "the city; its Nilai Stok counts the same Stok rows as the figure Nilai Stok, so its "
-        "rows add up to the city's.\n"
+        "target_date` is set. Pasokan is a table of its own, per Kategori in the unit "
+        "people plan in (eggs converted between butir and kg), for the city and per "
+        "kecamatan (docs/pasokan.md); its Nilai Stok counts the same Stok rows as the figure "
+        "Nilai Stok, so its rows add up to the city's.\n"
+    )
+    out.append(_TRENDS)
+    out.append(
+        f"## Week on week: {cat.WEEK_ON_WEEK_LABEL}\n\n"
+        f"Ringkasan shows, beside each of its figures, the column **{cat.WEEK_ON_WEEK_LABEL}** "
+        f"({cat.WEEK_ON_WEEK_LABEL_EN}). {cat.WEEK_ON_WEEK_DEFINITION} One function "
+        "(`figures.week_on_week`, with `figures.week_ago` for the day) defines it.\n"
     )
     out.append(_DEFINITIONS + "| Kolom | Also typed as |\n|---|---|")
     for field in PROFIL.fields:

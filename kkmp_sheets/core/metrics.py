@@ -17,6 +17,7 @@ from kkmp_sheets.core.parse import ParsedWorkbook
 from kkmp_sheets.core.template import ANGGOTA, PENJUALAN, SIMPANAN, STOK, WAJIB_DUE_DAY
 
 ADA, TIDAK_ADA, SALAH_FORMAT = "Ada", "Tidak Ada", "Salah Format"
+NO_UNIT = "unit"  # the unit of a Stok row without Satuan (Pasokan keeps it on a row of its own)
 
 
 @dataclass
@@ -233,29 +234,4 @@ def base_unit(satuan: str | None, nama: str | None) -> tuple[float, str]:
         if match:
             unit, factor = _UNIT_NAMES[match.group(2).lower()]
             return float(match.group(1).replace(",", ".")) * factor, unit
-    return 1.0, text or "unit"
-
-
-# --- Pasokan: stock per category across the city -------------------------------------------
-
-
-def pasokan_table(
-    per_coop: list[dict[tuple[str, str], list[float]]],
-) -> list[tuple[str, str, float, float, int, int]]:
-    """(kategori, unit, quantity, value, cooperatives holding it, items below minimum), sorted."""
-    totals: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
-    for coop in per_coop:
-        for key, (qty, value, below) in coop.items():
-            slot = totals[key]
-            slot[0] += qty
-            slot[1] += value
-            slot[2] += 1 if qty > 0 else 0
-            slot[3] += below
-    order = {
-        name: i
-        for i, name in enumerate(
-            ("Beras", "Minyak Goreng", "Gula", "Telur", "Tepung", "LPG", "Lainnya")
-        )
-    }
-    rows = [(k[0], k[1], v[0], v[1], int(v[2]), int(v[3])) for k, v in totals.items()]
-    return sorted(rows, key=lambda r: (order.get(r[0], 99), r[0], -r[2]))
+    return 1.0, text or NO_UNIT

@@ -8,18 +8,20 @@ city workbook. Hasil Pemeriksaan goes into the cooperative's own workbook and ma
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from kkmp_sheets.core import formats
 from kkmp_sheets.core.acknowledge import KEY_COLUMN, TICK_COLUMN
+from kkmp_sheets.core.a1 import column_letters
 from kkmp_sheets.core.figures import (
     BY_KEY,
     KECAMATAN_TAB,
     RINGKASAN,
     RIWAYAT,
+    WEEK_ON_WEEK_LABEL,
     CityFigures,
     Figure,
     Target,  # re-exported: the cycle builds it from the config
@@ -29,14 +31,18 @@ from kkmp_sheets.core.figures import (
     coop_values,
     measure,
     pick,
+    week_ago,
+    week_on_week,
 )
 from kkmp_sheets.core.issue import Issue, Severity
-from kkmp_sheets.core.metrics import CoopFigures, pasokan_table
+from kkmp_sheets.core.metrics import CoopFigures
+from kkmp_sheets.core.pasokan import PasokanRow, PasokanRules, pasokan_rows
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.tables import (
     ZONE_COLORS,
     ZONE_SERIES_COLORS,
     Cell,
+    CellValue,
     Chart,
     ChartKind,
     Col,
@@ -74,6 +80,7 @@ class CoopResult:
         return sum(1 for i in self.open_issues if i.severity is Severity.PERINGATAN)
 
 
+DEFAULT_UNITS = PasokanRules()
 Summary = Totals  # the city's figures (Ringkasan, Riwayat, the history store's `city_day`)
 
 
@@ -135,8 +142,10 @@ def status_book(
     registry_issues: list[Issue] = (),  # type: ignore[assignment]
     history: list[list] | None = None,
     figures: CityFigures | None = None,
+    units: PasokanRules = DEFAULT_UNITS,
 ) -> StatusBook:
-    """The status workbook. `figures` is the cycle's `measure`ment (measured here when None)."""
+    """The status workbook. `figures` is the cycle's `measure`ment (measured here when None);
+    `units`: how Pasokan converts units (`[pasokan]`)."""
     if figures is None:
         figures = measure(
             results, as_of=as_of, reporting_window_days=reporting_window_days, target=target
@@ -145,16 +154,27 @@ def status_book(
     updated = now.replace(tzinfo=None)
     note = f"{city_name} — data per {formats.format_date(as_of)}, diperbarui {updated:%d-%m-%Y %H.%M} WIB"
 
-    ringkasan = Sheet("Ringkasan", [Col("Ukuran", width=30), Col("Nilai", width=22)], note=note)
-    rows: list[tuple[str, Cell]] = [
-        (f.label_for(city=True), Cell(city.get(f.key), f.fmt)) for f in pick(RINGKASAN)
+    past = [row for row in (history or []) if row and row[0] != as_of]
+    ringkasan = Sheet(
+        "Ringkasan",
+        [Col("Ukuran", width=30), Col("Nilai", width=22), Col(WEEK_ON_WEEK_LABEL, width=16)],
+        note=note,
+    )
+    changes = ringkasan_changes(city, past, as_of)
+    rows: list[list[CellValue | Cell]] = [
+        [
+            f.label_for(city=True),
+            Cell(city.get(f.key), f.fmt),
+            Cell(changes[f.key], f.fmt, signed=True),
+        ]
+        for f in pick(RINGKASAN)
     ]
     rows += [
-        ("Diperbarui (WIB)", Cell(updated, Fmt.DATETIME)),
-        ("Tanggal Data", Cell(as_of, Fmt.DATE)),
+        ["Diperbarui (WIB)", Cell(updated, Fmt.DATETIME)],
+        ["Tanggal Data", Cell(as_of, Fmt.DATE)],
     ]
-    rows += [(f.label, Cell(progress.get(f.key), f.fmt)) for f in progress.shown]
-    ringkasan.rows = [[label, value] for label, value in rows]
+    rows += [[f.label, Cell(progress.get(f.key), f.fmt)] for f in progress.shown]
+    ringkasan.rows = rows
 
     # On every printed page: which city and which data date the figures are of.
     footer = f"{city_name} — data per {formats.format_date(as_of)}"
@@ -195,24 +215,22 @@ def status_book(
         note="Satu baris per hari: angka kota dari waktu ke waktu",
         print_setup=paper,
     )
-    today = riwayat_row(as_of, city)
-    riwayat.rows = [row for row in (history or []) if row and row[0] != as_of] + [today]
+    riwayat.rows = [*past, riwayat_row(as_of, city)]
     riwayat.rows.sort(key=lambda row: str(row[0]))  # ISO dates sort as text
 
-    pasokan = Sheet(
-        "Pasokan",
-        [
-            Col("Kategori"),
-            Col("Satuan"),
-            Col("Jumlah Stok", Fmt.NUMBER),
-            Col("Nilai Stok", Fmt.RUPIAH),
-            Col("KKMP dengan Stok", Fmt.INT),
-            Col("Barang di Bawah Stok Minimum", Fmt.INT),
-        ],
-        note=note,
-        print_setup=paper,
+    pasokan = Sheet("Pasokan", PASOKAN_COLUMNS, note=note, print_setup=paper)
+    pasokan.rows = [
+        _pasokan_cells(row) for row in pasokan_rows((r.figures.pasokan for r in results), units)
+    ]
+    by_id = {r.coop.id: r for r in results}
+    per_kecamatan = Sheet(
+        "Pasokan Kecamatan", [Col("Kecamatan"), *PASOKAN_COLUMNS], note=note, print_setup=paper
     )
-    pasokan.rows = [list(row) for row in pasokan_table([r.figures.pasokan for r in results])]
+    for group in figures.kecamatan:
+        stocks = (by_id[i].figures.pasokan for i in group.coop_ids)
+        per_kecamatan.rows += [
+            [group.kecamatan.name, *_pasokan_cells(row)] for row in pasokan_rows(stocks, units)
+        ]
 
     zones = [BY_KEY[k].label for k in ("hijau", "kuning", "merah")]
     charts = [
@@ -223,21 +241,120 @@ def status_book(
             series_cols=tuple(zones),
             kind=ChartKind.STACKED_COLUMN,
             place_on="Ringkasan",
-            anchor="D2",
+            anchor="E2",
             colors=tuple(ZONE_SERIES_COLORS[z] for z in (HIJAU, KUNING, MERAH)),
         ),
-        Chart(
-            "KKMP Aktif dari waktu ke waktu",
-            data_sheet="Riwayat",
-            category_col="Tanggal",
-            series_cols=(BY_KEY["aktif"].label, BY_KEY["hijau"].label),
-            kind=ChartKind.LINE,
-            place_on="Ringkasan",
-            anchor="D24",
-            colors=("#1A73E8", ZONE_SERIES_COLORS[HIJAU]),
-        ),
+        _trend(TREND_ZONES, place_on="Ringkasan", anchor="E24"),
+        *riwayat_charts(len(RIWAYAT_COLUMNS)),
     ]
-    return StatusBook([ringkasan, status, kecamatan, masalah, riwayat, pasokan], charts)
+    sheets = [ringkasan, status, kecamatan, masalah, riwayat, pasokan, per_kecamatan]
+    return StatusBook(sheets, charts)
+
+
+# --- Pasokan ---------------------------------------------------------------------------------
+
+PASOKAN_COLUMNS = [
+    Col("Kategori"),
+    Col("Satuan"),
+    Col("Jumlah Stok", Fmt.NUMBER),
+    Col("Nilai Stok", Fmt.RUPIAH),
+    Col("KKMP dengan Stok", Fmt.INT),
+    Col("Barang di Bawah Stok Minimum", Fmt.INT),
+    Col("Catatan", width=40, wrap=True),
+]
+
+
+def _pasokan_cells(row: PasokanRow) -> list[CellValue | Cell]:
+    return [
+        row.kategori,
+        row.satuan,
+        row.quantity_cell(),
+        row.nilai,
+        row.kkmp,
+        row.di_bawah_minimum,
+        row.catatan or None,
+    ]
+
+
+# --- trends and week-on-week ------------------------------------------------------------------
+
+AKTIF_COLOR = "#1A73E8"
+# The trends (title, figures, their colours): KKMP Aktif with the zones, so that one picture
+# says how many operate and how they fare; the members; the trade.
+TREND_ZONES = (
+    "KKMP Aktif dan Zona per Hari",
+    ("aktif", "hijau", "kuning", "merah"),
+    (AKTIF_COLOR, *(ZONE_SERIES_COLORS[z] for z in (HIJAU, KUNING, MERAH))),
+)
+TREND_ANGGOTA = ("Anggota Aktif per Hari", ("anggota_aktif",), (AKTIF_COLOR,))
+TREND_OMSET = ("Omset 30 Hari per Hari", ("omset",), (ZONE_SERIES_COLORS[HIJAU],))
+CHART_ROWS = 22  # rows between two charts stacked on a sheet (a chart is 320 px tall)
+
+
+def _trend(
+    spec: tuple[str, tuple[str, ...], tuple[str, ...]], *, place_on: str, anchor: str
+) -> Chart:
+    title, keys, colors = spec
+    return Chart(
+        title,
+        data_sheet="Riwayat",
+        category_col="Tanggal",
+        series_cols=tuple(BY_KEY[k].label for k in keys),
+        kind=ChartKind.LINE,
+        place_on=place_on,
+        anchor=anchor,
+        colors=colors,
+    )
+
+
+def riwayat_charts(table_width: int) -> list[Chart]:
+    """Riwayat's own charts, one above the other, right of its table (one column apart)."""
+    column = column_letters(table_width + 1)
+    return [
+        _trend(spec, place_on="Riwayat", anchor=f"{column}{2 + i * CHART_ROWS}")
+        for i, spec in enumerate((TREND_ZONES, TREND_ANGGOTA, TREND_OMSET))
+    ]
+
+
+def riwayat_values(row: list | None) -> dict[str, Any]:
+    """A Riwayat row (`riwayat_row`'s order) as figure key → value; {} for no row."""
+    if not row:
+        return {}
+    return {f.key: v for f, v in zip(pick(RIWAYAT), row[1:], strict=False)}
+
+
+def ringkasan_changes(city: Totals, history: list[list], as_of: date) -> dict[str, Any]:
+    """Each Ringkasan figure's week-on-week change (`figures.week_on_week`), from the Riwayat
+    row of exactly a week before `as_of` among `history`; None where there is none."""
+    day = week_ago(as_of)
+    then = riwayat_values(next((row for row in history if row and row[0] == day), None))
+    return {f.key: week_on_week(city.get(f.key), then.get(f.key)) for f in pick(RINGKASAN)}
+
+
+def riwayat_read_back(rows: list[list], day_of: Callable[[Any], date | None]) -> list[list]:
+    """Riwayat rows read back from a published Riwayat, in today's column order.
+
+    Columns are found by their header labels, so a Riwayat published before a column was added
+    (or with its columns moved) is read right, and a column it lacks is None. Without a header
+    row (a Riwayat from before headers were looked for), the values are taken in order.
+    `day_of` turns a first cell into its day, or None for a row that is not a day.
+    """
+    labels = [col.name for col in RIWAYAT_COLUMNS]
+    where: list[int | None] = list(range(len(labels)))
+    out = []
+    for row in rows:
+        if not row:
+            continue
+        if str(row[0]).strip() == labels[0]:
+            header = {str(v).strip(): i for i, v in enumerate(row) if v not in (None, "")}
+            where = [header.get(label) for label in labels]
+            continue
+        day = day_of(row[0])
+        if day is None:
+            continue
+        values = [row[i] if i is not None and i < len(row) else None for i in where[1:]]
+        out.append([day, *(None if v == "" else v for v in values)])
+    return out
 
 
 def _label(key: str) -> str:

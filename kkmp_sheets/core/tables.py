@@ -39,6 +39,7 @@ class Cell:
 
     value: CellValue
     fmt: Fmt
+    signed: bool = False  # a change: shown with its sign, +3 / -2 (a number format only)
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,7 @@ GOODS = (
     Good("KRP", "Keripik singkong UMKM", "Lainnya", "bks", 8000, 10000, ("UMKM kelurahan",), (10, 40), (1, 3), konsinyasi=True),
     Good("SMB", "Sambal botol UMKM", "Lainnya", "botol", 15000, 20000, ("UMKM kelurahan",), (6, 24), (1, 1), konsinyasi=True),
 )
+BUTIR_PER_KG = 16  # eggs per kg, as `[pasokan] telur_butir_per_kg` assumes by default
 CORE_GOODS = ("SPHP5", "MKT1", "GUL1", "TLR", "LPG3")  # what almost every gerai sells
 UNSTOCKED = Good("SBN", "Sabun cuci piring", "Lainnya", "pouch", 4000, 5000, ("distributor lokal",), (0, 0), (1, 2))
 # fmt: on

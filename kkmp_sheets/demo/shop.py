@@ -50,12 +50,18 @@ def _stok(book: _Book) -> None:
         beli, jual = cat.price(rng, g)
         kategori = {"Minyak Goreng": "Minyak", "Tepung": "Terigu"}.get(g.kategori, g.kategori)
         low, high = (2, g.stok[0]) if kind == "persiapan" else g.stok
+        satuan, per_unit, minimum = g.satuan, 1, max(2, g.stok[0] // 2)
+        if g.key == "TLR" and scheme == "num":
+            # Some gerai count eggs by the piece (so Pasokan converts butir to kg); chosen by
+            # the code scheme, not a draw, so that every other value of the city stays as it was.
+            satuan, per_unit = "butir", cat.BUTIR_PER_KG
+            beli, jual, minimum = round(beli / per_unit), round(jual / per_unit), minimum * per_unit
         tab.rows.append({
             "kode_barang": code(g, idx), "nama_barang": case(g.nama),
             "kategori": case(kategori if rng.random() < 0.15 else g.kategori),
-            "satuan": g.satuan,
-            "jumlah_stok": rng.randint(low, high), "harga_beli": beli, "harga_jual": jual,
-            "stok_minimum": max(2, g.stok[0] // 2), "pemasok": rng.choice(g.pemasok),
+            "satuan": satuan,
+            "jumlah_stok": rng.randint(low, high) * per_unit, "harga_beli": beli,
+            "harga_jual": jual, "stok_minimum": minimum, "pemasok": rng.choice(g.pemasok),
             "konsinyasi": yes if g.konsinyasi else no if rng.random() < 0.6 else None,
             "keterangan": "Titipan UMKM" if g.konsinyasi and rng.random() < 0.5 else None,
         })  # fmt: skip

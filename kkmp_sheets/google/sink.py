@@ -33,6 +33,8 @@ from typing import Any
 import requests
 from gspread.exceptions import APIError
 
+from kkmp_sheets.core.formats import parse_date
+from kkmp_sheets.core.report import riwayat_read_back
 from kkmp_sheets.core.tables import Cell, CellValue, Fmt, StatusBook
 from kkmp_sheets.errors import OutputError
 from kkmp_sheets.google.api import GoogleApi, RequestTooLarge
@@ -119,7 +121,7 @@ class GoogleSink:
         self._file = self._current_file()
         memo = self.state.get(self.key)
         if self._untouched(memo, self._file):
-            return [list(r) for r in (memo or {}).get("riwayat") or []]
+            return _history_rows([list(r) for r in (memo or {}).get("riwayat") or []])
         try:
             reply = self.api.batch_get(
                 self.id,
@@ -274,26 +276,35 @@ def _plain(value: Any) -> Any:
 
 
 def _riwayat(book: StatusBook) -> list[list[Any]]:
+    """Riwayat as published, its header row first (read back by `riwayat_read_back`)."""
     try:
         sheet = book.sheet("Riwayat")
     except KeyError:
         return []
-    return [[_plain(v.value if isinstance(v, Cell) else v) for v in row] for row in sheet.rows]
+    header = [col.name for col in sheet.columns]
+    return [
+        header,
+        *([_plain(v.value if isinstance(v, Cell) else v) for v in row] for row in sheet.rows),
+    ]
 
 
 def _history_rows(rows: list[list[Any]]) -> list[list[Any]]:
-    """Riwayat as read back: rows whose first cell is a date (a serial number)."""
-    from kkmp_sheets.core.formats import parse_date
+    """Riwayat as read back (or remembered): its rows whose first cell is a day."""
+    return riwayat_read_back(rows, _day_of)
 
-    out = []
-    for row in rows:
-        if not row or isinstance(row[0], bool) or not isinstance(row[0], int | float):
-            continue
+
+def _day_of(cell: Any) -> date | None:
+    """A serial number as read back, or a date (an ISO text in the memory of a publish)."""
+    if isinstance(cell, date):
+        return cell
+    if isinstance(cell, str):
         try:
-            day = parse_date(row[0])
+            return date.fromisoformat(cell[:10])
         except ValueError:
-            continue
-        if day is None:
-            continue
-        out.append([day, *(None if v == "" else v for v in row[1:])])
-    return out
+            return None
+    if isinstance(cell, bool) or not isinstance(cell, int | float):
+        return None
+    try:
+        return parse_date(cell)
+    except ValueError:
+        return None

@@ -26,12 +26,16 @@ from kkmp_sheets.outputs.style import (
     fitted,
     header_width,
     number_width,
+    signed,
 )
 
 log = logging.getLogger(__name__)
 
 LOCALE, TIME_ZONE = "id_ID", WIB.key  # Indonesian separators and month names; Asia/Jakarta
 _FIRST_SHEET_ID = 1000
+# How a run of cells is shown: its format, and whether it is a change shown with its sign.
+Shown = tuple[Fmt, bool]
+POINT_SIZE = 6  # pixels: a line chart's markers, as the xlsx's
 
 
 def build_requests(
@@ -136,7 +140,7 @@ def _sheet_requests(spot: _Placed) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     widths = [header_width(col.name) for col in columns]
     links: list[tuple[int, int, str]] = []
-    fmt_runs: list[tuple[int, int, int, Fmt]] = []  # (col, row0, row1, fmt)
+    fmt_runs: list[tuple[int, int, int, Shown]] = []  # (col, row0, row1, format)
     if sheet.note:
         rows.append({"values": [{"userEnteredValue": cell(sheet.note)}]})
     rows.append({"values": [{"userEnteredValue": cell(col.name)} for col in columns]})
@@ -148,13 +152,14 @@ def _sheet_requests(spot: _Placed) -> list[dict[str, Any]]:
             data = {"userEnteredValue": cell(value)}
             values.append(data)
             widths[c] = max(widths[c], _width(value, fmt))
+            change = isinstance(raw, Cell) and raw.signed and fmt in NUMERIC
             if (
                 fmt == Fmt.LINK
                 and isinstance(value, str)
                 and value.startswith(("http://", "https://"))
             ):
                 links.append((first + r, c, value))
-            _extend_run(fmt_runs, c, first + r, fmt)
+            _extend_run(fmt_runs, c, first + r, (fmt, change))
         rows.append({"values": values})
     # Everything old goes: cells of the range that `rows` does not cover are cleared too.
     out.append(
@@ -216,11 +221,13 @@ def _sheet_requests(spot: _Placed) -> list[dict[str, Any]]:
                     }
                 }
             )
-    for run_col, row0, row1, run_fmt in fmt_runs:
+    for run_col, row0, row1, (run_fmt, change) in fmt_runs:
         number = SHEETS_NUMBER_FORMATS.get(run_fmt)
         if number is None:
             continue
         kind, pattern = number
+        if change:
+            pattern = signed(pattern)
         out.append(
             {
                 "repeatCell": {
@@ -332,7 +339,7 @@ def _width(value: Any, fmt: Fmt) -> int:
     return max(map(len, text.split("\n")))
 
 
-def _extend_run(runs: list[tuple[int, int, int, Fmt]], col: int, row: int, fmt: Fmt) -> None:
+def _extend_run(runs: list[tuple[int, int, int, Shown]], col: int, row: int, fmt: Shown) -> None:
     """Group consecutive rows of a column with the same format into one repeatCell."""
     for i in range(len(runs) - 1, -1, -1):
         c, row0, row1, f = runs[i]
@@ -365,6 +372,9 @@ def _chart_request(chart: Chart, placed: dict[str, _Placed]) -> dict[str, Any] |
         item: dict[str, Any] = {"series": source(column), "targetAxis": "LEFT_AXIS"}
         if number < len(chart.colors):
             item["colorStyle"] = {"rgbColor": rgb(chart.colors[number])}
+        if chart.kind == ChartKind.LINE:
+            # A marker on every point: the first day's line is one point and no segment.
+            item["pointStyle"] = {"shape": "CIRCLE", "size": POINT_SIZE}
         series.append(item)
     basic: dict[str, Any] = {
         "chartType": "COLUMN" if chart.kind == ChartKind.STACKED_COLUMN else "LINE",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import python_calamine
 
+from kkmp_sheets.core.report import riwayat_read_back
 from kkmp_sheets.core.tables import StatusBook
 from kkmp_sheets.outputs.xlsx import write_status_workbook
 
@@ -41,9 +42,10 @@ class LocalSink:
         except Exception as exc:  # an unreadable old file only costs the history, not the cycle
             log.warning("previous status workbook unreadable, Riwayat starts afresh: %s", exc)
             return []
-        history = []
-        for row in rows:
-            if row and isinstance(row[0], datetime | date):
-                day = row[0].date() if isinstance(row[0], datetime) else row[0]
-                history.append([day, *(None if v == "" else v for v in row[1:])])
-        return history
+        return riwayat_read_back(rows, _day)
+
+
+def _day(cell: object) -> date | None:
+    if isinstance(cell, datetime):
+        return cell.date()
+    return cell if isinstance(cell, date) else None

@@ -26,6 +26,7 @@ __all__ = [
     "fitted",
     "header_width",
     "number_width",
+    "signed",
     "wrapped_lines",
 ]
 
@@ -48,6 +49,12 @@ SHEETS_NUMBER_FORMATS: dict[Fmt, tuple[str, str]] = {
     Fmt.DATETIME: ("DATE_TIME", "d mmm yyyy hh.mm"),
     Fmt.TEXT: ("TEXT", "@"),
 }
+
+
+def signed(pattern: str) -> str:
+    """A number format that shows a change with its sign: `+1.250`, `-3`, `0` (the same
+    three-section syntax in Excel, LibreOffice and Sheets)."""
+    return f"+{pattern};-{pattern};{pattern}"
 
 
 def header_width(name: str) -> int:

@@ -74,6 +74,7 @@ from kkmp_sheets.outputs.style import (
     fitted,
     header_width,
     number_width,
+    signed,
     wrapped_lines,
 )
 
@@ -245,6 +246,7 @@ class _Placed:
 class _Styles:
     by_fmt: dict[Fmt, Any]
     zones: dict[str, Any]  # lower-case zone name -> coloured format
+    signed: dict[Fmt, Any]  # a change, shown with its sign (`Cell.signed`)
     wrapped: Any  # long free text, wrapped within its column
     header: Any
     note: Any
@@ -263,6 +265,10 @@ class _Styles:
                     {"num_format": "@", "bg_color": color, "pattern": 1, "valign": "top"}
                 )
                 for name, color in ZONE_COLORS.items()
+            },
+            signed={
+                fmt: workbook.add_format({"num_format": signed(NUM_FORMATS[fmt]), "valign": "top"})
+                for fmt in NUMERIC
             },
             wrapped=workbook.add_format({"num_format": "@", "text_wrap": True, "valign": "top"}),
             header=workbook.add_format(
@@ -434,6 +440,8 @@ class _CellWriter:
         self, row: int, col: int, value: CellValue | Cell, fmt: Fmt, *, wrap: bool = False
     ) -> int:
         if isinstance(value, Cell):
+            if value.signed and _is_number(value.value) and value.fmt in _NUMERIC:
+                return self._signed(row, col, value.value, value.fmt)
             fmt = value.fmt
             value = value.value
         if value is None:
@@ -495,6 +503,13 @@ class _CellWriter:
         self.worksheet.write_number(row, col, value, self.styles.by_fmt[fmt])
         return number_width(value, fmt)
 
+    def _signed(self, row: int, col: int, value: Any, fmt: Fmt) -> int:
+        if isinstance(value, float) and not math.isfinite(value):
+            return 0
+        self.xml_bytes += 64
+        self.worksheet.write_number(row, col, value, self.styles.signed[fmt])
+        return number_width(value, fmt) + 1  # the sign
+
     def _date(self, row: int, col: int, value: date, fmt: Fmt) -> int:
         if value != value:  # pandas NaT
             return 0
@@ -506,6 +521,10 @@ class _CellWriter:
             fmt = Fmt.DATETIME if isinstance(value, datetime) else Fmt.DATE
         self.worksheet.write_datetime(row, col, value, self.styles.by_fmt[fmt])
         return 17 if fmt == Fmt.DATETIME else 11  # "17 Agu 2025 08:30"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _clean(text: str) -> str:
@@ -581,6 +600,7 @@ def _add_chart(workbook: Any, spec: Chart, placed: dict[str, _Placed]) -> None:
     chart.set_y_axis(_value_axis(data.sheet, spec.series_cols[0]))
     if data.sheet.columns[category].fmt in _DATES:
         chart.set_x_axis({"date_axis": True, "num_format": "[$-421]d mmm"})
+        _days_as_base_unit(chart)
     # Wide enough that every kecamatan/day keeps a readable slot.
     chart.set_size({"width": min(max(480, 40 * len(data.sheet.rows)), 1200), "height": 320})
     target.worksheet.insert_chart(spec.anchor, chart)
@@ -588,8 +608,29 @@ def _add_chart(workbook: Any, spec: Chart, placed: dict[str, _Placed]) -> None:
 
 def _series_style(kind: ChartKind, color: str) -> dict[str, Any]:
     if kind == ChartKind.LINE:
-        return {"line": {"color": color, "width": 2.25}, "marker": {"type": "none"}}
+        # A marker on every point: on the first day a line has one point and no segment, so
+        # without a marker the chart would look empty.
+        marker = {"type": "circle", "size": 6, "fill": {"color": color}, "border": {"color": color}}
+        return {"line": {"color": color, "width": 2.25}, "marker": marker}
     return {"fill": {"color": color}, "border": {"color": "#FFFFFF"}}
+
+
+def _days_as_base_unit(chart: Any) -> None:
+    """Give the date axis a base unit of days (`<c:baseTimeUnit val="days"/>`).
+
+    xlsxwriter writes a date axis without a base unit, which leaves it to the reader to infer
+    from the spacing of the dates. With a single day there is no spacing: LibreOffice then
+    picks months and labels the axis with the start of the month, so 29 January 2026 read
+    "1 Jan". The element follows `c:lblOffset` in a `c:dateAx` (ECMA-376 §21.2.2.39); the
+    value axis has no `c:lblOffset`, so only the date axis gets it.
+    """
+    write_label_offset = chart._write_label_offset
+
+    def with_base_unit(value: Any) -> None:
+        write_label_offset(value)
+        chart._xml_empty_tag("c:baseTimeUnit", [("val", "days")])
+
+    chart._write_label_offset = with_base_unit
 
 
 def _value_axis(sheet: Sheet, series_col: str) -> dict[str, Any]:

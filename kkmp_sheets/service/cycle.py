@@ -159,6 +159,7 @@ def run_cycle(
         registry_issues=registry_issues,
         history=_riwayat(sink, store, now),
         figures=figures,
+        units=config.pasokan,
     )
     if not recorded:
         riwayat = book.sheet("Riwayat")
