@@ -44,6 +44,15 @@ class CoopFigures:
     tunggakan_wajib: float = 0.0
     # (kategori, base unit) → [quantity in base unit, value in Rp, below-minimum item count]
     pasokan: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    # The Profil's Titik Lokasi (not personal: where the cooperative is), for the map.
+    lintang: float | None = None
+    bujur: float | None = None
+
+    @property
+    def titik_lokasi(self) -> tuple[float, float] | None:
+        if self.lintang is None or self.bujur is None:
+            return None
+        return self.lintang, self.bujur
 
 
 def coop_figures(
@@ -185,6 +194,9 @@ def _profil_figures(book: ParsedWorkbook, fig: CoopFigures) -> None:
         return SALAH_FORMAT if not formats.is_blank(profil.raw.get(key)) else TIDAK_ADA
 
     fig.status_operasional = values.get("status_operasional")
+    point = values.get("titik_lokasi")
+    if point is not None:
+        fig.lintang, fig.bujur = point
     fig.nib = state("nib")
     fig.npwp = state("npwp")
     bank, account = values.get("nama_bank"), values.get("nomor_rekening")

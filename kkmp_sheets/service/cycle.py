@@ -19,6 +19,7 @@ from kkmp_sheets.config import Config
 from kkmp_sheets.core import formats, validation
 from kkmp_sheets.core.figures import measure
 from kkmp_sheets.core.issue import Issue
+from kkmp_sheets.core.lokasi import area_issues
 from kkmp_sheets.core.registry import Coop, read_registry, registry_error
 from kkmp_sheets.core.report import (
     FEEDBACK_HEADER_ROW,
@@ -112,10 +113,20 @@ def run_cycle(
     else:
         elsewhere = validation.cross_coop_issues(niks, tabs)
     del niks
+    outside_area = area_issues(
+        {
+            c.coop.id: c.figures.titik_lokasi
+            for c in checked
+            if c.figures.readable and c.figures.titik_lokasi is not None
+        },
+        config.area,
+    )
     results: list[CoopResult] = []
     for item in checked:
         # An unreadable workbook's last NIKs still count for the others, not for itself.
         issues = item.issues + (elsewhere.get(item.coop.id, []) if item.figures.readable else [])
+        if item.coop.id in outside_area:
+            issues = [*issues, outside_area[item.coop.id]]
         galat, _ = validation.count(issues)
         results.append(
             CoopResult(

@@ -37,7 +37,7 @@ from kkmp_sheets.core.metrics import CoopFigures
 from kkmp_sheets.store.sqlite import transaction
 
 # Bump when the payload's shape or meaning changes: older entries are then not reused.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: CoopFigures gained lintang/bujur (the map); older entries are re-read
 
 
 class Uncacheable(ValueError):
