@@ -277,6 +277,7 @@ def run_once(
             store=store,
             registry=registry,
             recorded=record,
+            reports=write,
         )
         if store is not None and record:
             store.record_cycle(cycle)  # with or without mail: `status` and Riwayat see it

@@ -38,6 +38,7 @@ from kkmp_sheets.errors import SourceError
 from kkmp_sheets.outputs.base import Sink
 from kkmp_sheets.service import reuse
 from kkmp_sheets.service.checking import Checked, check_one, checked_in_order
+from kkmp_sheets.service.laporan import write_reports
 from kkmp_sheets.service.protection import Guard, zone_note
 from kkmp_sheets.sources.base import Source, feedback_batch
 
@@ -62,6 +63,7 @@ def run_cycle(
     store: HistoryStore | None = None,
     registry: Registry | None = None,
     recorded: bool = True,
+    reports: bool = True,
 ) -> CycleResult:
     """One cycle. With a history `store`, every workbook read is snapshotted, sudden drops are
     held (`protection.Guard`) and Riwayat comes from the store's recorded days. `registry`: what
@@ -69,7 +71,10 @@ def run_cycle(
 
     `recorded=False`: a cycle that will never be recorded (its day is after tomorrow): it takes
     no snapshot and moves no guard, and its day gets no Riwayat row, so that nothing of it is
-    carried into later cycles' history."""
+    carried into later cycles' history.
+
+    `reports=False`: no Laporan Pimpinan (a dry run); else the PDFs are written after the status
+    workbook when `[output] laporan` is on (`service/laporan.py`)."""
     started = time.perf_counter()
     now = (now or datetime.now(WIB)).astimezone(WIB)
     coops, registry_issues = registry if registry is not None else load_registry(config, source)
@@ -174,6 +179,10 @@ def run_cycle(
     output = sink.publish(book)
     crashpoints.reached("cycle-published")
     log.info("status workbook written: %s", output)
+    report_paths: dict[str, str] = {}
+    report_note = ""
+    if reports and config.laporan:
+        report_paths, report_note = write_reports(config, results, figures, store, now)
 
     cycle = CycleResult(
         results=results,
@@ -186,6 +195,8 @@ def run_cycle(
         feedback_written=feedback.written,
         feedback_unchanged=feedback.unchanged,
         feedback_failed=feedback.failed,
+        reports=report_paths,
+        reports_note=report_note,
     )
     cycle.seconds = time.perf_counter() - started
     return cycle
