@@ -17,8 +17,12 @@ from typing import TYPE_CHECKING
 
 from kkmp_sheets.config import Config
 from kkmp_sheets.core.figures import CityFigures, Target
+from kkmp_sheets.core.kecamatan import name_key
 from kkmp_sheets.core.report import CoopResult
+from kkmp_sheets.core.results import CycleResult
+from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.delivery.digest import environment
+from kkmp_sheets.errors import OutputError, UsageError
 from kkmp_sheets.outputs import laporan
 from kkmp_sheets.outputs.laporan import Recorded, ReportUnavailable
 
@@ -91,3 +95,33 @@ def write_reports(
         time.perf_counter() - started,
     )
     return {audience: str(path) for audience, path in paths.items()}, ""
+
+
+def on_demand(cfg: Config, cycle: CycleResult, kecamatan: str | None = None) -> dict[str, str]:
+    """`kkmp-sheets report`, after a cycle that wrote nothing (no Hasil Pemeriksaan, status
+    workbook, history or digest): the city's report and every kecamatan's, or only the
+    kecamatan named. An unknown name: `UsageError` listing the known ones."""
+    from kkmp_sheets.store.history import HistoryStore
+
+    figures = cycle.figures
+    assert figures is not None  # run_cycle always measures
+    only = None
+    if kecamatan is not None:
+        only = {_kecamatan_audience(figures, kecamatan)}
+    with HistoryStore.for_config(cfg) as store:
+        paths, note = write_reports(
+            cfg, cycle.results, figures, store, datetime.now(WIB), only=only
+        )
+    if note:
+        raise OutputError(f"Laporan Pimpinan {note}")
+    return paths
+
+
+def _kecamatan_audience(figures: CityFigures, name: str) -> str:
+    wanted = name_key(name)
+    for group in figures.kecamatan:
+        k = group.kecamatan
+        if k.named and wanted in {name_key(s) for s in (k.name, *k.spellings)}:
+            return f"kecamatan:{k.key}"
+    known = ", ".join(g.kecamatan.name for g in figures.kecamatan if g.kecamatan.named)
+    raise UsageError(f"no kecamatan {name!r} in the registry; known: {known}")
