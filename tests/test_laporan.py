@@ -207,10 +207,14 @@ def test_many_merah_still_fit_one_page_with_the_rest_counted(tmp_path: Path, vie
     crowded = replace(
         views[0],
         merah=[
-            MerahRow(f"Koperasi Kelurahan Merah Putih Nomor {i}", "Cengkareng", "Kapuk",
-                     "Status Operasional Berhenti; Belum ada penjualan tercatat; " * 3)
+            MerahRow(
+                f"Koperasi Kelurahan Merah Putih Nomor {i}",
+                "Cengkareng",
+                "Kapuk",
+                "Status Operasional Berhenti; Belum ada penjualan tercatat; " * 3,
+            )
             for i in range(240)
-        ],  # fmt: skip
+        ],
         unplaced=[Unplaced(f"KKMP Tanpa Titik {i}", "Titik Lokasi belum diisi") for i in range(90)],
     )
     path = tmp_path / "crowded.pdf"

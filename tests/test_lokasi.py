@@ -52,7 +52,11 @@ def test_degrees_minutes_seconds_with_letters(lat, lon, indonesian):
     assert not reading.swapped
 
 
-@given(LAT, LON, st.sampled_from(["https://maps.google.com/?q={}", "https://www.google.com/maps/@{},17z"]))
+@given(
+    LAT,
+    LON,
+    st.sampled_from(["https://maps.google.com/?q={}", "https://www.google.com/maps/@{},17z"]),
+)
 def test_google_maps_links(lat, lon, form):
     reading = read_latlong(form.format(f"{lat:.6f},{lon:.6f}"))
     assert reading is not None and close(reading.point, (lat, lon), tol=1e-6)
@@ -137,7 +141,9 @@ def _config(tmp_path, city_extra: str):
 
 
 def test_config_area_box_and_radius(tmp_path):
-    cfg = config.load(_config(tmp_path, "area = [-6.23, 106.68, -6.09, 106.81]\narea_radius_km = 12"))
+    cfg = config.load(
+        _config(tmp_path, "area = [-6.23, 106.68, -6.09, 106.81]\narea_radius_km = 12")
+    )
     assert cfg.area == Area((-6.23, 106.68, -6.09, 106.81), 12.0)
     assert config.load(_config(tmp_path, "")).area == Area(None, 30.0)
 

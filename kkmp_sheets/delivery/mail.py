@@ -187,7 +187,9 @@ class Attachment:
 
     def __post_init__(self) -> None:
         if not _FILENAME.fullmatch(self.filename):
-            raise ValueError(f"attachment name {self.filename!r}: use letters, digits, '.', '_', '-'")
+            raise ValueError(
+                f"attachment name {self.filename!r}: use letters, digits, '.', '_', '-'"
+            )
         if "/" not in self.mime or one_line(self.mime) != self.mime:
             raise ValueError(f"attachment {self.filename!r}: {self.mime!r} is not a MIME type")
         if self.mime == "application/pdf" and not self.data.startswith(b"%PDF-"):

@@ -332,7 +332,9 @@ def _pin(r: CoopResult, figures: CityFigures) -> Pin | None:
     point = r.figures.titik_lokasi
     if point is None or _outside(r):
         return None
-    return Pin(point[0], point[1], figures.coop(r.coop.id)["zona"], figures.kecamatan_of[r.coop.id].name)
+    return Pin(
+        point[0], point[1], figures.coop(r.coop.id)["zona"], figures.kecamatan_of[r.coop.id].name
+    )
 
 
 def _outside(r: CoopResult) -> bool:

@@ -43,7 +43,7 @@ def map_png(pins: Sequence[Pin], *, width_in: float = 3.9, height_in: float = 3.
     groups: dict[str, list[Pin]] = {}
     for pin in pins:
         groups.setdefault(pin.kecamatan, []).append(pin)
-    for name, members in sorted(groups.items()):
+    for _name, members in sorted(groups.items()):
         xy = [(p.lon * scale, p.lat) for p in members]
         hull = _convex_hull(xy)
         if len(hull) >= 3:
@@ -72,7 +72,7 @@ def _convex_hull(points: Sequence[tuple[float, float]]) -> list[tuple[float, flo
     if len(pts) <= 2:
         return pts
 
-    def cross(o, a, b) -> float:  # noqa: ANN001
+    def cross(o, a, b) -> float:
         return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
 
     lower: list[tuple[float, float]] = []

@@ -48,9 +48,7 @@ def recorded(store: HistoryStore | None, as_of: date) -> Recorded:
         since=since,
         coops_then=store.coop_rows(since) if since is not None else {},
         city_then=city_then,
-        city_days=[
-            r for r in store.city_rows(until=as_of) if r["as_of"].toordinal() > start
-        ],
+        city_days=[r for r in store.city_rows(until=as_of) if r["as_of"].toordinal() > start],
         zones_by_day=store.coop_zones(as_of, TREND_DAYS),
     )
 

@@ -96,11 +96,11 @@ from kkmp_sheets.core.formats.identifiers import (
     parse_kode_wilayah,
     parse_latlong,
     parse_nib,
-    read_latlong,
     parse_npwp,
     parse_phone,
     parse_sk_ahu,
     parse_yes_no,
+    read_latlong,
 )
 from kkmp_sheets.core.formats.text import FormatError, is_blank
 from kkmp_sheets.core.formats.writing import (
@@ -134,6 +134,6 @@ __all__ = [
     "parse_number",
     "parse_phone",
     "parse_sk_ahu",
-    "read_latlong",
     "parse_yes_no",
+    "read_latlong",
 ]
