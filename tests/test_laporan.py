@@ -302,3 +302,35 @@ def test_an_unchanged_page_is_not_drawn_again(city: DemoCity):
 
 def test_the_figures_shown_are_the_catalogues():
     assert set(laporan.LAPORAN) <= set(BY_KEY)
+
+
+def test_a_point_outside_the_city_is_a_warning_where_the_user_sees_it(tmp_path: Path):
+    import openpyxl
+
+    from kkmp_sheets.core.template import PROFIL, normalize
+
+    small = build_demo_city(tmp_path / "kota", size=8, as_of=AS_OF)
+    labels = {normalize(n) for n in (PROFIL.field("titik_lokasi").label, "Koordinat", "Lokasi")}
+    moved = None
+    for path in small.workbooks:
+        book = openpyxl.load_workbook(path)
+        sheet = next(ws for ws in book.worksheets if normalize(ws.title) in PROFIL.match_keys)
+        for row in sheet.iter_rows():
+            if normalize(row[0].value) in labels and row[1].value:
+                row[1].value = "6.16500, 106.76000"  # the minus sign forgotten
+                moved = (path, sheet.title, row[0].row)
+                break
+        if moved:
+            book.save(path)
+            break
+    assert moved is not None
+    code, out = run(small, "run", "--once", "--no-mail", "--as-of", AS_OF.isoformat())
+    assert code == 0, out
+    path, tab, row = moved
+    book = openpyxl.load_workbook(path, read_only=True)
+    rows = [list(r) for r in book["Hasil Pemeriksaan"].iter_rows(values_only=True)]
+    [found] = [r for r in rows if r and any("di luar wilayah kota" in str(c) for c in r)]
+    assert tab in found and row in found and "Titik Lokasi" in found
+    assert "km dari pusat titik koperasi kota" in " ".join(map(str, found))
+    _, _, text = pdf_text(small.root / "out" / "laporan" / laporan.file_name(None))
+    assert "di luar wilayah kota" in text

@@ -77,10 +77,19 @@ def outside(points: Mapping[str, Point], area: Area) -> dict[str, str]:
     return found
 
 
-def area_issues(points: Mapping[str, Point], area: Area) -> dict[str, Issue]:
-    """The Peringatan for each cooperative whose Titik Lokasi lies outside the city's area."""
+def area_issues(
+    points: Mapping[str, Point],
+    area: Area,
+    where: Mapping[str, tuple[str | None, int | None]] | None = None,
+) -> dict[str, Issue]:
+    """The Peringatan for each cooperative whose Titik Lokasi lies outside the city's area, at
+    `where` it is (coop id → (Profil tab as named, row)) when known."""
     column = PROFIL.field("titik_lokasi").label
-    return {
-        coop_id: Issue(OUTSIDE_AREA, tab=PROFIL.name, column=column, detail=detail)
-        for coop_id, detail in outside(points, area).items()
-    }
+    where = where or {}
+    out = {}
+    for coop_id, detail in outside(points, area).items():
+        tab, row = where.get(coop_id, (None, None))
+        out[coop_id] = Issue(
+            OUTSIDE_AREA, tab=tab or PROFIL.name, row=row, column=column, detail=detail
+        )
+    return out

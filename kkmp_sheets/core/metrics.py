@@ -47,6 +47,8 @@ class CoopFigures:
     # The Profil's Titik Lokasi (not personal: where the cooperative is), for the map.
     lintang: float | None = None
     bujur: float | None = None
+    lokasi_tab: str | None = None  # where the user sees it: the Profil tab as named, and its row
+    lokasi_row: int | None = None
 
     @property
     def titik_lokasi(self) -> tuple[float, float] | None:
@@ -197,6 +199,7 @@ def _profil_figures(book: ParsedWorkbook, fig: CoopFigures) -> None:
     point = values.get("titik_lokasi")
     if point is not None:
         fig.lintang, fig.bujur = point
+        fig.lokasi_tab, fig.lokasi_row = profil.tab, profil.rows.get("titik_lokasi")
     fig.nib = state("nib")
     fig.npwp = state("npwp")
     bank, account = values.get("nama_bank"), values.get("nomor_rekening")

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TEMPLATE = "id/laporan.html.j2"  # the meeting's language: the report is in Bahasa Indonesia
+STYLE = "shared/laporan_style.html.j2"  # included by it
 CITY_AUDIENCE = "kota"
 PREFIX = "laporan-pimpinan-"
 MERAH_LISTED = 10  # first try (fits the demo city's page at once); fewer when it would overflow
@@ -398,8 +399,8 @@ def render_pdf(view: ReportView, env: jinja2.Environment) -> bytes:
         log.info("%s: more than one page; listing fewer cooperatives", view.file_name)
         view = replace(
             view,
-            merah_listed=max(1, min(view.merah_listed, len(view.merah)) - 3),
-            unplaced_listed=max(1, min(view.unplaced_listed, len(view.unplaced)) - 3),
+            merah_listed=max(1, min(view.merah_listed, len(view.merah)) - 2),
+            unplaced_listed=max(1, min(view.unplaced_listed, len(view.unplaced)) - 2),
         )
 
 
@@ -440,15 +441,20 @@ KEYS_FILE = ".laporan-pimpinan.json"
 
 
 def content_key(view: ReportView, env: jinja2.Environment) -> str:
-    """What the page says, without the moment it was made, and the template it is made from."""
-    source, _, _ = env.loader.get_source(env, TEMPLATE) if env.loader else ("", None, None)
+    """What the page says, without the moment it was made, and the templates it is made from."""
+    source = "".join(
+        env.loader.get_source(env, name)[0] if env.loader else "" for name in (TEMPLATE, STYLE)
+    )
     said = {
         "page": [view.audience, view.city, view.kecamatan, view.as_of, view.since],
         "tiles": [(t.figure.key, t.value, t.delta, t.colour) for t in view.tiles],
         "figures": [(f.key, value) for f, value in view.figures],
         "progress": asdict(view.progress),
-        "lists": [asdict(x) for x in (*view.merah, *view.changes, *view.unplaced)],
-        "pictures": [astuple(x) for x in (*view.trend, *view.pins)],
+        "merah": [asdict(m) for m in view.merah],
+        "changes": [asdict(c) for c in view.changes],
+        "unplaced": [asdict(u) for u in view.unplaced],
+        "trend": [astuple(p) for p in view.trend],
+        "pins": [astuple(p) for p in view.pins],
         "template": source,
     }
     text = json.dumps(said, default=str, sort_keys=True)

@@ -118,13 +118,11 @@ def run_cycle(
     else:
         elsewhere = validation.cross_coop_issues(niks, tabs)
     del niks
+    located = [c for c in checked if c.figures.readable and c.figures.titik_lokasi is not None]
     outside_area = area_issues(
-        {
-            c.coop.id: c.figures.titik_lokasi
-            for c in checked
-            if c.figures.readable and c.figures.titik_lokasi is not None
-        },
+        {c.coop.id: c.figures.titik_lokasi for c in located},  # type: ignore[misc]
         config.area,
+        {c.coop.id: (c.figures.lokasi_tab, c.figures.lokasi_row) for c in located},
     )
     results: list[CoopResult] = []
     for item in checked:
