@@ -419,6 +419,8 @@ def write_reports(
     from kecamatan that no longer exist are removed, so the folder shows today's."""
     weasyprint_module()  # fail before anything is drawn
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f".{PREFIX}*.tmp"):  # a write a crash cut short
+        stale.unlink(missing_ok=True)
     keys = _read_keys(folder)
     written: dict[str, Path] = {}
     for view in views:
