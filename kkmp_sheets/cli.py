@@ -125,6 +125,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     digest.set_defaults(func=cmd_digest)
 
+    report = sub.add_parser(
+        "report",
+        help="write the Laporan Pimpinan PDFs now (checks every workbook, writes nothing else)",
+    )
+    report.add_argument("--config", required=True, type=Path, help="the city config (.toml)")
+    report.add_argument(
+        "--kecamatan", default=None, metavar="NAME", help="only this kecamatan's report"
+    )
+    report.add_argument(
+        "--as-of",
+        type=_as_of,
+        default=None,
+        metavar="DATE",
+        help="the day D (YYYY-MM-DD, Asia/Jakarta; default today)",
+    )
+    _allow_future(report)
+    report.set_defaults(func=cmd_report)
+
     demo = sub.add_parser("demo", help="build a realistic sample city and run one cycle on it")
     demo.add_argument(
         "dir",
@@ -277,6 +295,7 @@ def run_once(
             store=store,
             registry=registry,
             recorded=record,
+            reports=write,
         )
         if store is not None and record:
             store.record_cycle(cycle)  # with or without mail: `status` and Riwayat see it
@@ -307,6 +326,17 @@ def cmd_digest(args: argparse.Namespace) -> int:
         print(f"{d.key.kind:<10} {d.key.audience:<34} {to:<40} {d.subject}")
     count = formats.format_number(len(notified.digests))
     print(f"\n{count} email ditulis ke {folder} (tidak dikirim)")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from kkmp_sheets.service.laporan import on_demand
+
+    cfg = config.load(args.config)
+    as_of, _ = _as_of_day(args)
+    cycle = run_once(cfg, as_of, mail=False, write=False)  # read and check; nothing written
+    for path in on_demand(cfg, cycle, args.kecamatan).values():
+        print(path)
     return 0
 
 

@@ -283,6 +283,7 @@ def test_mistakes_are_seeded_in_a_minority_with_known_codes(city: DemoCity) -> N
         "nik-elsewhere", "required-missing", "value-unreadable", "future-date", "negative-value",
         "item-unknown", "total-mismatch", "member-unknown", "choice-unknown", "nib-format",
         "npwp-15-digit", "sk-ahu-format", "missing-optional", "tab-missing", "column-missing", None,
+        "latlong-swapped", "latlong-short-link", "latlong-format",
     }  # fmt: skip
     assert set(codes) == expected
     assert codes["nik-elsewhere"] >= 2 and codes["choice-unknown"] >= 2 and codes[None] >= 2
@@ -372,6 +373,13 @@ def check_mistake(
         assert len(digits(cell)) == 15, where
     elif code == "sk-ahu-format":
         assert cell and not re.fullmatch(r"AHU-\d{7}\.AH\.01\.\d{2}\.TAHUN \d{4}", cell), where
+    elif code == "latlong-swapped":  # longitude first, both within Indonesia
+        first, second = (float(x) for x in cell.split(", "))
+        assert 94 <= first <= 142 and -11 <= second <= 6.5, where
+    elif code == "latlong-short-link":
+        assert cell.startswith("https://maps.app.goo.gl/"), where
+    elif code == "latlong-format":  # comma decimals joined by a comma: four numbers
+        assert re.fullmatch(r"-?\d+,\d+,\d+,\d+", cell), where
     else:
         raise AssertionError(f"no check for {code}")
 

@@ -6,7 +6,7 @@ English digests, registry kecamatan typed in several spellings). Then every outp
 as a person would see it — the status workbook's cells, each digest's plain-text and HTML part
 from the outbox, the CLI summary, each cooperative's Hasil Pemeriksaan — and each figure is
 found wherever it appears *by its catalogue label*, its Indonesian (or English) formatted value
-parsed back. A figure seen in two places with two values fails the test, and so does a figure
+parsed back (the Laporan Pimpinan PDFs too, from their text). A figure seen in two places with two values fails the test, and so does a figure
 that an output should show but no longer does (its label changed, or it went missing).
 
 The rolled-up figures are also rolled up again from the Status KKMP rows, by each figure's rule,
@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import openpyxl
+import pdfplumber
 import pytest
 
 from kkmp_sheets.cli import main
@@ -345,6 +346,7 @@ def run_city(
     read_digests(ran)
     read_cli(ran)
     read_feedback(ran)
+    read_laporan(ran)
     return ran
 
 
@@ -480,6 +482,27 @@ def read_feedback(ran: Ran) -> None:
         ran.seen.add(coop, "peringatan", "hasil-pemeriksaan", int(counts[2]))
 
 
+def read_laporan(ran: Ran) -> None:
+    """The Laporan Pimpinan PDFs, as pdfplumber reads their text (always Indonesian). Only the
+    figures the page shows for its city or kecamatan are taken: the Merah list's reasons name
+    a cooperative's Status Operasional, which is that cooperative's, not the page's."""
+    labels = Labels(ID)
+    shown = set(cat.LAPORAN + cat.PROGRESS)
+    pdfs = sorted((ran.city.root / "out" / "laporan").glob("*.pdf"))
+    assert len(pdfs) == 1 + len(ran.kecamatan), [p.name for p in pdfs]
+    for path in pdfs:
+        with pdfplumber.open(path) as pdf:
+            assert len(pdf.pages) == 1, path.name
+            lines = pdf.pages[0].extract_text().splitlines()
+        title = next(line for line in lines if line.startswith("Laporan Pimpinan KKMP"))
+        named = [k for k in ran.kecamatan if title.endswith(f"· Kecamatan {k}")]
+        entity = f"kec:{named[0]}" if named else CITY
+        for line in lines:
+            for f, value in labels.find(line):
+                if f.key in shown:
+                    ran.seen.add(entity, f.key, f"laporan#{path.name}", value)
+
+
 # --- the cities ------------------------------------------------------------------------------------
 
 
@@ -527,11 +550,15 @@ def test_each_output_shows_the_figures_it_should(cities: list[Ran]):
             assert "riwayat" in seen.sources(CITY, key), key
         for key in (*cat.CLI_SUMMARY, "needed"):
             assert "cli" in seen.sources(CITY, key), key
+        for key in cat.LAPORAN + cat.PROGRESS:
+            assert "laporan" in seen.sources(CITY, key), key
         for name in ran.kecamatan:
             for key in cat.KECAMATAN_TAB:
                 assert "kecamatan-tab" in seen.sources(f"kec:{name}", key), (name, key)
             for key in cat.KECAMATAN_DIGEST:
                 assert {"kecamatan.txt", "kecamatan.html"} <= seen.sources(f"kec:{name}", key)
+            for key in cat.LAPORAN:
+                assert "laporan" in seen.sources(f"kec:{name}", key), (name, key)
         for record in ran.status:
             coop = f"coop:{record['ID']}"
             for key in (k for k in STATUS_LAYOUT if k in BY_KEY):

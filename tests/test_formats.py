@@ -879,6 +879,16 @@ def test_parse_email_bad(value):
         ("-90, 180", (-90.0, 180.0)),
         ("https://www.google.com/maps/@-6.1680,106.7589,17z", (-6.168, 106.7589)),
         ("https://maps.google.com/?q=-6.1680,106.7589", (-6.168, 106.7589)),
+        ("https://www.google.com/maps/place/X/@-6.1680,106.7589,17z/data=x", (-6.168, 106.7589)),
+        ("https://www.google.com/maps/search/?api=1&query=-6.1680%2C106.7589", (-6.168, 106.7589)),
+        ("6°10'12\"S 106°45'30\"E", (-6.17, 106 + 45 / 60 + 30 / 3600)),
+        ("6°10'12\"LS, 106°45'30\"BT", (-6.17, 106 + 45 / 60 + 30 / 3600)),
+        ("S 6°10′12″ E 106°45′30″", (-6.17, 106 + 45 / 60 + 30 / 3600)),
+        ("106°45'30\"E 6°10'12\"S", (-6.17, 106 + 45 / 60 + 30 / 3600)),  # letters decide
+        ("6°10'12,5\"LS 106°45'30\"BT", (-(6 + 10 / 60 + 12.5 / 3600), 106 + 45 / 60 + 0.5 / 60)),
+        ("3.5952 N, 98.6722 E", (3.5952, 98.6722)),
+        ("106.7589, -6.1680", (-6.168, 106.7589)),  # longitude first: swapped (and flagged)
+        ("106,7589 -6,1680", (-6.168, 106.7589)),
     ],
 )
 def test_parse_latlong(value, expected):
@@ -888,21 +898,29 @@ def test_parse_latlong(value, expected):
 @pytest.mark.parametrize(
     "value",
     [
-        "106.7589, -6.1680",  # swapped: latitude out of range
         "-91, 106",
+        "200.5, -6.1680",  # longitude first, but not a longitude
+        "6°10'12\"S 106°45'30\"S",  # two latitudes
+        "6°61'12\"S 106°45'30\"E",  # 61 minutes
         "-6, 181",
         "-6.1680",
         "-6,1680,106,7589",  # comma decimals with a comma separator: ambiguous
         "-6.1680, 106.7589, 12",
-        "6°10'04.8\"S 106°45'32.0\"E",
         "Jl. Merdeka 1",
-        "https://maps.app.goo.gl/abc",
+        "https://www.google.com/maps/place/Kantor+Koperasi",
         -6.168,
         True,
     ],
 )
 def test_parse_latlong_bad(value):
     assert _error_of(parse_latlong, value).code == "latlong-format"
+
+
+@pytest.mark.parametrize(
+    "value", ["https://maps.app.goo.gl/abc123", "maps.app.goo.gl/xyz", "https://goo.gl/maps/abc"]
+)
+def test_a_short_maps_link_says_to_paste_the_coordinates(value):
+    assert _error_of(parse_latlong, value).code == "latlong-short-link"
 
 
 @pytest.mark.parametrize(

@@ -433,3 +433,10 @@ timeout_seconds = 10
     assert all(feedback)
     assert (small.root / "out" / "data" / "google-state.sqlite").is_file()
     assert list((small.root / "out" / "outbox").rglob("*.eml"))
+    # The Laporan Pimpinan: in the data folder (Google mode has no local output folder), and in
+    # the city digest.
+    reports = small.root / "out" / "data" / "laporan"
+    assert (reports / "laporan-pimpinan-kota.pdf").read_bytes().startswith(b"%PDF-")
+    assert not (small.root / "out" / "laporan").exists()
+    [city_mail] = (small.root / "out" / "outbox").glob("city_*.eml")
+    assert b"laporan-pimpinan-kota.pdf" in city_mail.read_bytes()

@@ -23,6 +23,7 @@ from typing import Any
 from kkmp_sheets.config.keys import KEYS, WEEKDAYS, Key, reference_markdown, type_name
 from kkmp_sheets.core import wilayah
 from kkmp_sheets.core.pasokan import PasokanRules
+from kkmp_sheets.core.lokasi import Area
 from kkmp_sheets.core.template import WAJIB_DUE_DAY
 from kkmp_sheets.core.zoning import ZoneRules
 from kkmp_sheets.errors import ConfigError
@@ -134,10 +135,23 @@ class Config:
     source_root: Path | None = None  # [source] root, resolved; None: the registry's folder
     workers: int = field(default_factory=lambda: usable_cores())  # [performance] workers
     merah_list_limit: int = 10  # [digest] merah_list_limit
+    area: Area = field(default_factory=Area)  # [city] area, area_radius_km
+    laporan: bool = True  # [output] laporan
+    laporan_dir: Path | None = None  # [output] laporan_dir, resolved; None: see `report_dir`
 
     @property
     def base_dir(self) -> Path:
         return self.path.parent
+
+    @property
+    def report_dir(self) -> Path:
+        """Where the Laporan Pimpinan PDFs go: `[output] laporan_dir`, else `laporan/` beside
+        the status workbook (local) or in the data folder (Google: no local output folder)."""
+        if self.laporan_dir is not None:
+            return self.laporan_dir
+        if self.output_kind == "local":
+            return self.output_path.parent / "laporan"
+        return self.data_dir / "laporan"
 
     @property
     def workbook_roots(self) -> tuple[Path, ...]:
@@ -183,6 +197,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         problems.append(
             f"[city] target_active_share = {share}: expected a number above 0 and at most 1"
         )
+    area = _area(values["city"], problems)
     for key in ("min_active_members", "red_no_sale_days", "red_stale_days", "yellow_stale_days"):
         if values["zones"][key] < 0:
             problems.append(f"[zones] {key} = {values['zones'][key]}: expected 0 or more")
@@ -286,7 +301,38 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         ),
         workers=workers or usable_cores(),
         merah_list_limit=values["digest"]["merah_list_limit"],
+        area=area,
+        laporan=values["output"]["laporan"],
+        laporan_dir=(
+            (base / values["output"]["laporan_dir"]).resolve()
+            if values["output"]["laporan_dir"].strip()
+            else None
+        ),
     )
+
+
+def _area(city: dict[str, Any], problems: list[str]) -> Area:
+    """[city] area and area_radius_km; mistakes go to `problems`."""
+    radius = city["area_radius_km"]
+    if radius <= 0:
+        problems.append(f"[city] area_radius_km = {radius}: expected a number of km above 0")
+    box = city["area"]
+    if box is None or box == []:
+        return Area(None, float(radius))
+    numbers = [b for b in box if isinstance(b, int | float) and not isinstance(b, bool)]
+    if len(box) != 4 or len(numbers) != 4:
+        problems.append(
+            f"[city] area = {box!r}: expected four numbers [south, west, north, east], "
+            "e.g. [-6.23, 106.68, -6.09, 106.81]"
+        )
+        return Area(None, float(radius))
+    south, west, north, east = (float(n) for n in numbers)
+    if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
+        problems.append(
+            f"[city] area = {box!r}: expected south < north (latitudes, −90 to 90) and "
+            "west < east (longitudes, −180 to 180)"
+        )
+    return Area((south, west, north, east), float(radius))
 
 
 def usable_cores() -> int:

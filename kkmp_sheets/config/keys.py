@@ -44,6 +44,20 @@ KEYS: dict[str, dict[str, Key]] = {
             "Share of cooperatives that should be Aktif by `target_date` (0–1).",
             default=1.0,
         ),
+        "area": Key(
+            list,
+            "The city's area as a box of four numbers in degrees, `[south, west, north, east]` "
+            "(e.g. `[-6.23, 106.68, -6.09, 106.81]`). A Titik Lokasi outside it is a Peringatan "
+            "in the cooperative's Hasil Pemeriksaan and is left off the Laporan Pimpinan's map. "
+            "Empty: the centre of the city's own cooperatives (their median point) and "
+            "`area_radius_km` decide (docs/laporan.md).",
+        ),
+        "area_radius_km": Key(
+            (int, float),
+            "Without `area`: a Titik Lokasi farther than this many km from the median point of "
+            "the city's cooperatives is outside the city (checked once at least 5 have one).",
+            default=30,
+        ),
     },
     "source": {
         "kind": Key(
@@ -76,6 +90,18 @@ KEYS: dict[str, dict[str, Key]] = {
             str,
             "Local mode: the `.xlsx` path of the city status workbook.",
             default="out/status-kota.xlsx",
+        ),
+        "laporan": Key(
+            bool,
+            "Write the Laporan Pimpinan each cycle (a one-page PDF for the city and one per "
+            "kecamatan, attached to the daily city and kecamatan digests).",
+            default=True,
+        ),
+        "laporan_dir": Key(
+            str,
+            "Folder of the Laporan Pimpinan PDFs; empty means `laporan/` beside the status "
+            "workbook in local mode and `laporan/` in `[data] dir` in Google mode.",
+            default="",
         ),
         "spreadsheet": Key(
             str,

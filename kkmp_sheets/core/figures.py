@@ -251,6 +251,10 @@ RIWAYAT = (
     "simpanan_wajib", "simpanan_sukarela", "omset", "nilai_stok", "kelengkapan", "galat",
     "peringatan",
 )  # fmt: skip
+LAPORAN = (
+    "jumlah", "aktif", "hijau", "kuning", "merah", "anggota_aktif", "omset", "kelengkapan",
+    "galat", "peringatan",
+)  # fmt: skip
 PROGRESS = ("target_share", "capaian", "target_count", "needed", "target_date", "days_left")
 COOP_DIGEST = (
     "status_operasional", "anggota_aktif", "anggota_baru", "simpanan_pokok", "simpanan_wajib",

@@ -36,6 +36,7 @@ _OUTPUTS = (
     ("Cooperative digest", cat.COOP_DIGEST + cat.ARREARS, False),
     ("CLI summary (`run --once`, `demo`)", (*cat.CLI_SUMMARY, "needed"), True),
     ("Hasil Pemeriksaan (its dates line)", ("galat", "peringatan"), False),
+    ("Laporan Pimpinan (city; per kecamatan)", cat.LAPORAN + cat.PROGRESS, True),
 )
 
 _INTRO = """\

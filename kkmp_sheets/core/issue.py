@@ -314,7 +314,26 @@ CATALOG: dict[str, Entry] = {
     "latlong-format": Entry(
         P,
         "Titik Lokasi tidak bisa dibaca.",
-        "Tulis lintang, bujur seperti -6.1680, 106.7589 (salin dari Google Maps).",
+        "Tulis lintang, bujur seperti -6.1680, 106.7589 (salin dari Google Maps), atau "
+        "derajat-menit-detik dengan hurufnya seperti 6°10'12\"S 106°45'30\"E.",
+    ),
+    "latlong-short-link": Entry(
+        P,
+        "Titik Lokasi berupa tautan pendek Google Maps; letaknya tidak bisa dibaca dari tautan "
+        "itu.",
+        "Buka tautan itu di Google Maps, tekan lama titiknya, salin angka lintang, bujur yang "
+        "muncul (seperti -6.1680, 106.7589) dan tempel di Titik Lokasi.",
+    ),
+    "latlong-swapped": Entry(
+        P,
+        "Titik Lokasi tertulis bujur dulu, lalu lintang; dibaca sebagai {detail}.",
+        "Tulis lintang dulu, lalu bujur: {detail}.",
+    ),
+    "latlong-outside-area": Entry(
+        P,
+        "Titik Lokasi berada di luar wilayah kota: {detail}.",
+        "Periksa tanda minus dan urutan lintang, bujur, atau salin ulang titik koperasi dari "
+        "Google Maps (seperti -6.1680, 106.7589).",
     ),
     "profil-field-missing": Entry(
         P,

@@ -45,6 +45,17 @@ class CoopFigures:
     tunggakan_wajib: float = 0.0
     # (kategori, base unit) → [quantity in base unit, value in Rp, below-minimum item count]
     pasokan: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    # The Profil's Titik Lokasi (not personal: where the cooperative is), for the map.
+    lintang: float | None = None
+    bujur: float | None = None
+    lokasi_tab: str | None = None  # where the user sees it: the Profil tab as named, and its row
+    lokasi_row: int | None = None
+
+    @property
+    def titik_lokasi(self) -> tuple[float, float] | None:
+        if self.lintang is None or self.bujur is None:
+            return None
+        return self.lintang, self.bujur
 
 
 def coop_figures(
@@ -186,6 +197,10 @@ def _profil_figures(book: ParsedWorkbook, fig: CoopFigures) -> None:
         return SALAH_FORMAT if not formats.is_blank(profil.raw.get(key)) else TIDAK_ADA
 
     fig.status_operasional = values.get("status_operasional")
+    point = values.get("titik_lokasi")
+    if point is not None:
+        fig.lintang, fig.bujur = point
+        fig.lokasi_tab, fig.lokasi_row = profil.tab, profil.rows.get("titik_lokasi")
     fig.nib = state("nib")
     fig.npwp = state("npwp")
     bank, account = values.get("nama_bank"), values.get("nomor_rekening")

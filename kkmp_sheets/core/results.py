@@ -30,6 +30,10 @@ class CycleResult:
     notified: Any = None  # notify.Notified, once digests were handed over
     figures: CityFigures | None = None  # every figure, measured once; `summary` is its city
     status_link: str = ""  # where officials open Status KKMP (`Sink.link`); "" if not published
+    # The Laporan Pimpinan PDFs of this cycle: "kota" / "kecamatan:<key>" → path; and why none
+    # were made, when they were not ("" when they were, or when the cycle makes none).
+    reports: dict[str, str] = field(default_factory=dict)
+    reports_note: str = ""
 
     @property
     def unreadable(self) -> list[CoopResult]:

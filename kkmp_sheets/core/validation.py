@@ -353,6 +353,9 @@ def check_profil(book: ParsedWorkbook, ctx: Context) -> list[Issue]:
         issues.append(at("kode_wilayah", "kode-wilayah-unknown", value=kode))
     elif kode and registered and registered != kode:
         issues.append(at("kode_wilayah", "kode-wilayah-mismatch", value=kode, detail=registered))
+    point = profil.values.get("titik_lokasi")
+    if point is not None and _swapped(profil.raw.get("titik_lokasi")):
+        issues.append(at("titik_lokasi", "latlong-swapped", detail=formats.format_latlong(point)))
     for key in ("tanggal_musyawarah", "tanggal_mulai_operasi"):  # a launch may be planned ahead
         value = profil.values.get(key)
         if isinstance(value, date) and value > ctx.as_of:
@@ -365,6 +368,15 @@ def check_profil(book: ParsedWorkbook, ctx: Context) -> list[Issue]:
                 )
             )
     return issues
+
+
+def _swapped(raw: Any) -> bool:
+    """The Titik Lokasi cell had longitude first (read again: one cell per workbook)."""
+    try:
+        reading = formats.read_latlong(raw)
+    except formats.FormatError:
+        return False
+    return reading is not None and reading.swapped
 
 
 # --- across cooperatives ----------------------------------------------------------------------

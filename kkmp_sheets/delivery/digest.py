@@ -64,7 +64,7 @@ from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.core.tables import ZONE_COLORS, ZONE_SERIES_COLORS
 from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH, days_since
 from kkmp_sheets.delivery.locale import LOCALES, WIB, ZONES, Locale
-from kkmp_sheets.delivery.mail import Digest, DigestKey, one_line, parse_mailbox
+from kkmp_sheets.delivery.mail import Attachment, Digest, DigestKey, one_line, parse_mailbox
 from kkmp_sheets.delivery.templates import TEMPLATES_ENV as TEMPLATES_ENV
 from kkmp_sheets.delivery.templates import templates_dir
 from kkmp_sheets.delivery.views import (
@@ -229,6 +229,7 @@ class _Context:
         subject_args: dict[str, Any],
         view: dict[str, Any],
         reply_to: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
     ) -> Digest:
         view = {**self.base(), **view}
         macro = getattr(self.subjects, kind)
@@ -243,7 +244,19 @@ class _Context:
             html=self.env.get_template(f"{lang}/{kind}.html.j2").render(view),
             sender=self.cfg.mail.sender,
             reply_to=reply_to,
+            attachments=attachments,
         )
+
+    def report(self, audience: str) -> tuple[Attachment, ...]:
+        """The cycle's Laporan Pimpinan for `audience`, when one was made."""
+        path = self.cycle.reports.get(audience)
+        if path is None:
+            return ()
+        try:
+            return (Attachment.pdf(path),)
+        except (OSError, ValueError) as exc:  # removed or spoilt since: the digest still goes
+            log.warning("Laporan Pimpinan %s not attached: %s", path, exc)
+            return ()
 
     def changes_view(self, keep: Callable[[CoopRow], bool] = lambda row: True) -> ChangesView:
         ch = self.changes
@@ -326,7 +339,9 @@ class _Context:
         }
         key = DigestKey("city", "kota", self.as_of.isoformat())
         counts = zone_counts(_bar(s))
-        return self.render("city", key, self.cfg.mail.officials, counts, view)
+        return self.render(
+            "city", key, self.cfg.mail.officials, counts, view, attachments=self.report("kota")
+        )
 
     # --- kecamatan
 
@@ -354,7 +369,8 @@ class _Context:
             key = DigestKey("kecamatan", f"kecamatan:{one_line(name)}", self.as_of.isoformat())
             counts = {"kecamatan": name, **zone_counts(bar)}
             to = self.kecamatan_recipients(name, group.kecamatan.spellings)
-            out.append(self.render("kecamatan", key, to, counts, view))
+            report = self.report(f"kecamatan:{group.kecamatan.key}")
+            out.append(self.render("kecamatan", key, to, counts, view, attachments=report))
         return out
 
     def kecamatan_recipients(self, name: str, spellings: Sequence[str] = ()) -> tuple[str, ...]:

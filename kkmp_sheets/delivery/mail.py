@@ -59,6 +59,7 @@ _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _ADDR_SPEC = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*")
 _CID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:@[A-Za-z0-9][A-Za-z0-9._-]*)?")
+_FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,120}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _SLUG_READABLE_MAX = 80
@@ -175,6 +176,31 @@ class InlineImage:
             raise ValueError(f"image {self.cid!r} is not a PNG")
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file carried by the message (the Laporan Pimpinan PDF), by value: the bytes are in the
+    message the ledger keeps, so a resend after a crash sends exactly what was queued."""
+
+    filename: str
+    data: bytes
+    mime: str = "application/pdf"
+
+    def __post_init__(self) -> None:
+        if not _FILENAME.fullmatch(self.filename):
+            raise ValueError(
+                f"attachment name {self.filename!r}: use letters, digits, '.', '_', '-'"
+            )
+        if "/" not in self.mime or one_line(self.mime) != self.mime:
+            raise ValueError(f"attachment {self.filename!r}: {self.mime!r} is not a MIME type")
+        if self.mime == "application/pdf" and not self.data.startswith(b"%PDF-"):
+            raise ValueError(f"attachment {self.filename!r} is not a PDF")
+
+    @classmethod
+    def pdf(cls, path: str | os.PathLike[str]) -> Attachment:
+        """The PDF at `path`, read now."""
+        return cls(Path(path).name, Path(path).read_bytes())
+
+
 @dataclass(frozen=True, kw_only=True)
 class Digest:
     """One rendered digest, ready to send. Checked on construction so sending cannot fail on it.
@@ -191,10 +217,12 @@ class Digest:
     html: str | None = None
     images: tuple[InlineImage, ...] = ()
     reply_to: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "to", tuple(self.to))
         object.__setattr__(self, "images", tuple(self.images))
+        object.__setattr__(self, "attachments", tuple(self.attachments))
         for text in (*self.to, self.sender, *filter(None, [self.reply_to])):
             parse_mailbox(text)
         if not one_line(self.subject):
@@ -225,7 +253,8 @@ class Digest:
 
 
 def build_message(d: Digest, *, now: datetime) -> EmailMessage:
-    """The MIME message for `d`: text, or text + HTML alternatives with related inline images.
+    """The MIME message for `d`: text, or text + HTML alternatives with related inline images;
+    with attachments, that body and the files in a multipart/mixed (each base64, named).
 
     Bodies are quoted-printable UTF-8 and headers RFC 2047-encoded, so the message is 7-bit
     clean and any server accepts it. `Date` is `now` in WIB.
@@ -245,6 +274,11 @@ def build_message(d: Digest, *, now: datetime) -> EmailMessage:
     if d.html is not None:
         msg.add_alternative(d.html, subtype="html", cte="quoted-printable")
         _attach_images(_last_part(msg), d.images)
+    for attachment in d.attachments:
+        maintype, subtype = attachment.mime.split("/", 1)
+        msg.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     _check_headers(msg)
     return msg
 

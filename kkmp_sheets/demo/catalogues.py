@@ -240,12 +240,53 @@ def address(rng: random.Random, jenis: str, village: str) -> str:
     return f"{street} No. {rng.randint(1, 120)}, RT {rt:03d}/RW {rw:03d}, {jenis} {village}"
 
 
-def location(rng: random.Random, kode: str) -> str | None:
+def location(rng: random.Random, kode: str) -> tuple[float, float] | None:
+    """A Titik Lokasi near the kecamatan's own spot, so that a map shows each kecamatan as a
+    cluster. `rng` is drawn from exactly twice whatever happens (the rest of the city stays as
+    it was); the spot comes from the kecamatan's code alone."""
     centre = COORDS.get(kode[:5]) or COORDS.get(kode[:2])
+    jitter = rng.uniform(-1, 1), rng.uniform(-1, 1)
     if centre is None:
         return None
     lat, lon, spread = centre
-    return f"{lat + rng.uniform(-spread, spread):.5f}, {lon + rng.uniform(-spread, spread):.5f}"
+    spot = random.Random(f"kecamatan:{kode[:8]}")
+    lat += spot.uniform(-0.7, 0.7) * spread + jitter[0] * spread * 0.3
+    lon += spot.uniform(-0.7, 0.7) * spread + jitter[1] * spread * 0.3
+    return lat, lon
+
+
+def location_text(point: tuple[float, float] | None, habit: random.Random) -> str | None:
+    """The point typed in one of the ways people paste it; a few are not filled in yet."""
+    form = habit.random()
+    if point is None or form < 0.06:
+        return None
+    lat, lon = point
+    if form < 0.70:
+        return f"{lat:.5f}, {lon:.5f}"  # as Google Maps copies it
+    if form < 0.80:
+        return f"{lat:.5f} {lon:.5f}".replace(".", ",")
+    if form < 0.90:
+        return f"https://maps.google.com/?q={lat:.6f},{lon:.6f}"
+    return f"{dms(lat, 'LS' if lat < 0 else 'LU')} {dms(lon, 'BT' if lon > 0 else 'BB')}"
+
+
+def dms(value: float, letters: str) -> str:
+    """6°10'12,4"LS: degrees, minutes and seconds with the hemisphere letters."""
+    seconds = round(abs(value) * 3600, 1)
+    d, rest = divmod(seconds, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{int(d)}°{int(m)}'{sec:.1f}\"{letters}".replace(".", ",")
+
+
+def location_mistake(point: tuple[float, float], which: int) -> tuple[str, str]:
+    """(issue code, Titik Lokasi typed wrongly): longitude first, a short link, or comma
+    decimals with a comma between (which comma is which cannot be told)."""
+    lat, lon = point
+    return (
+        ("latlong-swapped", f"{lon:.5f}, {lat:.5f}"),
+        ("latlong-short-link", f"https://maps.app.goo.gl/Kkmp{abs(round(lon * 1000))}"),
+        ("latlong-format", f"{lat:.4f},{lon:.4f}".replace(".", ",")),
+    )[which % 3]
 
 
 def short_kota(kota: str) -> str:

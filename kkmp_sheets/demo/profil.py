@@ -6,6 +6,7 @@ of NIB, NPWP and bank account); the Profil mistakes write a wrong NIB, NPWP, SK 
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from typing import Any
 
@@ -38,6 +39,8 @@ def _profil(book: _Book) -> None:
         return None if d is None else cat.fmt_date(d, book.date_style)
 
     bank, account = cat.bank_account(rng, c.kode_wilayah[:2])
+    point = cat.location(rng, c.kode_wilayah)
+    habit = random.Random(f"lokasi:{c.id}")  # its own stream: the rest stays as it was
     trading = kind != "persiapan"
     units = ["Kantor Koperasi"] + ["Gerai Sembako"] * (trading or rng.random() < 0.5)
     units += [u for u, p in cat.MORE_UNITS if trading and rng.random() < p]
@@ -58,7 +61,7 @@ def _profil(book: _Book) -> None:
         "nama_bank": None if "bank" in gaps else bank,
         "nomor_rekening": None if "bank" in gaps else account,
         "alamat_operasional": cat.address(rng, book.jenis_desa, c.kelurahan),
-        "titik_lokasi": cat.location(rng, c.kode_wilayah),
+        "titik_lokasi": cat.location_text(point, habit),
         "status_operasional": rng.choice((str, str, str, str.upper))(c.status),
         "tanggal_mulai_operasi": when(book.mulai),
         "tanggal_launching": when(LAUNCHING) if book.musyawarah < LAUNCHING <= plan.as_of
@@ -82,6 +85,12 @@ def _profil(book: _Book) -> None:
         names = [n for n in (f.label, *f.aliases) if n != "Desa" or book.jenis_desa == "Desa"]
         label = f.label if rng.random() < 0.75 else rng.choice(names)
         book.profil.rows.append({"key": f.key, "label": label, "isi": values[f.key]})
+    # A few cooperatives that have mistakes anyway type their Titik Lokasi wrongly too.
+    if todo and point is not None and habit.random() < 0.35:
+        code, text = cat.location_mistake(point, habit.randrange(3))
+        i = next(i for i, r in enumerate(book.profil.rows) if r and r["key"] == "titik_lokasi")
+        (book.profil.rows[i] or {})["isi"] = text
+        book.seed(book.profil, i, "isi", code, text)
     for mistake in todo:
         if mistake in wrong:
             key, text = wrong[mistake]

@@ -19,6 +19,7 @@ from kkmp_sheets.config import Config
 from kkmp_sheets.core import acknowledge, formats, validation
 from kkmp_sheets.core.figures import measure
 from kkmp_sheets.core.issue import Issue
+from kkmp_sheets.core.lokasi import area_issues
 from kkmp_sheets.core.registry import Coop, read_registry, registry_error
 from kkmp_sheets.core.report import (
     FEEDBACK_HEADER_ROW,
@@ -38,6 +39,7 @@ from kkmp_sheets.errors import SourceError
 from kkmp_sheets.outputs.base import Sink
 from kkmp_sheets.service import reuse
 from kkmp_sheets.service.checking import Checked, check_one, checked_in_order
+from kkmp_sheets.service.laporan import write_reports
 from kkmp_sheets.service.protection import Guard, zone_note
 from kkmp_sheets.sources.base import Source, feedback_batch
 
@@ -62,6 +64,7 @@ def run_cycle(
     store: HistoryStore | None = None,
     registry: Registry | None = None,
     recorded: bool = True,
+    reports: bool = True,
 ) -> CycleResult:
     """One cycle. With a history `store`, every workbook read is snapshotted, sudden drops are
     held (`protection.Guard`) and Riwayat comes from the store's recorded days. `registry`: what
@@ -69,7 +72,10 @@ def run_cycle(
 
     `recorded=False`: a cycle that will never be recorded (its day is after tomorrow): it takes
     no snapshot and moves no guard, and its day gets no Riwayat row, so that nothing of it is
-    carried into later cycles' history."""
+    carried into later cycles' history.
+
+    `reports=False`: no Laporan Pimpinan (a dry run); else the PDFs are written after the status
+    workbook when `[output] laporan` is on (`service/laporan.py`)."""
     started = time.perf_counter()
     now = (now or datetime.now(WIB)).astimezone(WIB)
     coops, registry_issues = registry if registry is not None else load_registry(config, source)
@@ -113,12 +119,22 @@ def run_cycle(
     else:
         elsewhere = validation.cross_coop_issues(niks, tabs)
     del niks
+    located = [c for c in checked if c.figures.readable and c.figures.titik_lokasi is not None]
+    outside_area = area_issues(
+        {c.coop.id: c.figures.titik_lokasi for c in located},  # type: ignore[misc]
+        config.area,
+        {c.coop.id: (c.figures.lokasi_tab, c.figures.lokasi_row) for c in located},
+    )
     results: list[CoopResult] = []
     for item in checked:
         # An unreadable workbook's last NIKs still count for the others, not for itself.
         found = elsewhere.get(item.coop.id, []) if item.figures.readable else []
         # A NIK registered elsewhere is identified by the NIK itself; staff may tick it too.
         issues = item.issues + acknowledge.ticked(acknowledge.keyed(found), item.ticks)
+        if item.coop.id in outside_area:  # a Peringatan like any other: staff may tick it
+            issues += acknowledge.ticked(
+                acknowledge.keyed([outside_area[item.coop.id]]), item.ticks
+            )
         galat, _ = validation.count(issues)
         results.append(
             CoopResult(
@@ -167,6 +183,10 @@ def run_cycle(
     output = sink.publish(book)
     crashpoints.reached("cycle-published")
     log.info("status workbook written: %s", output)
+    report_paths: dict[str, str] = {}
+    report_note = ""
+    if reports and config.laporan:
+        report_paths, report_note = write_reports(config, results, figures, store, now)
 
     cycle = CycleResult(
         results=results,
@@ -180,6 +200,8 @@ def run_cycle(
         feedback_written=feedback.written,
         feedback_unchanged=feedback.unchanged,
         feedback_failed=feedback.failed,
+        reports=report_paths,
+        reports_note=report_note,
     )
     cycle.seconds = time.perf_counter() - started
     return cycle

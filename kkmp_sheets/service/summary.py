@@ -7,6 +7,7 @@ cycle's one measurement, so that the terminal says what Ringkasan and the city d
 
 from __future__ import annotations
 
+import os
 from typing import TextIO
 
 from kkmp_sheets.core import formats
@@ -37,6 +38,11 @@ def summary_lines(cycle: CycleResult) -> list[tuple[str, str]]:
         ("Waktu", f"{n(cycle.seconds, 1)} detik"),
         ("Status kota", cycle.output),
     ]
+    if cycle.reports:
+        folder = os.path.dirname(next(iter(cycle.reports.values())))
+        rows.append(("Laporan Pimpinan", f"{n(len(cycle.reports))} PDF di {folder}"))
+    elif cycle.reports_note:
+        rows.append(("Laporan Pimpinan", cycle.reports_note))
     return rows
 
 

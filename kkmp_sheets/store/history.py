@@ -410,6 +410,35 @@ class HistoryStore:
         )
         return [_as_dict(cursor, row) for row in cursor.fetchall()]
 
+    def comparison_day(self, as_of: date, days: int = 7) -> date | None:
+        """The day "last week" means for the Laporan Pimpinan: the latest recorded day at least
+        `days` before `as_of`; while there is none, the earliest recorded day before `as_of`."""
+        row = self.conn.execute(
+            "SELECT MAX(as_of) FROM city_day WHERE as_of <= ?",
+            ((as_of - timedelta(days=days)).isoformat(),),
+        ).fetchone()
+        if row[0] is None:
+            row = self.conn.execute(
+                "SELECT MIN(as_of) FROM city_day WHERE as_of < ?", (as_of.isoformat(),)
+            ).fetchone()
+        return date.fromisoformat(row[0]) if row[0] else None
+
+    def coop_rows(self, day: date) -> dict[str, dict[str, Any]]:
+        """Every cooperative's recorded row on `day` (aggregates only), by cooperative id."""
+        return self._coop_rows(day)
+
+    def coop_zones(self, until: date, days: int = 30) -> dict[date, dict[str, str]]:
+        """Each recorded day in (until − days, until]: cooperative id → its zone, oldest first."""
+        rows = self.conn.execute(
+            "SELECT as_of, coop_id, zone FROM coop_day WHERE as_of > ? AND as_of <= ? "
+            "ORDER BY as_of",
+            ((until - timedelta(days=days)).isoformat(), until.isoformat()),
+        ).fetchall()
+        out: dict[date, dict[str, str]] = {}
+        for day, coop_id, zone_name in rows:
+            out.setdefault(date.fromisoformat(day), {})[coop_id] = zone_name
+        return out
+
     def _coop_rows(self, day: date) -> dict[str, dict[str, Any]]:
         cursor = self.conn.execute("SELECT * FROM coop_day WHERE as_of = ?", (day.isoformat(),))
         return {row[1]: _as_dict(cursor, row) for row in cursor.fetchall()}

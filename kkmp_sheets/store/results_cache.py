@@ -37,7 +37,8 @@ from kkmp_sheets.core.metrics import CoopFigures
 from kkmp_sheets.store.sqlite import transaction
 
 # Bump when the payload's shape or meaning changes: older entries are then not reused.
-CACHE_FORMAT = 2  # 2: problems carry their acknowledgement key and tick; the ticks kept
+CACHE_FORMAT = 3  # 2: problems carry their acknowledgement key and tick; the ticks kept;
+# 3: CoopFigures gained lintang/bujur (the map); older entries are re-read
 
 
 class Uncacheable(ValueError):

@@ -65,8 +65,11 @@ Identifiers
     - Telephone: Indonesian numbers only, returned as E.164 "+62…": "0812-3456-7890",
       "+62 812 3456 7890", "62812…", "812…" (a number cell lost its leading 0), "(021) 5551234".
     - Titik Lokasi "lat, long" with dot decimals as Google Maps copies it ("-6.1680, 106.7589"),
-      or comma decimals separated by ";", ", " or a space ("-6,1680; 106,7589"), or a link
-      containing "@lat,long"; latitude within ±90, longitude within ±180.
+      or comma decimals separated by ";", ", " or a space ("-6,1680; 106,7589"), degrees,
+      minutes and seconds with hemisphere letters (6°10'12"S 106°45'30"E, also LS/BT), or a
+      Google Maps link containing "@lat,long" or "?q=lat,long"; latitude within ±90,
+      longitude within ±180. Longitude first is read the right way round (and flagged) only
+      where that is unambiguous for Indonesia; a short maps.app.goo.gl link is its own problem.
     - Ya/Tidak: Ya, Y, Iya, Yes, True, 1 / Tidak, Tdk, T, No, N, False, 0, Gak; and bool.
       Anything else is a listed value not in the list: "choice-unknown", not "value-unreadable".
 
@@ -87,6 +90,7 @@ from kkmp_sheets.core.formats.identifiers import (
     Npwp,
     check_nik,
     compose_nik,
+    format_latlong,
     parse_email,
     parse_int_like_id,
     parse_kode_wilayah,
@@ -96,6 +100,7 @@ from kkmp_sheets.core.formats.identifiers import (
     parse_phone,
     parse_sk_ahu,
     parse_yes_no,
+    read_latlong,
 )
 from kkmp_sheets.core.formats.text import FormatError, is_blank
 from kkmp_sheets.core.formats.writing import (
@@ -113,6 +118,7 @@ __all__ = [
     "check_nik",
     "compose_nik",
     "format_date",
+    "format_latlong",
     "format_number",
     "format_percent",
     "format_rupiah",
@@ -129,4 +135,5 @@ __all__ = [
     "parse_phone",
     "parse_sk_ahu",
     "parse_yes_no",
+    "read_latlong",
 ]

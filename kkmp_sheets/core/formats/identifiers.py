@@ -15,6 +15,7 @@ import phonenumbers
 
 from kkmp_sheets.core import wilayah
 from kkmp_sheets.core.formats.text import (
+    FormatError,
     _clean,
     _Err,
     _integral_text,
@@ -337,12 +338,61 @@ _COORD_COMMA = r"[-+]?[0-9]{1,3}(?:,[0-9]+)?"
 _LATLONG_DOT = re.compile(rf"({_COORD_DOT})\s*(?:[,;]\s*|\s+)({_COORD_DOT})")
 # "-6,1680; 106,7589": comma decimals need another separator (";", ", " or a space).
 _LATLONG_COMMA = re.compile(rf"({_COORD_COMMA})(?:\s*;\s*|,\s+|\s+)({_COORD_COMMA})")
-# A Google Maps link: ".../@-6.1680,106.7589,17z" or "...?q=-6.1680,106.7589".
-_LATLONG_IN_LINK = re.compile(r"[@=/](-?[0-9]{1,2}\.[0-9]+),\s*(-?[0-9]{1,3}\.[0-9]+)")
+# A Google Maps link: ".../@-6.1680,106.7589,17z", "...?q=-6.1680,106.7589" (also "ll=",
+# "query=", "destination=", and "%2C" for the comma).
+_LATLONG_IN_LINK = re.compile(
+    r"[@=/](-?[0-9]{1,3}\.[0-9]+)(?:,|%2C)\s*(-?[0-9]{1,3}\.[0-9]+)", re.IGNORECASE
+)
+# Short links (maps.app.goo.gl/…, goo.gl/maps/…) name no place until a server is asked.
+_SHORT_LINK = re.compile(r"(?:maps\.app\.goo\.gl|goo\.gl/maps)/", re.IGNORECASE)
+# One coordinate in degrees (minutes, seconds) with its hemisphere letter(s), before or after:
+# 6°10'12"S, 6° 10′ 12,5″ LS, S 6°10'12", 6.17°S, 106 45 30 BT. The letters: S/LS (south),
+# N/U/LU (north), E/T/BT (east), W/B/BB (west) — English and Indonesian (Lintang Selatan, …).
+_HEMI = r"(LS|LU|BT|BB|[NSEWUTB])"
+_DMS_BODY = (
+    r"([0-9]{1,3}(?:[.,][0-9]+)?)\s*(?:°|º|˚|d|deg)?\s*"
+    r"(?:([0-9]{1,2}(?:[.,][0-9]+)?)\s*(?:'|′|’|m)\s*"
+    r"(?:([0-9]{1,2}(?:[.,][0-9]+)?)\s*(?:\"|″|”|''|s)?\s*)?)?"
+)
+_DMS_ONE = re.compile(rf"(?:{_HEMI}\s*{_DMS_BODY}|{_DMS_BODY}{_HEMI})", re.IGNORECASE)
+_DMS_PAIR = re.compile(
+    rf"\s*(?P<a>{_DMS_ONE.pattern})\s*[,;]?\s*(?P<b>{_DMS_ONE.pattern})\s*", re.IGNORECASE
+)
+_SOUTH_WEST = frozenset({"S", "LS", "W", "B", "BB"})
+_LATITUDE = frozenset({"S", "N", "U", "LS", "LU"})
+# Indonesia's extent, with a margin: a pair that fits only the other way round was swapped.
+INDONESIA_LAT = (-11.0, 6.5)
+INDONESIA_LON = (94.0, 142.0)
+
+
+def _short_link_err() -> FormatError:
+    return FormatError("latlong-short-link", "titik lokasi (lintang, bujur)", "-6.1680, 106.7589")
+
+
+@dataclass(frozen=True, slots=True)
+class LatLongReading:
+    """A Titik Lokasi as read: (latitude, longitude), and whether the cell had them swapped."""
+
+    point: tuple[float, float]
+    swapped: bool = False
 
 
 def parse_latlong(value: object) -> tuple[float, float] | None:
-    """Titik Lokasi as (latitude, longitude); None when blank."""
+    """Titik Lokasi as (latitude, longitude); None when blank (see `read_latlong`)."""
+    reading = read_latlong(value)
+    return None if reading is None else reading.point
+
+
+def read_latlong(value: object) -> LatLongReading | None:
+    """Titik Lokasi as typed or pasted; None when blank.
+
+    Decimal degrees with dot or comma decimals, degrees-minutes-seconds with hemisphere letters,
+    or a Google Maps link that carries the coordinates. Longitude first (106.76, -6.17) is read
+    the right way round, and `swapped` says so, only where that is unambiguous for Indonesia: the
+    first number is a longitude there and not a latitude, the second a latitude there. A short
+    link (maps.app.goo.gl) cannot be followed offline: "latlong-short-link"; anything else that
+    is not one point: "latlong-format".
+    """
     if value is None or _is_nan(value):
         return None
     if not isinstance(value, str):
@@ -352,17 +402,67 @@ def parse_latlong(value: object) -> tuple[float, float] | None:
         return None
     if text.startswith("(") and text.endswith(")"):
         text = text[1:-1].strip()
-    if text.lower().startswith("http"):
+    if _SHORT_LINK.search(text):
+        raise _short_link_err()
+    if text.lower().startswith(("http", "www.", "maps.", "google.")):
         match = _LATLONG_IN_LINK.search(text)
-    else:
-        match = _LATLONG_DOT.fullmatch(text) or _LATLONG_COMMA.fullmatch(text)
+        if match is None:
+            raise _LATLONG_ERR()
+        return _oriented(float(match[1]), float(match[2]))
+    match = _LATLONG_DOT.fullmatch(text) or _LATLONG_COMMA.fullmatch(text)
+    if match is not None:
+        return _oriented(float(match[1].replace(",", ".")), float(match[2].replace(",", ".")))
+    return _read_dms(text)
+
+
+def format_latlong(point: tuple[float, float]) -> str:
+    """`-6.16800, 106.75890`: lintang, bujur as Google Maps reads it back."""
+    return f"{point[0]:.5f}, {point[1]:.5f}"
+
+
+def _oriented(first: float, second: float) -> LatLongReading:
+    """(latitude, longitude) from two numbers in the order typed."""
+    if -90 <= first <= 90 and -180 <= second <= 180:
+        return LatLongReading((first, second))
+    lon_lo, lon_hi = INDONESIA_LON
+    lat_lo, lat_hi = INDONESIA_LAT
+    if lon_lo <= first <= lon_hi and lat_lo <= second <= lat_hi:
+        return LatLongReading((second, first), swapped=True)
+    raise _LATLONG_ERR()
+
+
+def _read_dms(text: str) -> LatLongReading:
+    match = _DMS_PAIR.fullmatch(text)
     if match is None:
         raise _LATLONG_ERR()
-    lat = float(match[1].replace(",", "."))
-    long = float(match[2].replace(",", "."))
-    if not (-90 <= lat <= 90 and -180 <= long <= 180):
+    a, b = _dms_value(match["a"]), _dms_value(match["b"])
+    if a is None or b is None:
         raise _LATLONG_ERR()
-    return lat, long
+    (a_value, a_is_lat), (b_value, b_is_lat) = a, b
+    if a_is_lat == b_is_lat:  # two latitudes (or two longitudes): not one point
+        raise _LATLONG_ERR()
+    lat, lon = (a_value, b_value) if a_is_lat else (b_value, a_value)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise _LATLONG_ERR()
+    return LatLongReading((lat, lon))
+
+
+def _dms_value(text: str) -> tuple[float, bool] | None:
+    """(signed degrees, is a latitude) of one coordinate with its hemisphere letters."""
+    m = _DMS_ONE.fullmatch(text.strip())
+    if m is None:
+        return None
+    groups = m.groups()
+    if groups[0] is not None:  # letters first
+        hemi, deg, minutes, seconds = groups[0], groups[1], groups[2], groups[3]
+    else:
+        deg, minutes, seconds, hemi = groups[4], groups[5], groups[6], groups[7]
+    number = [float(x.replace(",", ".")) if x else 0.0 for x in (deg, minutes, seconds)]
+    if number[1] >= 60 or number[2] >= 60 or ((minutes or seconds) and number[0] % 1):
+        return None  # 6.5°30' or 61 minutes: not a coordinate
+    degrees = number[0] + number[1] / 60 + number[2] / 3600
+    hemi = hemi.upper()
+    return (-degrees if hemi in _SOUTH_WEST else degrees), hemi in _LATITUDE
 
 
 _YES = frozenset({"ya", "iya", "y", "yes", "true", "1", "benar"})
