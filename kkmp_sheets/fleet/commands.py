@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from kkmp_sheets.core import formats
 from kkmp_sheets.core.wib import WIB
@@ -78,7 +79,7 @@ def enqueue_text(folder: Path, codes: list[str], every: bool) -> str:
     return json.dumps(ids, indent=1) + "\n"
 
 
-def _redis(settings: FleetSettings):  # type: ignore[no-untyped-def]
+def _redis(settings: FleetSettings) -> Any:
     import redis
 
     return redis.Redis.from_url(settings.broker, socket_connect_timeout=5)

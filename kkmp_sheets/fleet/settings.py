@@ -14,8 +14,10 @@ operator's shell) reads the same names, and a Kubernetes or systemd unit sets th
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kkmp_sheets.errors import ConfigError
 
@@ -49,7 +51,7 @@ class FleetSettings:
         )
 
 
-def _number(env: dict[str, str], name: str, default, kind):  # type: ignore[no-untyped-def]
+def _number(env: dict[str, str], name: str, default: Any, kind: Callable[[str], Any]) -> Any:
     text = env.get(name, "").strip()
     if not text:
         return default

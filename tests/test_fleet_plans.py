@@ -1,0 +1,192 @@
+"""The fleet's plans, without running it: the staggered schedule from the region list, and the
+Kubernetes manifests per instance, validated against the official Kubernetes JSON schemas
+(bundled by kubernetes-validate: offline)."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from contextlib import redirect_stdout
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kkmp_sheets.cli import main
+from kkmp_sheets.demo import build_demo_city
+from kkmp_sheets.errors import ConfigError
+from kkmp_sheets.fleet import instances, k8s, schedule
+
+yaml = pytest.importorskip("yaml", reason="the fleet extra (pyyaml) is not installed")
+kv = pytest.importorskip("kubernetes_validate", reason="kubernetes-validate is not installed")
+celery_schedules = pytest.importorskip("celery.schedules", reason="celery is not installed")
+
+# The oldest Kubernetes with CronJob `timeZone` as a stable field, and the newest bundled.
+K8S_VERSIONS = ("1.27.0", kv.latest_version())
+AS_OF = date(2026, 1, 29)
+
+GOOGLE_CONFIG = """\
+[city]
+name = "Kabupaten Aceh Utara"
+kode_wilayah = "11.08"
+
+[source]
+kind = "google"
+registry = "1RegistryOfAcehUtara0000000000000000000000"
+
+[output]
+kind = "google"
+spreadsheet = "1StatusOfAcehUtara00000000000000000000000"
+
+[mail]
+kind = "smtp"
+host = "smtp.dinas.example"
+username = "kkmp"
+"""
+
+
+def run_cli(*argv: str) -> str:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(list(argv)) == 0
+    return out.getvalue()
+
+
+def test_the_national_schedule_staggers_514_instances() -> None:
+    fleet = instances.from_regions()
+    rows = schedule.entries(fleet, every_minutes=60)
+    assert len(fleet) == 514 and sum(i.desa for i in fleet) == 83_762
+    assert len({e.kode for e in rows}) == 514
+    starts = Counter(e.minute for e in rows)
+    assert set(starts) == {str(m) for m in range(60)}  # every minute of the hour is used
+    assert max(starts.values()) - min(starts.values()) <= 1  # 8 or 9 a minute, never 514
+    for e in rows[::50]:
+        celery_schedules.crontab(minute=e.minute, hour=e.hour)  # a field beat accepts
+
+
+@pytest.mark.parametrize("every", [15, 30, 120, 360])
+def test_every_instance_runs_once_per_period(every: int) -> None:
+    rows = schedule.entries(instances.from_regions("32"), every_minutes=every)
+    per_day = [
+        len(celery_schedules.crontab(minute=e.minute, hour=e.hour).minute)
+        * len(celery_schedules.crontab(minute=e.minute, hour=e.hour).hour)
+        for e in rows
+    ]
+    assert set(per_day) == {24 * 60 // every}
+
+
+def test_a_period_that_does_not_divide_the_day_is_refused() -> None:
+    with pytest.raises(ConfigError, match="divide"):
+        schedule.entries(instances.from_regions("31"), every_minutes=45)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("instances")
+    city = build_demo_city(root / "31.73", kode="31.73", size=2, as_of=AS_OF)
+    with city.config_path.open("a", encoding="utf-8") as fh:
+        fh.write("\n[performance]\nworkers = 2\n")
+    (root / "11.08.toml").write_text(GOOGLE_CONFIG, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def manifests(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
+    out = tmp_path_factory.mktemp("k8s")
+    run_cli("fleet", "k8s", "--instances", str(folder), "--out", str(out), "--image", "reg/kkmp:1")
+    return {p.stem: list(yaml.safe_load_all(p.read_text())) for p in sorted(out.glob("*.yaml"))}
+
+
+def test_one_file_per_instance_with_a_claim_and_a_cronjob(manifests: dict[str, list[Any]]) -> None:
+    assert sorted(manifests) == ["11-08", "31-73"]
+    for docs in manifests.values():
+        assert [d["kind"] for d in docs] == ["PersistentVolumeClaim", "CronJob"]
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_every_manifest_is_valid_kubernetes(manifests: dict[str, list[Any]], version: str) -> None:
+    for docs in manifests.values():
+        for doc in docs:
+            kv.validate(doc, version, strict=True)  # raises on any schema violation
+
+
+def test_the_schema_check_would_catch_a_mistake(manifests: dict[str, list[Any]]) -> None:
+    cron = manifests["31-73"][1]
+    broken = {**cron, "spec": {**cron["spec"], "startingDeadlineSeconds": "half an hour"}}
+    with pytest.raises(kv.ValidationError):
+        kv.validate(broken, K8S_VERSIONS[-1], strict=True)
+
+
+def pod_of(docs: list[Any]) -> dict[str, Any]:
+    return docs[1]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+def test_cronjob_never_overlaps_and_runs_in_wib(manifests: dict[str, list[Any]]) -> None:
+    for docs in manifests.values():
+        spec = docs[1]["spec"]
+        assert spec["concurrencyPolicy"] == "Forbid"
+        assert spec["timeZone"] == "Asia/Jakarta"
+        assert spec["startingDeadlineSeconds"] == 1800  # half of the hourly period
+        assert spec["successfulJobsHistoryLimit"] >= 1
+    # the two instances start at different minutes of the hour (the fleet's stagger)
+    assert len({d[1]["spec"]["schedule"] for d in manifests.values()}) == 2
+
+
+def test_secrets_are_files_never_values(
+    manifests: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, docs in manifests.items():
+        pod = pod_of(docs)
+        (container,) = pod["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["GOOGLE_APPLICATION_CREDENTIALS"]["value"].startswith(k8s.SECRETS + "/")
+        assert env["KKMP_SMTP_PASSWORD_FILE"]["value"].startswith(k8s.SECRETS + "/")
+        assert "KKMP_SMTP_PASSWORD" not in env
+        secret = next(v for v in pod["volumes"] if "secret" in v)
+        assert secret["secret"]["secretName"] == f"kkmp-{name}-secrets"
+        mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+        assert mounts[k8s.SECRETS]["readOnly"] is True
+
+
+def test_the_data_folder_is_a_volume_and_the_root_is_read_only(
+    manifests: dict[str, list[Any]],
+) -> None:
+    for name, docs in manifests.items():
+        claim, pod = docs[0], pod_of(docs)
+        (container,) = pod["containers"]
+        volume = next(v for v in pod["volumes"] if "persistentVolumeClaim" in v)
+        assert volume["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+        assert container["args"][-1].startswith(k8s.MOUNT + "/")
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] != 0
+        assert name in claim["metadata"]["name"]
+
+
+def test_resources_follow_the_benchmark(manifests: dict[str, list[Any]]) -> None:
+    # bench/results/after-cycle.txt: peak 287 MB for 6,000 cooperatives, readers ~66 MB each
+    big = k8s.sizing(6000, 2)
+    assert big.memory_mb >= 287 + 2 * 66
+    assert k8s.sizing(56, 2).memory_mb >= 68 + 2 * 66
+    assert k8s.sizing(900, 0).memory_mb < big.memory_mb / 2  # a Google-mode city is far less
+
+    def memory(docs: list[Any]) -> tuple[int, int]:
+        res = pod_of(docs)["containers"][0]["resources"]
+        return int(res["requests"]["memory"][:-2]), int(res["limits"]["memory"][:-2])
+
+    local, google = memory(manifests["31-73"]), memory(manifests["11-08"])
+    assert local == (k8s.sizing(56, 2).memory_mb, 2 * k8s.sizing(56, 2).memory_mb)
+    assert google == (k8s.sizing(852, 0).memory_mb, 2 * k8s.sizing(852, 0).memory_mb)
+
+
+def test_a_local_instance_without_a_reader_count_is_refused(tmp_path: Path) -> None:
+    city = build_demo_city(tmp_path / "in" / "36.74", kode="36.74", size=1, as_of=AS_OF)
+    with pytest.raises(ConfigError, match=r"\[performance\] workers"):
+        k8s.readers_of(city.config_path)
+
+
+def test_schedule_command_prints_the_plan_for_a_province() -> None:
+    text = run_cli("fleet", "schedule", "--regions", "36")
+    assert "36.74" in text and "Kota Tangerang Selatan" in text
+    assert "8 instances" in text
