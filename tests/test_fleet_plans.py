@@ -190,3 +190,80 @@ def test_schedule_command_prints_the_plan_for_a_province() -> None:
     text = run_cli("fleet", "schedule", "--regions", "36")
     assert "36.74" in text and "Kota Tangerang Selatan" in text
     assert "8 instances" in text
+
+
+# --- the container: what can be checked without building it --------------------------------------
+
+DEPLOY = Path(__file__).resolve().parents[1] / "docs" / "deploy"
+
+
+def test_the_entrypoint_turns_secret_files_into_variables(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    secret = tmp_path / "smtp-password"
+    secret.write_text("s3cret with spaces\n", encoding="utf-8")
+    env = {
+        "PATH": os.environ["PATH"],
+        "KKMP_SMTP_PASSWORD_FILE": str(secret),
+        "KKMP_MISSING_FILE": str(tmp_path / "absent"),
+    }
+    done = subprocess.run(
+        ["sh", str(DEPLOY / "entrypoint.sh"), "env"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert "KKMP_SMTP_PASSWORD=s3cret with spaces" in lines
+    assert not any(line.startswith("KKMP_MISSING=") for line in lines)
+
+
+def test_the_containerfile_runs_unprivileged_from_pinned_dependencies() -> None:
+    text = (DEPLOY / "Containerfile").read_text(encoding="utf-8")
+    steps = [line.split(None, 1) for line in text.splitlines() if line and line[0] not in "# "]
+    final = text.rsplit("\nFROM ", 1)[1]  # the image that runs
+    assert "USER 10001:10001" in final and "USER root" not in final
+    assert "--require-hashes" in text and "requirements.lock" in text
+    assert " -e " not in text and "--editable" not in text  # a regular install
+    assert steps[-1][0] == "CMD" and any(s[0] == "ENTRYPOINT" for s in steps)
+    for source in [s[1].split()[0] for s in steps if s[0] == "COPY" and "--from" not in s[1]]:
+        assert (DEPLOY.parents[1] / source).exists(), source  # every file it copies is there
+
+
+def test_the_lock_file_pins_every_dependency_with_hashes() -> None:
+    import re
+    import tomllib
+
+    lock = (DEPLOY / "requirements.lock").read_text(encoding="utf-8")
+    pinned = dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+) \\$", lock, re.M))
+    blocks = re.split(r"\n(?=[a-z0-9])", lock.split("\n\n", 1)[1])
+    assert all("--hash=sha256:" in b for b in blocks if "==" in b)
+    project = tomllib.loads((DEPLOY.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    wanted = (
+        project["project"]["dependencies"] + project["project"]["optional-dependencies"]["fleet"]
+    )
+    for requirement in wanted:
+        name = re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        assert name in pinned, (
+            f"{name} is not in requirements.lock: make it again (many-instances.md)"
+        )
+    assert {"setuptools", "wheel"} <= set(pinned)  # the wheel is built from pinned tools too
+
+
+def test_beat_takes_the_timetable_of_the_instances_folder(folder: Path) -> None:
+    from celery.beat import Scheduler
+
+    from kkmp_sheets.fleet.app import app, beat_schedule
+
+    timetable = beat_schedule(instances.from_folder(folder))
+    scheduler = Scheduler(app=app, lazy=True)
+    scheduler.merge_inplace(timetable)
+    entries = {name: e for name, e in scheduler.schedule.items() if name.startswith("cycle-")}
+    assert sorted(entries) == ["cycle-11-08", "cycle-31-73"]
+    assert entries["cycle-31-73"].args == ("31.73",)
+    assert entries["cycle-31-73"].task == "kkmp_sheets.fleet.run_cycle"
+    assert app.conf.timezone == "Asia/Jakarta"
+    assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
+    assert app.conf.worker_prefetch_multiplier == 1

@@ -15,13 +15,19 @@ slow is never started twice (and were it so, the instance lock would make the se
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import beat_init
 
 from kkmp_sheets.core.wib import WIB
+from kkmp_sheets.errors import KkmpError
 from kkmp_sheets.fleet import instances, schedule
 from kkmp_sheets.fleet.settings import FleetSettings
 
+log = logging.getLogger(__name__)
 settings = FleetSettings.from_env()
 
 app = Celery("kkmp_sheets.fleet", broker=settings.broker, include=["kkmp_sheets.fleet.tasks"])
@@ -55,5 +61,16 @@ def beat_schedule(fleet: list[instances.Instance]) -> dict[str, dict[str, object
     return out
 
 
-if settings.instances is not None and settings.instances.is_dir():
-    app.conf.beat_schedule = beat_schedule(instances.from_folder(settings.instances))
+@beat_init.connect
+def load_timetable(sender: Any, **_: Any) -> None:
+    """When beat starts (and only then: a worker does not need the timetable, and one broken
+    config must not keep workers from starting), the timetable of KKMP_FLEET_INSTANCES replaces
+    the stored one: instances added are scheduled, instances removed are dropped."""
+    if settings.instances is None or not settings.instances.is_dir():
+        raise SystemExit(f"beat: KKMP_FLEET_INSTANCES is not a folder ({settings.instances})")
+    try:
+        timetable = beat_schedule(instances.from_folder(settings.instances))
+    except KkmpError as exc:
+        raise SystemExit(f"beat: {exc}") from None
+    sender.scheduler.merge_inplace(timetable)
+    log.info("beat: %d instances scheduled from %s", len(timetable), settings.instances)
