@@ -5,6 +5,7 @@ Kubernetes manifests per instance, validated against the official Kubernetes JSO
 from __future__ import annotations
 
 import io
+import sys
 from collections import Counter
 from contextlib import redirect_stdout
 from datetime import date
@@ -267,3 +268,46 @@ def test_beat_takes_the_timetable_of_the_instances_folder(folder: Path) -> None:
     assert app.conf.timezone == "Asia/Jakarta"
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
     assert app.conf.worker_prefetch_multiplier == 1
+
+
+# --- the runner's child process --------------------------------------------------------------------
+
+PARENT = """
+import subprocess, sys, time
+from kkmp_sheets.fleet.runner import _die_with_parent
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                         preexec_fn=_die_with_parent)
+print(child.pid, flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_cycle_dies_with_the_worker_that_started_it() -> None:
+    """Only the worker process is killed (not its group, as an OOM kill would): its cycle must
+    not run on without the lock that the worker no longer renews."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": root}
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait(10)
+    parent.stdout.close()
+    for _ in range(100):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return  # gone
+        if Path(f"/proc/{child}/stat").read_text().split()[2] == "Z":
+            return  # dead, waiting to be reaped by init
+        time.sleep(0.05)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError("the cycle outlived its worker")

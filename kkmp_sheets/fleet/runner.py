@@ -37,7 +37,7 @@ from typing import Any
 
 from kkmp_sheets import config
 from kkmp_sheets.core.wib import WIB
-from kkmp_sheets.errors import ServiceLocked
+from kkmp_sheets.errors import KkmpError, ServiceLocked
 from kkmp_sheets.fleet.instances import Instance
 from kkmp_sheets.fleet.lock import InstanceLock, key
 from kkmp_sheets.fleet.settings import FleetSettings
@@ -136,6 +136,8 @@ def run_instance(
                 outcome.state = "lost-lock"
     except ServiceLocked as exc:
         outcome.detail = str(exc)  # a `serve` of the same data folder runs: busy
+    except KkmpError as exc:  # the instance's config cannot be read: said in the run record
+        outcome.state, outcome.detail = "failed", str(exc)
     finally:
         lock.release()
         if outcome.state != "busy":
@@ -185,12 +187,17 @@ def _run_cycle(path: Path, as_of: date | None, mail: bool, *, lost: Any) -> int:
                     return child.wait()
 
 
+# Looked up here, not in the child: between fork and exec the child of a process with threads
+# (the lock's renewal) must not load anything.
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: the kernel sends it SIGKILL when this worker process dies
     (Linux `PR_SET_PDEATHSIG`), so a killed worker leaves no cycle running without its lock."""
-    if sys.platform.startswith("linux"):
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _complete(client: Any, lock: InstanceLock, outcome: Outcome) -> bool:

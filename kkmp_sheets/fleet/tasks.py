@@ -6,6 +6,7 @@ import logging
 from dataclasses import asdict
 from datetime import date
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -39,7 +40,7 @@ def run_cycle(
     settings = FleetSettings.from_env()
     if settings.instances is None and not instance.endswith(".toml"):
         raise ConfigError("KKMP_FLEET_INSTANCES is not set: the worker cannot find instances")
-    found = instances.find(settings.instances or _no_folder(), instance)
+    found = instances.find(settings.instances or Path("."), instance)
     outcome = run_instance(
         _redis(settings.broker),
         found,
@@ -55,9 +56,3 @@ def run_cycle(
     if outcome.state not in ("done", "coalesced"):
         raise CycleFailed(outcome.json())
     return asdict(outcome)
-
-
-def _no_folder() -> Any:
-    from pathlib import Path
-
-    return Path(".")
