@@ -236,7 +236,7 @@ def story(
         "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
         "KKMP_FLEET_BROKER": broker,
         "KKMP_FLEET_INSTANCES": str(fleet_dir),
-        "KKMP_FLEET_VISIBILITY": "10",  # a dead worker's message comes back after 10 s
+        "KKMP_FLEET_VISIBILITY": "20",  # above the longest cycle here (~14 s on a busy machine)
         "KKMP_FLEET_RESTORE_SECONDS": "1",
         "KKMP_FLEET_LOCK_TTL": "3",
         "KKMP_FLEET_RETRY_SECONDS": "1",
