@@ -311,3 +311,21 @@ def test_a_cycle_dies_with_the_worker_that_started_it() -> None:
         time.sleep(0.05)
     os.kill(child, signal.SIGKILL)
     raise AssertionError("the cycle outlived its worker")
+
+
+def test_every_command_of_the_guide_parses_and_the_offline_ones_run() -> None:
+    import re
+    import shlex
+
+    from kkmp_sheets.cli import build_parser
+
+    guide = (DEPLOY / "many-instances.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```sh\n(.*?)^```", guide, re.S | re.M)
+    lines = [line.split("  #")[0].strip() for b in blocks for line in b.splitlines()]
+    commands = [shlex.split(line)[1:] for line in lines if line.startswith("kkmp-sheets ")]
+    assert {c[1] for c in commands} == {"schedule", "k8s", "status", "enqueue"}
+    for argv in commands:
+        build_parser().parse_args(argv)  # exits (and fails the test) on a wrong option
+    for argv in commands:
+        if "--regions" in argv:
+            assert "instances;" in run_cli(*argv)
