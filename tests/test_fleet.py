@@ -283,24 +283,30 @@ def _done(client: Any, kode: str) -> dict[str, Any] | None:
 
 
 def kill_mid_cycle(client: Any, worker: Worker, fleet_dir: Path, *, after: int) -> tuple[str, int]:
-    """Once `after` instances are done, wait until `worker` holds an instance's lock and its
-    cycle has run for a moment, then kill it. Returns that instance and how many digests its
-    outbox held at the kill."""
+    """Once `after` instances are done, kill `worker` in the middle of a cycle it runs: at the
+    moment its first digest lands in the outbox (between two deliveries: the hardest moment for
+    "never twice"), or, if two cycles end before that moment is caught, one second into the
+    next. Returns that instance and how many digests its outbox held at the kill."""
     end = time.monotonic() + 180
+    missed = 0
     while time.monotonic() < end:
         if len(list(client.scan_iter("kkmp:fleet:done:*"))) < after:
             time.sleep(0.2)
             continue
         for name in client.scan_iter("kkmp:fleet:lock:*"):
             value = (client.get(name) or b"").decode()
-            if f" {worker.name}@" in value:
-                kode = name.decode().rsplit(":", 1)[1]
-                time.sleep(1.0)  # inside `run --once`: reading, checking or writing
-                if (client.get(name) or b"").decode() == value:
-                    outbox = fleet_dir / kode / "out" / "outbox"
-                    n = len(list(outbox.glob("*.eml"))) if outbox.is_dir() else 0
+            if f" {worker.name}@" not in value:
+                continue
+            kode = name.decode().rsplit(":", 1)[1]
+            outbox = fleet_dir / kode / "out" / "outbox"
+            started = time.monotonic()
+            while (client.get(name) or b"").decode() == value:
+                landed = len(list(outbox.glob("*.eml"))) if outbox.is_dir() else 0
+                if landed or (missed >= 2 and time.monotonic() - started > 1.0):
                     worker.kill()
-                    return kode, n
+                    return kode, landed
+                time.sleep(0.005)
+            missed += 1
         time.sleep(0.05)
     raise AssertionError(f"worker {worker.name} never held a lock:\n{worker.log.read_text()}")
 
