@@ -9,6 +9,7 @@
     kkmp-sheets demo [DIR] [--kode 31.73] [--size N]
     kkmp-sheets provision (ID ... | --all | --status) --config city.toml
     kkmp-sheets check --config city.toml
+    kkmp-sheets fleet (schedule | k8s | status | enqueue) --instances DIR ...
 
 Exit codes: 0 the cycle completed (even with data problems or unreadable workbooks: those are
 reported, not fatal), or serve stopped cleanly; 2 bad config (or a command asking for what
@@ -181,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
     _add_service_commands(sub)
     _add_onboarding_commands(sub)
+    _add_fleet_commands(sub)
     return parser
 
 
@@ -634,6 +636,86 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(text, end="")
     if errors:
         raise ChecksFailed(f"{errors} GALAT: fix them (see each line) and run check again")
+    return 0
+
+
+# --- many instances: the Celery fleet and Kubernetes CronJobs (kkmp_sheets/fleet/) -------------
+
+
+def _add_fleet_commands(sub: argparse._SubParsersAction) -> None:
+    fleet = sub.add_parser(
+        "fleet",
+        help="many instances on several machines: beat schedule, CronJobs, who is behind",
+        description="One instance per config file in --instances DIR (*.toml or */city.toml). "
+        "Workers: celery -A kkmp_sheets.fleet.app worker (docs/operator.md, 'Many instances').",
+    )
+    cmds = fleet.add_subparsers(dest="fleet_command", required=True, metavar="FLEET_COMMAND")
+    folder = {"type": Path, "metavar": "DIR", "help": "the folder of instance configs"}
+    every = {"type": int, "default": None, "help": "minutes between two cycles of one instance"}
+
+    plan = cmds.add_parser("schedule", help="the beat schedule: when each instance runs (WIB)")
+    where = plan.add_mutually_exclusive_group(required=True)
+    where.add_argument("--instances", **folder)
+    where.add_argument(
+        "--regions",
+        nargs="?",
+        const="",
+        metavar="CODE",
+        help="every kabupaten/kota of the region list (under a province CODE, if given)",
+    )
+    plan.add_argument("--every", **every)
+    plan.add_argument("--json", action="store_true", help="the schedule as JSON")
+    plan.set_defaults(func=cmd_fleet_schedule)
+
+    k8s = cmds.add_parser("k8s", help="write a Kubernetes CronJob and volume claim per instance")
+    k8s.add_argument("--instances", required=True, **folder)
+    k8s.add_argument("--out", required=True, type=Path, help="folder for the manifests")
+    k8s.add_argument("--image", default=f"kkmp-sheets:{__version__}", help="the container image")
+    k8s.add_argument("--namespace", default="kkmp", help="the Kubernetes namespace")
+    k8s.add_argument("--every", **every)
+    k8s.set_defaults(func=cmd_fleet_k8s)
+
+    status = cmds.add_parser("status", help="which instances are behind (their history stores)")
+    status.add_argument("--instances", required=True, **folder)
+    status.add_argument(
+        "--behind-hours", type=float, default=None, help="behind after (default two periods)"
+    )
+    status.add_argument("--redis", action="store_true", help="add lock holders and last runs")
+    status.add_argument("--json", action="store_true", help="the list as JSON")
+    status.set_defaults(func=cmd_fleet_status)
+
+    run = cmds.add_parser("enqueue", help="queue cycles now (beside the schedule)")
+    run.add_argument("codes", nargs="*", metavar="KODE", help="region codes of the instances")
+    run.add_argument("--all", dest="every", action="store_true", help="every instance")
+    run.add_argument("--instances", required=True, **folder)
+    run.set_defaults(func=cmd_fleet_enqueue)
+
+
+def cmd_fleet_schedule(args: argparse.Namespace) -> int:
+    from kkmp_sheets.fleet.commands import schedule_text
+
+    print(schedule_text(args.instances, args.regions, args.every, args.json), end="")
+    return 0
+
+
+def cmd_fleet_k8s(args: argparse.Namespace) -> int:
+    from kkmp_sheets.fleet.commands import k8s_text
+
+    print(k8s_text(args.instances, args.out, args.image, args.namespace, args.every), end="")
+    return 0
+
+
+def cmd_fleet_status(args: argparse.Namespace) -> int:
+    from kkmp_sheets.fleet.commands import status_text
+
+    print(status_text(args.instances, args.behind_hours, args.json, args.redis), end="")
+    return 0
+
+
+def cmd_fleet_enqueue(args: argparse.Namespace) -> int:
+    from kkmp_sheets.fleet.commands import enqueue_text
+
+    print(enqueue_text(args.instances, args.codes, args.every), end="")
     return 0
 
 
