@@ -22,6 +22,7 @@ from typing import Any
 
 from kkmp_sheets.config.keys import KEYS, WEEKDAYS, Key, reference_markdown, type_name
 from kkmp_sheets.core import wilayah
+from kkmp_sheets.core.metadata import NATIONAL_KODE
 from kkmp_sheets.core.template import WAJIB_DUE_DAY
 from kkmp_sheets.core.zoning import ZoneRules
 from kkmp_sheets.errors import ConfigError
@@ -103,6 +104,14 @@ class ProvisionSettings:
 
 
 @dataclass(frozen=True)
+class FederationSettings:
+    """The `[federation]` section: a province's or the nation's instance."""
+
+    stale_days: int = 2
+    per_kecamatan: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     city_name: str
@@ -131,6 +140,7 @@ class Config:
     limits: ReadLimits = field(default_factory=ReadLimits)
     source_root: Path | None = None  # [source] root, resolved; None: the registry's folder
     workers: int = field(default_factory=lambda: usable_cores())  # [performance] workers
+    federation: FederationSettings = field(default_factory=lambda: FederationSettings())
 
     @property
     def base_dir(self) -> Path:
@@ -170,7 +180,8 @@ def parse(data: dict[str, Any], path: Path) -> Config:
 
     base = path.parent
     kode = str(values["city"]["kode_wilayah"]).strip()
-    if wilayah.get(kode) is None:
+    national = kode == NATIONAL_KODE and values["source"]["kind"] == "federation"
+    if wilayah.get(kode) is None and not national:
         problems.append(
             f"[city] kode_wilayah = {kode!r} is not a Kemendagri province/city code; "
             'use the dotted code, e.g. "31.73" for Kota Administrasi Jakarta Barat'
@@ -222,7 +233,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
 
     source_kind = values["source"]["kind"]
     registry = values["source"]["registry"]
-    if source_kind == "local":
+    if source_kind in ("local", "federation"):
         registry = str((base / registry).resolve())
     return Config(
         path=path,
@@ -266,10 +277,14 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         limits=limits,
         source_root=(
             (base / values["source"]["root"]).resolve()
-            if source_kind == "local" and values["source"]["root"].strip()
+            if source_kind in ("local", "federation") and values["source"]["root"].strip()
             else None
         ),
         workers=workers or usable_cores(),
+        federation=FederationSettings(
+            stale_days=values["federation"]["stale_days"],
+            per_kecamatan=values["federation"]["per_kecamatan"],
+        ),
     )
 
 

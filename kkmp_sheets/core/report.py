@@ -30,6 +30,7 @@ from kkmp_sheets.core.figures import (
     pick,
 )
 from kkmp_sheets.core.issue import Issue, Severity
+from kkmp_sheets.core.metadata import Metadata, level_of, metadata_sheet
 from kkmp_sheets.core.metrics import CoopFigures, pasokan_table
 from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.tables import (
@@ -124,8 +125,11 @@ def status_book(
     registry_issues: list[Issue] = (),  # type: ignore[assignment]
     history: list[list] | None = None,
     figures: CityFigures | None = None,
+    kode_wilayah: str = "",
+    program_version: str = "",
 ) -> StatusBook:
-    """The status workbook. `figures` is the cycle's `measure`ment (measured here when None)."""
+    """The status workbook. `figures` is the cycle's `measure`ment (measured here when None).
+    `kode_wilayah` and `program_version` go into its Metadata tab, for a parent instance."""
     if figures is None:
         figures = measure(
             results, as_of=as_of, reporting_window_days=reporting_window_days, target=target
@@ -264,7 +268,20 @@ def status_book(
             colors=("#1A73E8", ZONE_SERIES_COLORS[HIJAU]),
         ),
     ]
-    return StatusBook([ringkasan, status, kecamatan, masalah, riwayat, pasokan], charts)
+    meta = metadata_sheet(
+        Metadata(
+            kode_wilayah=kode_wilayah,
+            level=level_of(kode_wilayah),
+            nama=city_name,
+            tanggal_data=as_of,
+            waktu_siklus=now,
+            program_version=program_version,
+            jumlah_kkmp=city.jumlah,
+            jendela_laporan_hari=reporting_window_days,
+        )
+    )
+    # Metadata last: a parent instance reads it (docs/federation.md); people need not.
+    return StatusBook([ringkasan, status, kecamatan, masalah, riwayat, pasokan, meta], charts)
 
 
 def _label(key: str) -> str:
