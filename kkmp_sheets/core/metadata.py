@@ -38,6 +38,10 @@ KEYS = (
     "jendela_laporan_hari",
 )  # fmt: skip
 REQUIRED = ("schema_version", "kode_wilayah", "level", "tanggal_data", "waktu_siklus")
+# When the cycle that wrote the spreadsheet ran: a Google sink leaves it out of its "has the
+# book changed?" fingerprint, as it does Ringkasan's Diperbarui, so that an unchanged result is
+# not rewritten every cycle (the cell then keeps the time of the last cycle that changed it).
+CYCLE_TIME_KEY = "waktu_siklus"
 
 
 def level_of(kode: str) -> str:
