@@ -236,6 +236,22 @@ def test_province_digest_names_children_and_holds_no_personal_data(
     _assert_no_personal_data(world, [jabar / "out"])
 
 
+def test_province_digest_shows_the_workbook_figures(jabar: Path) -> None:
+    """Each Ringkasan figure of the province digest, found by its catalogue label, is the value
+    of the province workbook's Ringkasan, in the digest's Indonesian format."""
+    from kkmp_sheets.delivery.locale import LOCALES
+
+    parent = ringkasan(jabar / "out" / "status.xlsx")
+    texts = [_eml_text(p) for p in (jabar / "out" / "outbox").rglob("*.eml")]
+    digest = next(t for t in texts if "RINGKASAN HARIAN KKMP - Provinsi Jawa Barat" in t)
+    lines = {
+        line[:35].strip(): line[35:].strip() for line in digest.splitlines() if line[:2] == "  "
+    }
+    for f in pick(RINGKASAN):
+        label = f.label_for(city=True)
+        assert lines[label] == LOCALES["id"].show(f.fmt, parent[label]), label
+
+
 # --- children that fail, lag, or cannot be trusted --------------------------------------------------
 
 

@@ -143,7 +143,9 @@ def test_every_sheet_prints_on_a4_landscape_with_a_footer(printed: Printed) -> N
     assert [p.number for p in printed.pages] == list(range(1, len(printed.pages) + 1))
     assert {p.of for p in printed.pages} == {len(printed.pages)}
     sheets = list(dict.fromkeys(p.sheet for p in printed.pages))
-    assert sheets == ["Ringkasan", "Status KKMP", "Kecamatan", "Masalah Data", "Riwayat", "Pasokan"]
+    assert sheets == [
+        "Ringkasan", "Status KKMP", "Kecamatan", "Masalah Data", "Riwayat", "Pasokan", "Metadata"
+    ]  # fmt: skip
     for p in printed.pages:
         assert (round(p.page.width), round(p.page.height)) == (842, 595), p  # A4 landscape
 

@@ -350,7 +350,8 @@ def federation_book(
                 jumlah_kkmp=totals.jumlah,
                 jumlah_anak=len(fed.children),
                 tab_anak=children.name,
-            )
+            ),
+            footer=footer,
         )
     )
     zones = [BY_KEY[k].label for k in ("hijau", "kuning", "merah")]

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from kkmp_sheets.core.tables import Col, Sheet
+from kkmp_sheets.core.tables import Col, Print, Sheet
 from kkmp_sheets.core.wib import WIB
 
 METADATA_TAB = "Metadata"
@@ -171,7 +171,12 @@ def _int(text: str | None) -> int | None:
         return None
 
 
-def metadata_sheet(meta: Metadata) -> Sheet:
-    """The tab itself: text only (a reader must not get 1.0 back as the number 1), last in
-    the book, printed like no other (it is for programs)."""
-    return Sheet(METADATA_TAB, [Col(HEADER[0], width=22), Col(HEADER[1], width=34)], meta.rows())
+def metadata_sheet(meta: Metadata, footer: str = "") -> Sheet:
+    """The tab itself: text only (a reader must not get 1.0 back as the number 1), last in the
+    book; on paper with the same footer as the other tabs."""
+    return Sheet(
+        METADATA_TAB,
+        [Col(HEADER[0], width=22), Col(HEADER[1], width=34)],
+        meta.rows(),
+        print_setup=Print(footer=footer),
+    )

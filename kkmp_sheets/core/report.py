@@ -278,7 +278,8 @@ def status_book(
             program_version=program_version,
             jumlah_kkmp=city.jumlah,
             jendela_laporan_hari=reporting_window_days,
-        )
+        ),
+        footer=footer,
     )
     # Metadata last: a parent instance reads it (docs/federation.md); people need not.
     return StatusBook([ringkasan, status, kecamatan, masalah, riwayat, pasokan, meta], charts)
