@@ -384,7 +384,7 @@ def child_columns(noun: str) -> list[Col]:
     return [
         Col("Kode Wilayah"),
         Col(noun, width=22, wrap=True),
-        Col("Kesegaran", width=14),
+        Col("Kesegaran", width=16),
         Col("Catatan", width=36, wrap=True),
         *(figure_col(f) for f in pick(CHILD_FIGURES)),
         Col("Tanggal Data", Fmt.DATE),

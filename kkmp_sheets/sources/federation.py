@@ -60,7 +60,7 @@ class LocalChildReader:
         cannot be read, `Refused` when it may not be (outside the roots, over the limits)."""
         path = self.locate(entry)
         if not path.is_file():
-            raise Unreachable(f"berkas {path} tidak ada")
+            raise Unreachable(f"berkas {entry.spreadsheet} tidak ada")
         try:
             check_container(path, self.limits)
         except TooLarge as exc:
