@@ -32,7 +32,7 @@ KEYS: dict[str, dict[str, Key]] = {
         "kode_wilayah": Key(
             str,
             "Kemendagri code of the city/kabupaten (`31.73`) or province (`32`). NIKs registered "
-            "outside it get a warning. A federation instance (`[source] kind = \"federation\"`) "
+            'outside it get a warning. A federation instance (`[source] kind = "federation"`) '
             "of a province uses the province's code; the national one `00`.",
             required=True,
         ),

@@ -119,12 +119,12 @@ def read_children(rows: Sequence[Sequence[Any]]) -> tuple[list[ChildEntry], list
     seen: set[str] = set()
     for number, row in enumerate(rows[1:], start=2):
 
-        def cell(name: str, row: Sequence[Any] = row) -> str:
+        def value_of(name: str, row: Sequence[Any] = row) -> str:
             index = where.get(name)
             value = row[index] if index is not None and index < len(row) else ""
             return _text(value)
 
-        kode, sheet = cell("kode_wilayah"), cell("spreadsheet")
+        kode, sheet = value_of("kode_wilayah"), value_of("spreadsheet")
         if not kode and not sheet:
             continue
         if not kode or not sheet:
@@ -134,7 +134,9 @@ def read_children(rows: Sequence[Sequence[Any]]) -> tuple[list[ChildEntry], list
             problems.append(f"baris {number}: Kode Wilayah {kode} sudah ada di baris lain")
             continue
         seen.add(kode)
-        children.append(ChildEntry(kode, cell("nama") or kode, sheet, cell("email"), number))
+        children.append(
+            ChildEntry(kode, value_of("nama") or kode, sheet, value_of("email"), number)
+        )
     return children, problems
 
 
@@ -394,9 +396,9 @@ def child_columns(noun: str) -> list[Col]:
     ]
 
 
-def child_row(child: ChildRow, as_of: date) -> list[CellValue]:
+def child_row(child: ChildRow, as_of: date) -> list[CellValue | Cell]:
     """One child's row; figures blank when it is not counted (never read, or refused)."""
-    head: list[CellValue] = [child.entry.kode, child.name, child.state, child.reason]
+    head: list[CellValue | Cell] = [child.entry.kode, child.name, child.state, child.reason]
     if not child.counted or child.figures is None:
         return head + [None] * (len(CHILD_FIGURES) + 4)
     totals, meta = child.figures.totals, child.figures.meta

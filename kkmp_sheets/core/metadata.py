@@ -177,6 +177,6 @@ def metadata_sheet(meta: Metadata, footer: str = "") -> Sheet:
     return Sheet(
         METADATA_TAB,
         [Col(HEADER[0], width=22), Col(HEADER[1], width=34)],
-        meta.rows(),
+        [[key, value] for key, value in meta.rows()],
         print_setup=Print(footer=footer),
     )

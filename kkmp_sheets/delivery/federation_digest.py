@@ -16,8 +16,11 @@ instance gets them too until they are translated).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+
+import jinja2
 
 from kkmp_sheets.config import Config
 from kkmp_sheets.core.federation import (
@@ -116,7 +119,15 @@ def _child_view(child: ChildRow) -> dict[str, Any]:
     }
 
 
-def _render(env, kind, key, to, subject, view, cfg) -> Digest:  # type: ignore[no-untyped-def]
+def _render(
+    env: jinja2.Environment,
+    kind: str,
+    key: DigestKey,
+    to: Iterable[str],
+    subject: str,
+    view: dict[str, Any],
+    cfg: Config,
+) -> Digest:
     view = {**view, "subject": subject}
     return Digest(
         key=key,
