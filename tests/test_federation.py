@@ -422,6 +422,11 @@ def test_google_parent_reads_only_the_aggregate_tabs(
         requests = [r for r in fake.requests if any(sid in r.path for sid in ids.values())]
         written = fake.get_values(status, "Ringkasan")
         tabs = fake.tabs(status)
+        # The Cimahi office stops sharing its status spreadsheet: its last good figures stand.
+        fake.unshare(ids["32.77"], sa)
+        assert run(config) == 0
+        rows = fake.get_values(status, "Status Kab-Kota")
+        later = {str(r[0]): dict(zip(rows[1], r, strict=False)) for r in rows[2:] if r}
     assert len(requests) == 3  # one values.batchGet per child
     for r in requests:
         assert r.method == "GET" and r.path.endswith("/values:batchGet")
@@ -430,6 +435,28 @@ def test_google_parent_reads_only_the_aggregate_tabs(
     children = [ringkasan(status_of(r)) for r in world["cities"]["32"].values()]
     got = {str(r[0]): r[1] for r in written[2:] if r}
     assert got["Jumlah KKMP"] == sum(c["Jumlah KKMP"] for c in children)
+    cimahi = later["32.77"]
+    assert cimahi["Kesegaran"] == ANGKA_TERAKHIR and "tidak dibagikan" in cimahi["Catatan"]
+    assert (
+        cimahi["Jumlah KKMP"] == ringkasan(status_of(world["cities"]["32"]["32.77"]))["Jumlah KKMP"]
+    )
+
+
+# --- the roll-up rule -------------------------------------------------------------------------------
+
+
+def test_rollup_of_groups_weights_shares_by_jumlah() -> None:
+    from kkmp_sheets.core.figures import Totals, rollup_totals
+
+    def group(jumlah: int, reported: int, merah: int) -> Totals:
+        zero = {f.key: 0 for f in ROLLED}
+        return Totals(**{**zero, "jumlah": jumlah, "merah": merah,
+                         "kelengkapan": reported / jumlah if jumlah else None})  # fmt: skip
+
+    total = rollup_totals([group(3, 1, 2), group(7, 7, 0), group(0, 0, 0)])
+    assert (total.jumlah, total.merah) == (10, 2)
+    assert total.kelengkapan == pytest.approx(8 / 10)  # not the mean of 1/3 and 1
+    assert rollup_totals([]).kelengkapan is None
 
 
 # --- privacy ----------------------------------------------------------------------------------------
