@@ -351,6 +351,35 @@ def test_children_out_of_region_or_of_another_major_are_refused(trial: dict[str,
     assert got["32.77"]["Jumlah KKMP"] == ""  # refused: shown, never counted
 
 
+def test_serve_runs_a_province_alerts_at_sync_and_the_digest_at_the_daily_job(
+    trial: dict[str, Any],
+) -> None:
+    from datetime import datetime
+
+    from kkmp_sheets import config as config_module
+    from kkmp_sheets.clock import SimulatedClock
+    from kkmp_sheets.core.wib import WIB
+    from kkmp_sheets.service.serve import Service
+
+    (trial["copies"] / "32.04.xlsx").unlink()
+    path = write_config(trial["base"] / "prov", name="Jabar", kode="32", rows=trial["rows"])
+    service = Service(
+        config_module.load(path), clock=SimulatedClock(datetime(2026, 1, 29, 9, tzinfo=WIB))
+    )
+    said = service.sync()
+    outbox = path.parent / "out" / "outbox"
+    names = sorted(p.name for p in outbox.rglob("*.eml"))
+    assert "3 children (1 not current)" in said
+    assert len(names) == 1 and "anak-32-04" in names[0]  # the alert; the digest waits
+    service.daily_digest()
+    names = sorted(p.name for p in outbox.rglob("*.eml"))
+    assert len(names) == 2 and any("wilayah-32" in n for n in names)
+    rows = {
+        r["Kode Wilayah"]: r for r in table(path.parent / "out" / "status.xlsx", "Status Kab-Kota")
+    }
+    assert rows["32.04"]["Kesegaran"] == "Tidak terbaca"
+
+
 # --- the nation -------------------------------------------------------------------------------------
 
 

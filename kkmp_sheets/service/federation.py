@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from kkmp_sheets.core.federation import (
     ANGKA_TERAKHIR,
     DITOLAK,
     RINGKASAN_TAB,
+    TERKINI,
     TIDAK_TERBACA,
     ChildEntry,
     ChildRow,
@@ -221,19 +223,46 @@ def run_federation_once(
     return cycle
 
 
-def notify(cycle: FederationCycle, cfg: Config, now: datetime) -> Any:
-    """The parent's digest and the alerts to the operators of children that are behind, through
-    the delivery ledger: each at most once a day, queued while the mail server is down."""
+def notify(
+    cycle: FederationCycle, cfg: Config, now: datetime, kinds: Collection[str] | None = None
+) -> Any:
+    """The parent's digest (kind "city") and the alerts to the operators of children that are
+    behind (kind "alert"), or only `kinds`, through the delivery ledger: each at most once a
+    day, queued while the mail server is down."""
     from kkmp_sheets.delivery.federation_digest import federation_digests
     from kkmp_sheets.delivery.ledger import DeliveryLedger, deliver
     from kkmp_sheets.service.notify import Notified, delivery_limits, make_transport
 
     digests = federation_digests(cycle.federation, cfg, now=now)
+    if kinds is not None:
+        digests = [d for d in digests if d.key.kind in kinds]
     transport = make_transport(cfg)
     with DeliveryLedger.for_config(cfg) as ledger:
         report = deliver(digests, transport, ledger, now=now, limits=delivery_limits(cfg))
     log.info("federation digests: %d rendered; %s", len(digests), report)
     return Notified(digests, report)
+
+
+def federation_job(cfg: Config, now: datetime, kinds: Collection[str]) -> str:
+    """A job of `serve` for a federation instance: the cycle of `now`'s day, then the digests
+    of `kinds` (the sync sends the child alerts, the daily job the parent's digest; there is
+    no weekly one)."""
+    if not {"city", "alert"} & set(kinds):
+        return "no digests of these kinds for a federation instance"
+    from kkmp_sheets.service.wiring import make_sink
+
+    sink = make_sink(cfg)
+    try:
+        cycle = run_federation(cfg, sink=sink, as_of=now.date(), now=now)
+    finally:
+        sink.close()
+    notified = notify(cycle, cfg, now, kinds)
+    fed = cycle.federation
+    behind = len(fed.children) - len(fed.with_state(TERKINI))
+    return (
+        f"{len(fed.children)} children ({behind} not current), {fed.totals.jumlah} "
+        f"cooperatives; {len(notified.digests)} digests ({', '.join(kinds)})"
+    )
 
 
 def summary_text(cycle: FederationCycle) -> str:

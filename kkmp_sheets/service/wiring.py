@@ -36,8 +36,8 @@ def make_source(cfg: Config) -> Source:
     if cfg.source_kind == "federation":
         raise ConfigError(
             '[source] kind = "federation" (a province or national instance) runs with '
-            "`kkmp-sheets run --once`, scheduled by cron or a systemd timer (docs/federation.md); "
-            "`serve`, `check` and `digest` do not run it yet"
+            "`kkmp-sheets run --once` or `serve` (docs/federation.md); `check`, `digest`, "
+            "`restore` and `confirm` are for a city's own cooperatives"
         )
     raise ConfigError(f'[source] kind = {cfg.source_kind!r} is not known: use "local" or "google"')
 
