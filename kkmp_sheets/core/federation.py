@@ -12,8 +12,8 @@ city's, so that the nation reads provinces exactly as a province reads cities.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -446,10 +446,6 @@ def sub_regions(fed: Federation, noun: str, note: str, paper: Print) -> Sheet:
     return sheet
 
 
-def with_reason(row: ChildRow, state: str, reason: str) -> ChildRow:
-    return replace(row, state=state, reason=reason)
-
-
 # --- small readers ------------------------------------------------------------------------------
 
 
@@ -475,8 +471,3 @@ def _number(value: Any, f: Any) -> Any:
     if f.fmt is Fmt.INT:
         return round(value)
     return float(value)
-
-
-def sums_of(children: Iterable[ChildFigures]) -> Totals:
-    """The roll-up of some children's figures (what the parent's Ringkasan must show)."""
-    return rollup_totals(c.totals for c in children)
