@@ -245,6 +245,12 @@ def _setup_logging(verbose: int) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = config.load(args.config)
     as_of, recorded = _as_of_day(args)
+    if cfg.source_kind == "federation":  # a province or the nation: docs/federation.md
+        from kkmp_sheets.service.federation import run_federation_once, summary_text
+
+        fed = run_federation_once(cfg, as_of, mail=not args.no_mail, record=recorded)
+        print(summary_text(fed), end="")
+        return 0
     from kkmp_sheets.service.summary import print_summary
 
     cycle = run_once(cfg, as_of, mail=not args.no_mail, record=recorded)

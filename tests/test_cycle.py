@@ -106,6 +106,7 @@ def test_cycle_exits_zero_and_writes_every_tab(city, ran):
         "Riwayat",
         "Pasokan",
         "Pasokan Kecamatan",
+        "Metadata",  # last: for a parent instance (docs/federation.md)
     ]
     header, rows = _table(status_path(city), "Status KKMP")
     assert header == STATUS_COLUMNS

@@ -151,6 +151,7 @@ def test_every_sheet_prints_on_a4_landscape_with_a_footer(printed: Printed) -> N
         "Riwayat",
         "Pasokan",
         "Pasokan Kecamatan",
+        "Metadata",
     ]
     for p in printed.pages:
         assert (round(p.page.width), round(p.page.height)) == (842, 595), p  # A4 landscape

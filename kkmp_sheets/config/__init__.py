@@ -22,8 +22,9 @@ from typing import Any
 
 from kkmp_sheets.config.keys import KEYS, WEEKDAYS, Key, reference_markdown, type_name
 from kkmp_sheets.core import wilayah
-from kkmp_sheets.core.pasokan import PasokanRules
 from kkmp_sheets.core.lokasi import Area
+from kkmp_sheets.core.metadata import NATIONAL_KODE
+from kkmp_sheets.core.pasokan import PasokanRules
 from kkmp_sheets.core.template import WAJIB_DUE_DAY
 from kkmp_sheets.core.zoning import ZoneRules
 from kkmp_sheets.errors import ConfigError
@@ -105,6 +106,14 @@ class ProvisionSettings:
 
 
 @dataclass(frozen=True)
+class FederationSettings:
+    """The `[federation]` section: a province's or the nation's instance."""
+
+    stale_days: int = 2
+    per_kecamatan: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     city_name: str
@@ -138,6 +147,7 @@ class Config:
     area: Area = field(default_factory=Area)  # [city] area, area_radius_km
     laporan: bool = True  # [output] laporan
     laporan_dir: Path | None = None  # [output] laporan_dir, resolved; None: see `report_dir`
+    federation: FederationSettings = field(default_factory=lambda: FederationSettings())
 
     @property
     def base_dir(self) -> Path:
@@ -187,7 +197,8 @@ def parse(data: dict[str, Any], path: Path) -> Config:
 
     base = path.parent
     kode = str(values["city"]["kode_wilayah"]).strip()
-    if wilayah.get(kode) is None:
+    national = kode == NATIONAL_KODE and values["source"]["kind"] == "federation"
+    if wilayah.get(kode) is None and not national:
         problems.append(
             f"[city] kode_wilayah = {kode!r} is not a Kemendagri province/city code; "
             'use the dotted code, e.g. "31.73" for Kota Administrasi Jakarta Barat'
@@ -251,7 +262,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
 
     source_kind = values["source"]["kind"]
     registry = values["source"]["registry"]
-    if source_kind == "local":
+    if source_kind in ("local", "federation"):
         registry = str((base / registry).resolve())
     return Config(
         path=path,
@@ -296,7 +307,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         limits=limits,
         source_root=(
             (base / values["source"]["root"]).resolve()
-            if source_kind == "local" and values["source"]["root"].strip()
+            if source_kind in ("local", "federation") and values["source"]["root"].strip()
             else None
         ),
         workers=workers or usable_cores(),
@@ -307,6 +318,10 @@ def parse(data: dict[str, Any], path: Path) -> Config:
             (base / values["output"]["laporan_dir"]).resolve()
             if values["output"]["laporan_dir"].strip()
             else None
+        ),
+        federation=FederationSettings(
+            stale_days=values["federation"]["stale_days"],
+            per_kecamatan=values["federation"]["per_kecamatan"],
         ),
     )
 

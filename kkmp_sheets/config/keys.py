@@ -33,7 +33,8 @@ KEYS: dict[str, dict[str, Key]] = {
         "kode_wilayah": Key(
             str,
             "Kemendagri code of the city/kabupaten (`31.73`) or province (`32`). NIKs registered "
-            "outside it get a warning.",
+            'outside it get a warning. A federation instance (`[source] kind = "federation"`) '
+            "of a province uses the province's code; the national one `00`.",
             required=True,
         ),
         "target_date": Key(
@@ -61,12 +62,18 @@ KEYS: dict[str, dict[str, Key]] = {
     },
     "source": {
         "kind": Key(
-            str, "Where cooperative workbooks live.", required=True, choices=("local", "google")
+            str,
+            "Where cooperative workbooks live; `federation`: this instance is a province or the "
+            "nation and reads its children's status spreadsheets instead (docs/federation.md).",
+            required=True,
+            choices=("local", "google", "federation"),
         ),
         "registry": Key(
             str,
             "The registry of cooperatives: local mode a `.csv` or `.xlsx` path; Google mode the "
-            "ID or URL of the spreadsheet holding the `Daftar KKMP` tab.",
+            "ID or URL of the spreadsheet holding the `Daftar KKMP` tab. Federation: a `.csv` or "
+            "`.xlsx` path listing the children (Kode Wilayah | Nama | Spreadsheet | Email "
+            "Operator; Spreadsheet = a Google ID/URL or a local status `.xlsx` path).",
             required=True,
         ),
         "root": Key(
@@ -229,6 +236,21 @@ KEYS: dict[str, dict[str, Key]] = {
             "Eggs (Telur) per kilogram: Pasokan shows eggs in kg, and Stok rows counted in "
             "`butir` are converted at this rate (docs/pasokan.md).",
             default=DEFAULT_BUTIR_PER_KG,
+        ),
+    },
+    # --- a province or national instance ([source] kind = "federation"); docs/federation.md
+    "federation": {
+        "stale_days": Key(
+            int,
+            "A child whose data date is more than this many days before the parent's is shown "
+            "`Terlambat` (its figures still count) and its operator is told.",
+            default=2,
+        ),
+        "per_kecamatan": Key(
+            bool,
+            "Also read each child's sub-region tab (a city's Kecamatan, a province's Status "
+            "Kab/Kota) and show its rows in the parent's Kecamatan tab.",
+            default=False,
         ),
     },
     # --- the scheduled service (`kkmp-sheets serve`) and its memory

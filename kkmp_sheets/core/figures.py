@@ -320,6 +320,19 @@ def rollup(values: Iterable[Mapping[str, Any]]) -> Totals:
     return Totals(**out)
 
 
+def rollup_totals(groups: Iterable[Totals]) -> Totals:
+    """The roll-up of groups already rolled up (the kabupaten/kota of a province, the provinces
+    of the nation), by each figure's rule: counts and sums add up; a share is weighted by each
+    group's Jumlah KKMP, so that it equals the share over all their cooperatives."""
+    groups = list(groups)
+    out: dict[str, Any] = {f.key: sum(g.get(f.key) or 0 for g in groups) for f in ROLLED}
+    jumlah = out["jumlah"]
+    for f in SHARES:
+        held = sum(round((g.get(f.key) or 0) * g.jumlah) for g in groups)
+        out[f.key] = held / jumlah if jumlah else None
+    return Totals(**out)
+
+
 # --- the target ----------------------------------------------------------------------------------
 
 

@@ -14,8 +14,8 @@ from datetime import date, datetime
 from typing import Any
 
 from kkmp_sheets.core import formats
-from kkmp_sheets.core.acknowledge import KEY_COLUMN, TICK_COLUMN
 from kkmp_sheets.core.a1 import column_letters
+from kkmp_sheets.core.acknowledge import KEY_COLUMN, TICK_COLUMN
 from kkmp_sheets.core.figures import (
     BY_KEY,
     KECAMATAN_TAB,
@@ -35,6 +35,7 @@ from kkmp_sheets.core.figures import (
     week_on_week,
 )
 from kkmp_sheets.core.issue import Issue, Severity
+from kkmp_sheets.core.metadata import Metadata, level_of, metadata_sheet
 from kkmp_sheets.core.metrics import CoopFigures
 from kkmp_sheets.core.pasokan import PasokanRow, PasokanRules, pasokan_rows
 from kkmp_sheets.core.registry import Coop
@@ -143,9 +144,12 @@ def status_book(
     history: list[list] | None = None,
     figures: CityFigures | None = None,
     units: PasokanRules = DEFAULT_UNITS,
+    kode_wilayah: str = "",
+    program_version: str = "",
 ) -> StatusBook:
     """The status workbook. `figures` is the cycle's `measure`ment (measured here when None);
-    `units`: how Pasokan converts units (`[pasokan]`)."""
+    `units`: how Pasokan converts units (`[pasokan]`). `kode_wilayah` and `program_version` go
+    into its Metadata tab, for a parent instance."""
     if figures is None:
         figures = measure(
             results, as_of=as_of, reporting_window_days=reporting_window_days, target=target
@@ -247,8 +251,23 @@ def status_book(
         _trend(TREND_ZONES, place_on="Ringkasan", anchor="E24"),
         *riwayat_charts(len(RIWAYAT_COLUMNS)),
     ]
-    sheets = [ringkasan, status, kecamatan, masalah, riwayat, pasokan, per_kecamatan]
-    return StatusBook(sheets, charts)
+    meta = metadata_sheet(
+        Metadata(
+            kode_wilayah=kode_wilayah,
+            level=level_of(kode_wilayah),
+            nama=city_name,
+            tanggal_data=as_of,
+            waktu_siklus=now,
+            program_version=program_version,
+            jumlah_kkmp=city.jumlah,
+            jendela_laporan_hari=reporting_window_days,
+        ),
+        footer=footer,
+    )
+    # Metadata last: a parent instance reads it (docs/federation.md); people need not.
+    return StatusBook(
+        [ringkasan, status, kecamatan, masalah, riwayat, pasokan, per_kecamatan, meta], charts
+    )
 
 
 # --- Pasokan ---------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ import requests
 from gspread.exceptions import APIError
 
 from kkmp_sheets.core.formats import parse_date
+from kkmp_sheets.core.metadata import CYCLE_TIME_KEY, METADATA_TAB
 from kkmp_sheets.core.report import riwayat_read_back
 from kkmp_sheets.core.tables import Cell, CellValue, Fmt, StatusBook
 from kkmp_sheets.errors import OutputError
@@ -246,14 +247,16 @@ class GoogleSink:
 
 
 def fingerprint(book: StatusBook) -> str:
-    """A hash of what the book says, leaving out when it was made (the notes and Ringkasan's
-    "Diperbarui" time), so that an unchanged result is not written again."""
+    """A hash of what the book says, leaving out when it was made (the notes, Ringkasan's
+    "Diperbarui" time and Metadata's cycle time), so that an unchanged result is not written
+    again."""
     parts: list[Any] = []
     for sheet in book.sheets:
         rows = [
             [_plain(v) for v in row]
             for row in sheet.rows
             if not (sheet.name == "Ringkasan" and _is_timestamp(row))
+            and not (sheet.name == METADATA_TAB and row[:1] == [CYCLE_TIME_KEY])
         ]
         parts.append([sheet.name, [[c.name, str(c.fmt), c.width] for c in sheet.columns], rows])
     parts.append([[c.title, c.data_sheet, list(c.series_cols), c.anchor] for c in book.charts])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kkmp_sheets import crashpoints
+from kkmp_sheets import __version__, crashpoints
 from kkmp_sheets.config import Config
 from kkmp_sheets.core import acknowledge, formats, validation
 from kkmp_sheets.core.figures import measure
@@ -176,6 +176,8 @@ def run_cycle(
         history=_riwayat(sink, store, now),
         figures=figures,
         units=config.pasokan,
+        kode_wilayah=config.city_kode,
+        program_version=__version__,
     )
     if not recorded:
         riwayat = book.sheet("Riwayat")

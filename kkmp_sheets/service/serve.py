@@ -292,6 +292,10 @@ class Service:
 
     def sync(self) -> str:
         """One cycle, recorded; then the alerts it detects; then snapshot retention."""
+        if self.cfg.source_kind == "federation":  # a province or the nation
+            from kkmp_sheets.service.federation import federation_job
+
+            return federation_job(self.cfg, self.clock.now(), SYNC_KINDS)
         from kkmp_sheets.service.cycle import run_cycle
         from kkmp_sheets.service.notify import record_and_notify
         from kkmp_sheets.service.wiring import close, make_sink, make_source
@@ -332,6 +336,10 @@ class Service:
     def _digests(self, job: str, kinds: tuple[str, ...]) -> str:
         from kkmp_sheets.service.notify import record_and_notify
 
+        if self.cfg.source_kind == "federation":  # its own cycle, then its digest
+            from kkmp_sheets.service.federation import federation_job
+
+            return federation_job(self.cfg, self.clock.now(), kinds)
         today = self.clock.now().date()
         if self.last_cycle is None or self.last_cycle.as_of != today:
             log.info("%s: no sync yet today; running one first", job)

@@ -33,6 +33,12 @@ def make_source(cfg: Config) -> Source:
             state=GoogleState.in_folder(cfg.data_dir),
             feedback=cfg.write_feedback,
         )
+    if cfg.source_kind == "federation":
+        raise ConfigError(
+            '[source] kind = "federation" (a province or national instance) runs with '
+            "`kkmp-sheets run --once` or `serve` (docs/federation.md); `check`, `digest`, "
+            "`restore` and `confirm` are for a city's own cooperatives"
+        )
     raise ConfigError(f'[source] kind = {cfg.source_kind!r} is not known: use "local" or "google"')
 
 
