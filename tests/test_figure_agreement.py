@@ -629,10 +629,20 @@ MERAH_LIST_LIMIT = 10  # [digest] merah_list_limit: the demo cities keep the def
 def test_the_merah_lists_agree_with_status_kkmp(cities: list[Ran]):
     """Each Merah cooperative a digest names is Merah in Status KKMP, under the same name, with
     the same Alasan Zona; the city digest names them up to the limit and counts the rest; each
-    kecamatan digest names its own; on a first day (nobody newly Merah, no history) the order is
-    by kecamatan and name."""
+    kecamatan digest names its own; in the order of `views.merah_list`: those that turned Merah
+    since the previous recorded day (a week before) first, then the longest Merah (the first day
+    of their run as the history store recorded it), then by kecamatan and name."""
     for ran in cities:
         merah = {r["Nama Koperasi"]: r for r in ran.status if r["Zona"] == "Merah"}
+        with HistoryStore(ran.city.root / "out" / "data" / "history.sqlite") as store:
+            since = store.merah_since(ran.as_of)
+        assert set(since) == {ran.ids[name] for name in merah}
+
+        def rank(r: dict[str, Any]) -> tuple:
+            first = since[ran.ids[r["Nama Koperasi"]]]
+            # Every day before was recorded, so a run that starts today is a new Merah.
+            return (first != ran.as_of, first, r["Kecamatan"], r["Nama Koperasi"])
+
         assert merah, "the demo city has Merah cooperatives"
         city_parts = [s for s in ran.merah if s.startswith("city.")]
         assert len(city_parts) == 2, ran.merah.keys()  # text and HTML
@@ -647,7 +657,7 @@ def test_the_merah_lists_agree_with_status_kkmp(cities: list[Ran]):
                 row = merah[name]
                 assert (kecamatan, reasons) == (row["Kecamatan"], row["Alasan Zona"]), source
                 named[source.split("#")[0]].add(name)
-            order = sorted(expected, key=lambda r: (r["Kecamatan"], r["Nama Koperasi"]))
+            order = sorted(expected, key=rank)
             assert [n for n, _, _ in seen.listed] == [
                 r["Nama Koperasi"] for r in order[: len(seen.listed)]
             ], source
