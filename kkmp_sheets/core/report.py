@@ -8,7 +8,7 @@ city workbook. Hasil Pemeriksaan goes into the cooperative's own workbook and ma
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -425,7 +425,7 @@ REGISTRY_ID = "(Daftar KKMP)"
 MAX_RUNS = 12
 
 
-def masalah_rows(results: list[CoopResult], registry_issues: list[Issue] = ()) -> list[list]:  # type: ignore[assignment]
+def masalah_rows(results: list[CoopResult], registry_issues: Sequence[Issue] = ()) -> list[list]:
     """Masalah Data: what the office should look at first comes first.
 
     The registry's own problems lead (until they are fixed a cooperative cannot be read at
@@ -443,17 +443,18 @@ def masalah_rows(results: list[CoopResult], registry_issues: list[Issue] = ()) -
     lines: list[tuple[tuple, list]] = []
     for r in results:
         zone_rank = ZONE_ORDER.get(r.zone.name, 3)
-        grouped: dict[tuple[str, str, str, str], list[Issue]] = {}
+        groups: list[list[Issue]] = []  # in `sorted_issues` order
+        repeated: dict[tuple[str, str, str, str], list[Issue]] = {}
         for issue in sorted_issues(r.open_issues):
             if issue.severity is Severity.GALAT:
-                grouped[(issue.code, issue.tab, issue.column, f"{issue.row}:{len(grouped)}")] = [
-                    issue
-                ]
-            else:
-                grouped.setdefault((issue.code, issue.tab, issue.column, issue.message), []).append(
-                    issue
-                )
-        for members in grouped.values():
+                groups.append([issue])
+                continue
+            same = (issue.code, issue.tab, issue.column, issue.message)
+            if same not in repeated:
+                repeated[same] = []
+                groups.append(repeated[same])
+            repeated[same].append(issue)
+        for members in groups:
             first = members[0]
             order = (zone_rank, SEVERITY_ORDER[first.severity], r.coop.id, _issue_order(first))
             line = [
