@@ -52,8 +52,10 @@ class Office:
 
     def sink(self, budget: int = DEFAULT_BUDGET, *, state: GoogleState | None = None) -> GoogleSink:
         """A sink as a new run of the service makes it (same memory unless `state` is given)."""
+        # The fake applies an 8 MiB batch in about a minute on a busy machine (Google in
+        # seconds): a long timeout, so that only the injected faults fail a request.
         settings = GoogleSettings(
-            base_url=self.fake.base_url, timeout_seconds=60, max_attempts=2, max_wait_seconds=1
+            base_url=self.fake.base_url, timeout_seconds=900, max_attempts=2, max_wait_seconds=1
         )
         clients = connect_fake(
             self.fake,
@@ -216,6 +218,7 @@ def single_request_tabs(
     return tabs
 
 
+@pytest.mark.slow  # about 5 minutes: the fake writes 24 MB of cells (12 MB twice)
 def test_3000_cooperatives_go_staged_and_read_back_as_one_request_would(
     office: Office,
     seed: Seed,
@@ -264,7 +267,9 @@ def status_kab_kota(rows: int, day: int) -> StatusBook:
         note=f"Nasional — data per {day} Jan 2026",
     )
     total = Sheet("Ringkasan", [Col("Ukuran"), Col("Nilai")], [["Jumlah", Cell(rows, Fmt.INT)]])
-    chart = Chart("KKMP per Kab/Kota", "Status Kab/Kota", "Kab/Kota", ("KKMP",), place_on="Ringkasan")
+    chart = Chart(
+        "KKMP per Kab/Kota", "Status Kab/Kota", "Kab/Kota", ("KKMP",), place_on="Ringkasan"
+    )
     return StatusBook([total, sheet], [chart])
 
 
@@ -295,6 +300,7 @@ def test_any_status_book_such_as_a_national_status_kab_kota(
 # --- a crash between staging requests ----------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("crash_after", "memory"), [(1, "kept"), (3, "lost")])
 def test_a_write_broken_off_after_request_k_shows_nothing_and_the_next_cleans_up(
     office: Office,
@@ -373,6 +379,12 @@ def test_after_a_staged_write_a_small_book_is_one_request_again(office: Office, 
     assert len(seen) == 1
     tabs = office.tabs()
     assert len(tabs["Status KKMP"]) == 5 + 2
-    assert list(tabs)[:6] == ["Ringkasan", "Status KKMP", "Kecamatan", "Masalah Data", "Riwayat", "Pasokan"]
+    assert list(tabs)[:6] == [
+        "Ringkasan",
+        "Status KKMP",
+        "Kecamatan",
+        "Masalah Data",
+        "Riwayat",
+        "Pasokan",
+    ]
     assert not office.tabs(hidden=True)
-

@@ -220,9 +220,7 @@ class GoogleSink:
             reply = self.api.batch_update(self.id, cleanup_requests(stale) + requests_, body)
             self.last_requests, self.last_bytes = 1, len(body)
             log.info("status spreadsheet written: one batchUpdate of %.1f MB", len(body) / 1e6)
-            new_layout["sheets"] = {
-                t: i for t, i in new_layout["sheets"].items() if i not in stale
-            }
+            new_layout["sheets"] = {t: i for t, i in new_layout["sheets"].items() if i not in stale}
             return reply, new_layout
         del body
         plan = plan_staged(book, layout, old_charts, budget=self.budget, stale=stale)

@@ -125,7 +125,12 @@ def plan_staged(
     final: list[dict[str, Any]] = [*settings]
     final += [{"deleteEmbeddedObject": {"objectId": chart_id}} for chart_id in old_charts]
     final += [
-        {"updateSheetProperties": {"properties": {"sheetId": sid, "hidden": False}, "fields": "hidden"}}
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": sid, "hidden": False},
+                "fields": "hidden",
+            }
+        }
         for sid in staged_ids.values()
     ]
     final += [{"deleteProtectedRange": {"protectedRangeId": sid}} for sid in staged_ids.values()]
@@ -145,7 +150,9 @@ def plan_staged(
 
     sheets = {t: sid for t, sid in existing.items() if t not in ours and not is_staged_title(t)}
     sheets.update({sheet.name: staged_ids[staged_title(sheet.name)] for sheet in book.sheets})
-    rules = {k: v for k, v in (staged_layout.get("rules") or {}).items() if int(k) in sheets.values()}
+    rules = {
+        k: v for k, v in (staged_layout.get("rules") or {}).items() if int(k) in sheets.values()
+    }
     new_layout = {"sheets": sheets, "rules": rules, "charts": []}
     return StagedPlan(staging, final, list(staged_ids.values()), new_layout, sizes)
 
@@ -186,7 +193,9 @@ def _slices(request: dict[str, Any], piece: int) -> list[dict[str, Any]]:
     return out
 
 
-def _pack(writes: list[dict[str, Any]], budget: int) -> tuple[list[list[dict[str, Any]]], list[int]]:
+def _pack(
+    writes: list[dict[str, Any]], budget: int
+) -> tuple[list[list[dict[str, Any]]], list[int]]:
     """Requests in order, greedily into batches whose body stays within `budget` bytes."""
     batches: list[list[dict[str, Any]]] = []
     sizes: list[int] = []
