@@ -288,10 +288,12 @@ def test_any_status_book_such_as_a_national_status_kab_kota(
     assert all(tabs == first for tabs, _ in seen[:-1]) and seen[-1][0] == second != first
     assert second == single_request_tabs(fake, status_kab_kota(514, 2), monkeypatch)
     # The chart was drawn on the renamed tab, from the renamed tab's cells.
-    meta = sink.api.get_spreadsheet(office.sid, {"fields": "sheets(properties,charts)"})
+    fields = "sheets(properties,charts,protectedRanges)"
+    meta = sink.api.get_spreadsheet(office.sid, {"fields": fields})
     ids = {s["properties"]["title"]: s["properties"]["sheetId"] for s in meta["sheets"]}
     charts = [c for s in meta["sheets"] for c in s.get("charts") or []]
     assert len(charts) == 1
+    assert not [s for s in meta["sheets"] if s.get("protectedRanges")]  # the warnings went too
     assert charts[0]["position"]["overlayPosition"]["anchorCell"]["sheetId"] == ids["Ringkasan"]
     domain = charts[0]["spec"]["basicChart"]["domains"][0]["domain"]["sourceRange"]["sources"][0]
     assert domain["sheetId"] == ids["Status Kab/Kota"]
@@ -328,6 +330,9 @@ def test_a_write_broken_off_after_request_k_shows_nothing_and_the_next_cleans_up
     assert office.tabs() == old  # read through the API: nothing visible changed
     hidden = office.tabs(hidden=True)
     assert hidden and all(is_staged_title(t) for t in hidden)
+    meta = sink.api.get_spreadsheet(office.sid, {"fields": "sheets(properties,protectedRanges)"})
+    warned = [s for s in meta["sheets"] if s["properties"].get("hidden")]
+    assert all(s["protectedRanges"][0]["warningOnly"] for s in warned)  # if someone unhides one
 
     office.fake.clear_faults()
     state = GoogleState() if memory == "lost" else None

@@ -68,6 +68,18 @@ class StagedPlan:
     def requests(self) -> int:
         return len(self.staging) + 1
 
+    def unprotecting(self, replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The final request, also removing the staging tabs' protections: their ids are in the
+        staging requests' `replies` (Google assigns them)."""
+        ids = [
+            r["addProtectedRange"]["protectedRange"]["protectedRangeId"]
+            for r in replies
+            if "addProtectedRange" in r
+        ]
+        final = [{"deleteProtectedRange": {"protectedRangeId": i}} for i in ids] + self.final
+        self.sizes[-1] = _body_size(final)
+        return final
+
 
 def plan_staged(
     book: StatusBook,
@@ -133,7 +145,6 @@ def plan_staged(
         }
         for sid in staged_ids.values()
     ]
-    final += [{"deleteProtectedRange": {"protectedRangeId": sid}} for sid in staged_ids.values()]
     final += [{"deleteSheet": {"sheetId": existing[name]}} for name in ours]
     for index, sheet in enumerate(book.sheets):
         sid = staged_ids[staged_title(sheet.name)]
@@ -146,7 +157,7 @@ def plan_staged(
             }
         )
     final += charts
-    sizes.append(_ENVELOPE + sum(request_bytes(r) + 1 for r in final) - 1)
+    sizes.append(_body_size(final))
 
     sheets = {t: sid for t, sid in existing.items() if t not in ours and not is_staged_title(t)}
     sheets.update({sheet.name: staged_ids[staged_title(sheet.name)] for sheet in book.sheets})
@@ -157,13 +168,16 @@ def plan_staged(
     return StagedPlan(staging, final, list(staged_ids.values()), new_layout, sizes)
 
 
+def _body_size(requests_: list[dict[str, Any]]) -> int:
+    return _ENVELOPE + sum(request_bytes(r) + 1 for r in requests_) - 1
+
+
 def _protect(sheet_id: int) -> dict[str, Any]:
-    """A warning, not a lock: whoever unhides a staging tab is told it is being written. Its id
-    is the tab's, so that the final request can remove it without reading it back."""
+    """A warning, not a lock: whoever unhides a staging tab is told it is being written. Google
+    chooses its id (the field is read-only); `StagedPlan.unprotecting` removes it at the swap."""
     return {
         "addProtectedRange": {
             "protectedRange": {
-                "protectedRangeId": sheet_id,
                 "range": {"sheetId": sheet_id},
                 "description": "Sedang ditulis oleh kkmp-sheets; jangan diubah",
                 "warningOnly": True,
