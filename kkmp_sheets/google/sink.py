@@ -44,8 +44,8 @@ from kkmp_sheets.google.ids import file_id
 from kkmp_sheets.google.staged import (
     DEFAULT_BUDGET,
     cleanup_requests,
-    is_staged_title,
     plan_staged,
+    staged_title,
 )
 from kkmp_sheets.google.state import GoogleState
 from kkmp_sheets.google.status_batch import build_requests
@@ -215,7 +215,7 @@ class GoogleSink:
             ]
         else:  # nobody else wrote since: exactly the charts we made
             old_charts = list(layout.get("charts") or [])
-        stale = self._stale_staging(layout)
+        stale = self._stale_staging(layout, book)
         requests_, new_layout = build_requests(book, layout, old_charts)
         body = batch_body(cleanup_requests(stale) + requests_)
         if len(body) <= self.budget:
@@ -249,11 +249,13 @@ class GoogleSink:
         )
         return reply, plan.layout
 
-    def _stale_staging(self, layout: dict[str, Any]) -> list[int]:
-        """Hidden staging tabs an interrupted staged write left, found by their titles. The
+    def _stale_staging(self, layout: dict[str, Any], book: StatusBook) -> list[int]:
+        """Hidden staging tabs an interrupted staged write left, found by their titles (the
+        staged title of one of our tabs: an office's own tab is never taken for one). The
         layout was read from the spreadsheet whenever the memo says such a write began (or the
         memo is lost); a layout from memory has none."""
-        stale = [i for t, i in (layout.get("sheets") or {}).items() if is_staged_title(t)]
+        ours = {staged_title(sheet.name) for sheet in book.sheets}
+        stale = [i for t, i in (layout.get("sheets") or {}).items() if t in ours]
         if stale:
             log.info(
                 "status spreadsheet: removing %d hidden staging tab(s) left by an interrupted "
