@@ -393,3 +393,17 @@ def test_after_a_staged_write_a_small_book_is_one_request_again(office: Office, 
         "Pasokan",
     ]
     assert not office.tabs(hidden=True)
+
+
+def test_an_office_tab_that_only_looks_like_a_staging_tab_is_left_alone(
+    office: Office, seed: Seed
+) -> None:
+    sink = office.sink()
+    reply = sink.api.batch_update(
+        office.sid, [{"addSheet": {"properties": {"title": "~Rapat (baru)", "hidden": True}}}]
+    )
+    assert reply["replies"][0]["addSheet"]["properties"]["title"] == "~Rapat (baru)"
+    sink = office.sink(100_000, state=GoogleState())  # no memory: the layout is read
+    publish(sink, large_book(seed, 100))
+    assert sink.last_requests > 1
+    assert list(office.tabs(hidden=True)) == ["~Rapat (baru)"]
