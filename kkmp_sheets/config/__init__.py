@@ -77,6 +77,7 @@ class GoogleSettings:
     timeout_seconds: float = 30.0
     max_attempts: int = 5
     max_wait_seconds: float = 120.0
+    request_budget_mb: float = 8.0  # the status spreadsheet is written staged above it
 
 
 @dataclass(frozen=True)
@@ -391,6 +392,11 @@ def _google_settings(values: dict[str, dict[str, Any]], problems: list[str]) -> 
     for key in ("timeout_seconds", "max_wait_seconds"):
         if given[key] <= 0:
             problems.append(f"[google] {key} = {given[key]}: expected a number of seconds above 0")
+    if not 0.1 <= given["request_budget_mb"] <= 10:
+        problems.append(
+            f"[google] request_budget_mb = {given['request_budget_mb']}: expected 0.1 to 10 "
+            "(Google refuses a request over 10 MiB)"
+        )
     if values["output"]["kind"] == "google" and not values["output"]["spreadsheet"].strip():
         problems.append(
             '[output] spreadsheet is required with kind = "google": the ID or URL of an empty '
@@ -405,6 +411,7 @@ def _google_settings(values: dict[str, dict[str, Any]], problems: list[str]) -> 
         timeout_seconds=float(given["timeout_seconds"]),
         max_attempts=given["max_attempts"],
         max_wait_seconds=float(given["max_wait_seconds"]),
+        request_budget_mb=float(given["request_budget_mb"]),
     )
 
 

@@ -397,6 +397,14 @@ KEYS: dict[str, dict[str, Key]] = {
             "cooperative is reported as unreadable this cycle and the others go on.",
             default=120,
         ),
+        "request_budget_mb": Key(
+            (int, float),
+            "Most MiB of one request that writes the status spreadsheet (Google refuses more "
+            "than 10). A larger status is written in several requests into hidden staging tabs "
+            "and shown by one last request, so readers never see half of it (docs/operator.md, "
+            '"Large status spreadsheets").',
+            default=8,
+        ),
     },
     # --- onboarding: `kkmp-sheets provision` (see docs/onboarding.md)
     "provision": {

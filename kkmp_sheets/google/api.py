@@ -309,6 +309,14 @@ def policy(settings: GoogleSettings) -> RetryPolicy:
 MAX_BODY = 10_485_760  # bytes: "Request payload size exceeds the limit: 10485760 bytes."
 
 
+def batch_body(requests_: list[dict[str, Any]]) -> bytes:
+    """The body of a `batchUpdate` exactly as it is sent: compact JSON, UTF-8. Its length is what
+    Google measures against `MAX_BODY` (and what the staged writer keeps under its budget)."""
+    return json.dumps(
+        {"requests": requests_}, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
+
+
 class RequestTooLarge(Exception):
     """A batch larger than Google accepts in one request (it would be refused with a 400)."""
 
@@ -350,12 +358,13 @@ class GoogleApi:
         query = {**params, "ranges": ranges}
         return dict(self.http.request("get", url, params=query).json())
 
-    def batch_update(self, spreadsheet_id: str, requests_: list[dict[str, Any]]) -> dict[str, Any]:
-        """One atomic batch. Sent as compact JSON: Google refuses bodies over 10 MiB."""
+    def batch_update(
+        self, spreadsheet_id: str, requests_: list[dict[str, Any]], body: bytes | None = None
+    ) -> dict[str, Any]:
+        """One atomic batch. Sent as compact JSON: Google refuses bodies over 10 MiB. `body`:
+        `batch_body(requests_)` when the caller has measured it already."""
         url = SPREADSHEET_BATCH_UPDATE_URL % spreadsheet_id
-        body = json.dumps(
-            {"requests": requests_}, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-        ).encode("utf-8")
+        body = batch_body(requests_) if body is None else body
         if len(body) > MAX_BODY:
             raise RequestTooLarge(len(body))
         self.last_body_bytes = len(body)

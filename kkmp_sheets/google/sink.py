@@ -1,8 +1,10 @@
-"""The city status workbook as a Google spreadsheet, written in one atomic `batchUpdate`.
+"""The city status workbook as a Google spreadsheet, shown to readers by one atomic `batchUpdate`.
 
 The office creates the spreadsheet and shares it with the service account as Editor; its ID (or
 URL) is `[output] spreadsheet`. Each publish is **one** `spreadsheets.batchUpdate`, which Google
-applies entirely or not at all, so a reader never sees half of it:
+applies entirely or not at all, so a reader never sees half of it (a batch over the budget, 8 MiB
+by default, about 2,000 cooperatives, is written through hidden staging tabs and shown by one
+final request instead: `staged.py`):
 
 - the spreadsheet locale `id_ID` (Indonesian separators and month names) and time zone
   Asia/Jakarta; our tabs added (with chosen sheet ids) or resized to fit, in the book's order,
@@ -38,10 +40,16 @@ from kkmp_sheets.core.metadata import CYCLE_TIME_KEY, METADATA_TAB
 from kkmp_sheets.core.report import riwayat_read_back
 from kkmp_sheets.core.tables import Cell, CellValue, Fmt, StatusBook
 from kkmp_sheets.errors import OutputError
-from kkmp_sheets.google.api import GoogleApi, RequestTooLarge
+from kkmp_sheets.google.api import GoogleApi, RequestTooLarge, batch_body
 from kkmp_sheets.google.cells import a1_tab
 from kkmp_sheets.google.drive import FileState, file_state
 from kkmp_sheets.google.ids import file_id
+from kkmp_sheets.google.staged import (
+    DEFAULT_BUDGET,
+    cleanup_requests,
+    plan_staged,
+    staged_title,
+)
 from kkmp_sheets.google.state import GoogleState
 from kkmp_sheets.google.status_batch import build_requests
 
@@ -63,6 +71,7 @@ class GoogleSink:
         *,
         state: GoogleState | None = None,
         listing: Listing | None = None,
+        budget: int = DEFAULT_BUDGET,
     ) -> None:
         sid = file_id(spreadsheet)
         if sid is None:
@@ -79,7 +88,9 @@ class GoogleSink:
         self._file: FileState | None = None
         self.published = 0  # batchUpdates sent (for the CLI and tests)
         self.skipped = 0
-        self.last_bytes = 0  # size of the last batch written
+        self.last_bytes = 0  # size of the largest request of the last publish
+        self.last_requests = 0  # batchUpdates the last publish took (more than 1: staged)
+        self.budget = budget  # bytes: a book whose batch is larger is written staged
 
     @property
     def url(self) -> str:
@@ -142,13 +153,16 @@ class GoogleSink:
         memo = self.state.get(self.key)
         print_ = fingerprint(book)
         untouched = self._untouched(memo, file)
-        if untouched and memo and memo.get("fingerprint") == print_:
+        staging = bool(memo and memo.get("staging"))  # hidden tabs of a write that broke off
+        if untouched and memo and memo.get("fingerprint") == print_ and not staging:
             log.info("status spreadsheet unchanged; not rewritten")
             self.skipped += 1
             return self.url
         if file is not None and not file.can_edit:
             raise OutputError(self._not_editable())
-        layout = (memo or {}).get("layout") if untouched else None
+        # After a staged write broke off, look at the spreadsheet itself: what it holds is known
+        # only there (the hidden tabs, or the final request applied before the memo was).
+        layout = (memo or {}).get("layout") if untouched and not staging else None
         try:
             if layout is None:
                 layout = self._read_layout()
@@ -174,10 +188,6 @@ class GoogleSink:
                 "the previous status stays as it was. Run again later."
             ) from None
         self.published += 1
-        self.last_bytes = self.api.last_body_bytes
-        log.info(
-            "status spreadsheet written: one batchUpdate of %.1f MB", self.api.last_body_bytes / 1e6
-        )
         layout["charts"] = [
             r["addChart"]["chart"]["chartId"] for r in reply.get("replies") or [] if "addChart" in r
         ]
@@ -214,9 +224,54 @@ class GoogleSink:
             ]
         else:  # nobody else wrote since: exactly the charts we made
             old_charts = list(layout.get("charts") or [])
+        stale = self._stale_staging(layout, book)
         requests_, new_layout = build_requests(book, layout, old_charts)
-        reply = self.api.batch_update(self.id, requests_)
-        return reply, new_layout
+        body = batch_body(cleanup_requests(stale) + requests_)
+        if len(body) <= self.budget:
+            reply = self.api.batch_update(self.id, cleanup_requests(stale) + requests_, body)
+            self.last_requests, self.last_bytes = 1, len(body)
+            log.info("status spreadsheet written: one batchUpdate of %.1f MB", len(body) / 1e6)
+            new_layout["sheets"] = {t: i for t, i in new_layout["sheets"].items() if i not in stale}
+            return reply, new_layout
+        del body
+        plan = plan_staged(book, layout, old_charts, budget=self.budget, stale=stale)
+        # Remembered before the first staging request: a crash after it leaves hidden tabs
+        # that the next write deletes first.
+        self.state.update(self.key, staging=plan.staging_ids)
+        replies: list[dict[str, Any]] = []
+        for number, chunk in enumerate(plan.staging, 1):
+            replies += self.api.batch_update(self.id, chunk).get("replies") or []
+            log.info(
+                "status spreadsheet: staging request %d of %d (%.1f MB) into hidden tabs",
+                number,
+                len(plan.staging),
+                self.api.last_body_bytes / 1e6,
+            )
+        reply = self.api.batch_update(self.id, plan.unprotecting(replies))
+        self.last_requests, self.last_bytes = plan.requests, max(plan.sizes)
+        log.info(
+            "status spreadsheet written in %d batchUpdates (staged: the book's batch is over the "
+            "%.1f MB budget), the largest %.1f MB; shown at once by the last",
+            plan.requests,
+            self.budget / 1e6,
+            self.last_bytes / 1e6,
+        )
+        return reply, plan.layout
+
+    def _stale_staging(self, layout: dict[str, Any], book: StatusBook) -> list[int]:
+        """Hidden staging tabs an interrupted staged write left, found by their titles (the
+        staged title of one of our tabs: an office's own tab is never taken for one). The
+        layout was read from the spreadsheet whenever the memo says such a write began (or the
+        memo is lost); a layout from memory has none."""
+        ours = {staged_title(sheet.name) for sheet in book.sheets}
+        stale = [i for t, i in (layout.get("sheets") or {}).items() if t in ours]
+        if stale:
+            log.info(
+                "status spreadsheet: removing %d hidden staging tab(s) left by an interrupted "
+                "write; the visible status was not changed by it",
+                len(stale),
+            )
+        return stale
 
     def _not_editable(self) -> str:
         return (

@@ -71,6 +71,7 @@ def make_sink(cfg: Config, source: Source | None = None) -> Sink:
             cfg.output_spreadsheet,
             state=GoogleState.in_folder(cfg.data_dir),
             listing=listing,
+            budget=int(cfg.google.request_budget_mb * 1024 * 1024),
         )
     raise ConfigError(f'[output] kind = {cfg.output_kind!r} is not known: use "local" or "google"')
 

@@ -120,6 +120,15 @@ def bad_field(field: str, value: Any, proto: str = "google.protobuf.ListValue") 
     )
 
 
+# Google's front end refuses a request body over 10 MiB before any API looks at it: HTTP 400,
+# reason badRequest, this message (as clients report it, e.g. psgsuite issue #62).
+MAX_PAYLOAD_BYTES = 10_485_760
+
+
+def payload_too_large() -> ApiError:
+    return ApiError(400, f"Request payload size exceeds the limit: {MAX_PAYLOAD_BYTES} bytes.")
+
+
 def not_found() -> ApiError:
     return ApiError(404)
 

@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import api_drive, api_sheets
-from .api_errors import HTML_502, ApiError, drive_rate_limited, quota_exceeded, unimplemented
+from .api_errors import (
+    HTML_502,
+    MAX_PAYLOAD_BYTES,
+    ApiError,
+    drive_rate_limited,
+    payload_too_large,
+    quota_exceeded,
+    unimplemented,
+)
 from .calls import Call, Endpoint, Response, json_response
 from .fake_handling import HandlingMeter
 from .fake_state import FakeState
@@ -220,6 +228,8 @@ class FakeApp(FakeState):
             self.stop_event.wait(delay)
             self.meter.resume()
         try:
+            if len(body) > MAX_PAYLOAD_BYTES:  # refused in front of the API: no quota charged
+                raise payload_too_large()
             fault = self._take(self._faults, method, target)
             if fault:
                 response = self._fault_response(fault, api, method)

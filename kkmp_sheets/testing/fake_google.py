@@ -183,6 +183,11 @@ class FakeGoogle:
         (502 answers Google's HTML error page). Scripted faults use no quota."""
         self.app.fail_next(n, status, path_contains=path_contains, method=method, message=message)
 
+    def clear_faults(self) -> None:
+        """Forget the scripted faults not yet used (Google answers again)."""
+        with self.app.lock:
+            self.app._faults.clear()
+
     def slow_next(
         self,
         seconds: float,
