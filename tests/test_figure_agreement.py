@@ -638,7 +638,7 @@ def test_the_merah_lists_agree_with_status_kkmp(cities: list[Ran]):
             since = store.merah_since(ran.as_of)
         assert set(since) == {ran.ids[name] for name in merah}
 
-        def rank(r: dict[str, Any]) -> tuple:
+        def rank(r: dict[str, Any], ran: Ran = ran, since: dict[str, date] = since) -> tuple:
             first = since[ran.ids[r["Nama Koperasi"]]]
             # Every day before was recorded, so a run that starts today is a new Merah.
             return (first != ran.as_of, first, r["Kecamatan"], r["Nama Koperasi"])
