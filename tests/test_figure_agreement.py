@@ -712,6 +712,8 @@ def test_the_tautan_column_opens_each_cooperative_workbook(cities: list[Ran]):
             opened[sheet.cell(row, id_col).value] = Path(os.path.normpath(status.parent / target))
         assert opened == files
         assert all(path.is_file() for path in opened.values())
+
+
 def test_week_on_week_agrees_with_riwayat_and_the_history_store(cities: list[Ran]):
     """Ringkasan's Perubahan 7 Hari of each figure is its value minus the one of D − 7, as
     Riwayat shows that day and as the history store recorded it."""
