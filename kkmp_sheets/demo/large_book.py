@@ -42,6 +42,9 @@ class _Keep:
     def publish(self, book: StatusBook) -> str:
         return "memory"
 
+    def link(self, tab: str) -> str:
+        return ""  # kept in memory: nothing a person could open
+
     def close(self) -> None:
         pass
 
