@@ -326,6 +326,13 @@ def cmd_digest(args: argparse.Namespace) -> int:
         print(f"{d.key.kind:<10} {d.key.audience:<34} {to:<40} {d.subject}")
     count = formats.format_number(len(notified.digests))
     print(f"\n{count} email ditulis ke {folder} (tidak dikirim)")
+    if notified.channel_messages:
+        print("\nWhatsApp/Telegram (tidak dikirim; nomor disamarkan):")
+        for m in notified.channel_messages:
+            muted = " [dibisukan]" if m.muted else ""
+            print(f"{m.channel:<9} {m.key.kind:<10} {m.shown_recipient():<18}{muted}")
+            print("    " + m.preview().replace("\n", "\n    "))
+        print(f"\n{len(notified.channel_messages)} pesan WhatsApp/Telegram (tidak dikirim)")
     return 0
 
 

