@@ -7,6 +7,8 @@ recording it (a real `kill -9` of `run --once`).
 from __future__ import annotations
 
 import csv
+import email
+import email.policy
 import os
 import shutil
 import subprocess
@@ -192,3 +194,121 @@ def test_demo_city_reaches_every_channel_once(pristine, tmp_path, fakes, clock) 
     assert sent_by_channel(wa, tg) == before
     assert again.channel_report.sent == 0
     assert again.channel_report.skipped_already_sent == report.sent
+
+
+def outbox_notices(city: City, words: str) -> list[str]:
+    """The bodies of the outbox messages containing `words` (decoded)."""
+    outbox = city.root / "out" / "outbox"
+    bodies = []
+    for path in sorted(outbox.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = message.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        if words in text or words in str(message["Subject"]):
+            bodies.append(text)
+    return bodies
+
+
+def test_quiet_hours_hold_messages_until_the_window_opens(pristine, tmp_path, fakes, clock):
+    wa, tg = fakes
+    city = make_city(pristine, tmp_path, wa, tg)
+    night = datetime(2026, 1, 29, 22, 30, tzinfo=WIB)
+    held = run(city, clients_for(wa, tg, clock), night)
+    assert held.channel_report.sent == 0
+    assert held.channel_report.waiting_quiet_hours == len(held.channel_messages) > 0
+    assert not wa.sent and not tg.sent
+    assert held.report.sent + held.report.no_recipients > 0  # e-mail is not held
+    assert {r.state for r in ledger_rows(city)} == {"queued"}
+    still_night = datetime(2026, 1, 30, 5, 59, tzinfo=WIB)
+    assert run(city, clients_for(wa, tg, clock), still_night).channel_report.sent == 0
+    morning = datetime(2026, 1, 30, 6, 0, tzinfo=WIB)
+    opened = run(city, clients_for(wa, tg, clock), morning)
+    assert opened.channel_report.sent == len(held.channel_messages)
+    assert len(wa.sent) + len(tg.sent) == len(held.channel_messages)
+
+
+def test_opt_out_in_the_registry_and_config_mutes_a_recipient(pristine, tmp_path, fakes, clock):
+    wa, tg = fakes
+    probe = make_city(pristine, tmp_path / "probe", wa, tg)
+    planned = run(probe, {}, MORNING).channel_messages  # no clients: everything stays queued
+    ketua = sorted(
+        {(m.key.audience, m.recipient) for m in planned if m.channel == "whatsapp"}
+    )
+    (coop_a, phone_a), (_, phone_b) = ketua[0], ketua[1]
+    typed_b = "0" + phone_b[3:7] + "-" + phone_b[7:]  # as a person types it: 0812-…
+    city = make_city(
+        pristine,
+        tmp_path,
+        wa,
+        tg,
+        rows={coop_a.removeprefix("coop:"): {"Tanpa Pesan": "Ya"}},
+        muted=[typed_b],
+    )
+    notified = run(city, clients_for(wa, tg, clock), MORNING)
+    muted = {m.recipient for m in notified.channel_messages if m.muted}
+    assert muted == {phone_a, phone_b}
+    assert notified.channel_report.muted == 2
+    assert not wa.messages_to(phone_a) and not wa.messages_to(phone_b)
+    assert len(wa.sent) == len(ketua) - 2 > 0
+
+
+def test_a_blocked_recipient_among_good_ones(pristine, tmp_path, fakes, clock):
+    wa, tg = fakes
+    city = make_city(pristine, tmp_path, wa, tg)
+    probe = make_city(pristine, tmp_path / "probe", wa, tg)
+    phones = sorted(
+        {m.recipient for m in run(probe, {}, MORNING).channel_messages if m.channel == "whatsapp"}
+    )
+    wa.mark_not_on_whatsapp(phones[0])  # 131026: permanent
+    tg.fail_next(1, 400, "Bad Request: chat not found", method="sendMessage")
+    notified = run(city, clients_for(wa, tg, clock), MORNING)
+    report = notified.channel_report
+    assert report.failed_permanent == 2
+    assert report.sent == len(notified.channel_messages) - 2
+    assert notified.report.sent >= 1  # the e-mails went out all the same
+    refused = [r for r in ledger_rows(city) if r.state == "failed_permanent"]
+    assert {r.last_error.split(":")[0] for r in refused} == {"131026", "400"}
+    told = outbox_notices(city, "WhatsApp/Telegram messages were not delivered")
+    assert len(told) == 1
+    notice = told[0]
+    assert phones[0] not in notice and mask_recipient("whatsapp", phones[0]) in notice
+    run(city, clients_for(wa, tg, clock), MORNING + timedelta(hours=1))
+    assert len(outbox_notices(city, "WhatsApp/Telegram messages were not delivered")) == 1
+    assert len(wa.messages_to(phones[0])) == 0
+
+
+def test_a_channel_down_for_an_hour_then_back(pristine, tmp_path, fakes, clock):
+    wa, tg = fakes
+    city = make_city(pristine, tmp_path, wa, tg)
+    tg.fail_bare(10_000, 502)  # Telegram down: every request a proxy's 502 page
+    down = run(city, clients_for(wa, tg, clock), MORNING)
+    tg_planned = sum(1 for m in down.channel_messages if m.channel == "telegram")
+    assert tg_planned > 3
+    assert down.channel_report.queued_for_retry == 3  # then the breaker holds the rest
+    assert down.channel_report.held_back == tg_planned - 3
+    assert not tg.sent and len(wa.sent) == len(down.channel_messages) - tg_planned
+    for minutes in (15, 30, 45):  # serve's sync every 15 minutes, still down
+        run(city, clients_for(wa, tg, clock), MORNING + timedelta(minutes=minutes))
+    assert not tg.sent
+    tg.clear_faults()
+    clock.advance(3600)
+    back = run(city, clients_for(wa, tg, clock), MORNING + timedelta(hours=1))
+    assert back.channel_report.sent == tg_planned
+    assert len(tg.sent) == tg_planned  # each once
+    rows = ledger_rows(city)
+    assert {r.state for r in rows} == {"sent"}
+    assert max(r.attempts for r in rows) == 5  # four failed tries, then sent: within bounds
+
+
+def test_no_channels_configured_changes_nothing(pristine, tmp_path) -> None:
+    root = tmp_path / "city"
+    shutil.copytree(pristine, root)
+    cfg = config.load(root / "city.toml")
+    assert not cfg.channels.routes
+    source, sink = make_source(cfg), make_sink(cfg, source=make_source(cfg))
+    with HistoryStore.for_config(cfg) as store:
+        cycle = run_cycle(cfg, source=source, sink=sink, as_of=AS_OF, now=MORNING, store=store)
+    notified = record_and_notify(cycle, cfg, MORNING)
+    assert notified.channel_messages == [] and notified.channel_report is None
+    with DeliveryLedger.for_config(cfg) as ledger:
+        assert channel_rows(ledger) == []
