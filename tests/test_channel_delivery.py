@@ -312,3 +312,106 @@ def test_no_channels_configured_changes_nothing(pristine, tmp_path) -> None:
     assert notified.channel_messages == [] and notified.channel_report is None
     with DeliveryLedger.for_config(cfg) as ledger:
         assert channel_rows(ledger) == []
+
+
+@pytest.fixture
+def live_fakes() -> Iterator[tuple[FakeWhatsApp, FakeTelegram]]:
+    """The fakes on the real clock: `run --once` in a subprocess waits in real time."""
+    with FakeWhatsApp() as wa, FakeTelegram() as tg:
+        for name, count in TEMPLATES.items():
+            wa.add_template(name, "id", "Teks " + " ".join(f"{{{{{i}}}}}." for i in range(1, count + 1)))
+        wa.add_template(
+            "kkmp_laporan_pimpinan", "id", "Laporan {{1}} periode {{2}}.", header_document=True
+        )
+        tg.add_chat(CITY_CHAT, "supergroup", "Dinas KUKM")
+        yield wa, tg
+
+
+def run_once(city: City, wa: FakeWhatsApp, tg: FakeTelegram, **env: str):
+    environ = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "TEST_WA_TOKEN": wa.token,
+        "TEST_TG_TOKEN": tg.token,
+        **env,
+    }
+    command = [sys.executable, "-m", "kkmp_sheets", "run", "--once", "--config", str(city.cfg_path)]
+    return subprocess.run(
+        [*command, "--as-of", AS_OF.isoformat()],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_kill_9_after_the_api_accepted_and_before_the_ledger_recorded(
+    pristine, tmp_path, live_fakes
+) -> None:
+    """The one window no ledger can close: the message is out, the process dies before
+    recording it. After the restart it is 'uncertain', told to the operator once, and not sent
+    again; everything else goes out once."""
+    wa, tg = live_fakes
+    city = make_city(pristine, tmp_path, wa, tg, quiet_hours="")  # real clock: any hour
+    probe = make_city(pristine, tmp_path / "probe", wa, tg, quiet_hours="")
+    points = tmp_path / "points.log"
+    assert run_once(probe, wa, tg, **{CRASH_LOG: str(points)}).returncode == 0
+    names = [line.split(" ", 1) for line in points.read_text().splitlines()]
+    at = next(int(n) for n, name in names if name == "channel-sent-before-record")
+    probe_rows = ledger_rows(probe)
+    if len(wa.sent) + len(tg.sent) != len(probe_rows):
+        print("probe:", sorted((r.recipient, r.provider_id, r.attempts) for r in probe_rows))
+        print("fake:", sorted((m.chat_id, m.message_id) for m in tg.sent), tg.requests)
+        print("fakewa:", sorted((m.to, m.id) for m in wa.sent), wa.requests)
+    planned = len(probe_rows)
+    assert len(wa.sent) + len(tg.sent) == planned
+    wa.sent.clear(), tg.sent.clear()
+
+    killed = run_once(city, wa, tg, **{CRASH_AT: str(at)})
+    assert killed.returncode == -9
+    assert len(wa.sent) + len(tg.sent) == 1  # the API accepted the first message
+    first = (tg.sent or wa.sent)[0]
+    assert [r.state for r in ledger_rows(city)][:1] == ["sending"]
+
+    healthy = run_once(city, wa, tg)
+    assert healthy.returncode == 0, healthy.stderr[-2000:]
+    rows = ledger_rows(city)
+    states = Counter(r.state for r in rows)
+    assert states == Counter(sent=planned - 1, uncertain=1)
+    assert len(wa.sent) + len(tg.sent) == planned  # the uncertain one was not sent again
+    told = outbox_notices(city, "WhatsApp/Telegram messages were not delivered")
+    assert len(told) == 1 and "uncertain" in told[0]
+
+    again = run_once(city, wa, tg)
+    assert again.returncode == 0
+    assert len(wa.sent) + len(tg.sent) == planned  # a second run --once sends nothing
+    assert len(outbox_notices(city, "WhatsApp/Telegram messages were not delivered")) == 1
+    uncertain = next(r for r in rows if r.state == "uncertain")
+    print("crash: first message", first, "left", uncertain.state, uncertain.last_error)
+
+
+def test_check_verifies_tokens_chats_and_approved_templates(pristine, tmp_path, fakes) -> None:
+    from kkmp_sheets.onboarding.check.channels import channel_findings
+
+    wa, tg = fakes
+    city = make_city(pristine, tmp_path, wa, tg)
+    cfg = city.cfg()
+    env = {"TEST_WA_TOKEN": wa.token, "TEST_TG_TOKEN": tg.token}
+    lines = [f.line() for f in channel_findings(cfg, env)]
+    assert all(line.startswith("OK") for line in lines), lines
+    assert any("kkmp_pengingat_mingguan (id) for coop: APPROVED" in line for line in lines)
+    assert sum("Telegram chat" in line for line in lines) == 1 + len(city.kecamatan_chats)
+
+    wa.set_status("kkmp_pengingat_mingguan", "id", "PENDING")
+    tg.chats.pop(CITY_CHAT)
+    lines = [f.line() for f in channel_findings(cfg, env)]
+    bad = [line for line in lines if line.startswith("GALAT")]
+    assert len(bad) == 2, lines
+    assert any("kkmp_pengingat_mingguan" in line and "PENDING" in line for line in bad)
+    assert any("city_chat" in line and "tidak ditemukan" in line for line in bad)
+
+    wrong = {"TEST_WA_TOKEN": "EAAwrong", "TEST_TG_TOKEN": "123:wrong"}
+    lines = [f.line() for f in channel_findings(cfg, wrong)]
+    assert [line.split()[0] for line in lines] == ["GALAT", "GALAT"], lines
+    assert not any(token in "\n".join(lines) for token in ("EAAwrong", "123:wrong"))
+    assert [f.level for f in channel_findings(cfg, {})] == ["GALAT", "GALAT"]
