@@ -143,7 +143,7 @@ def telegram_text(facts: Facts, language: str = "id") -> str:
 def laporan_params(digest: Digest, language: str = "id") -> list[str]:
     """Body variables of the Laporan Pimpinan template: whose report, which period."""
     view = digest.view or {}
-    title = view.get("kecamatan") or view.get("city") or ""
+    title = view["kecamatan"] if digest.key.kind == "kecamatan" else view.get("city", "")
     as_of = view.get("as_of")
     period = LOCALES[language].date(as_of) if as_of is not None else digest.key.period
     return [str(title), period]
@@ -153,7 +153,11 @@ def _link(view: Mapping[str, Any]) -> str:
     status = view.get("status")
     if status is None:
         return ""
-    return status.url if not status.local else f"{status.text} (folder bersama dinas)"
+    if not status.local:
+        return status.url
+    # Local mode: a path only the office's own people can open (city digest, alerts); camat
+    # and lurah outside the office get no link, as in their e-mail.
+    return f"{status.text} (folder bersama dinas)" if view.get("office", True) else ""
 
 
 def _changed(changes: Any) -> str:
