@@ -232,9 +232,7 @@ def test_opt_out_in_the_registry_and_config_mutes_a_recipient(pristine, tmp_path
     wa, tg = fakes
     probe = make_city(pristine, tmp_path / "probe", wa, tg)
     planned = run(probe, {}, MORNING).channel_messages  # no clients: everything stays queued
-    ketua = sorted(
-        {(m.key.audience, m.recipient) for m in planned if m.channel == "whatsapp"}
-    )
+    ketua = sorted({(m.key.audience, m.recipient) for m in planned if m.channel == "whatsapp"})
     (coop_a, phone_a), (_, phone_b) = ketua[0], ketua[1]
     typed_b = "0" + phone_b[3:7] + "-" + phone_b[7:]  # as a person types it: 0812-…
     city = make_city(
@@ -320,7 +318,9 @@ def live_fakes() -> Iterator[tuple[FakeWhatsApp, FakeTelegram]]:
     """The fakes on the real clock: `run --once` in a subprocess waits in real time."""
     with FakeWhatsApp() as wa, FakeTelegram() as tg:
         for name, count in TEMPLATES.items():
-            wa.add_template(name, "id", "Teks " + " ".join(f"{{{{{i}}}}}." for i in range(1, count + 1)))
+            wa.add_template(
+                name, "id", "Teks " + " ".join(f"{{{{{i}}}}}." for i in range(1, count + 1))
+            )
         wa.add_template(
             "kkmp_laporan_pimpinan", "id", "Laporan {{1}} periode {{2}}.", header_document=True
         )

@@ -22,8 +22,8 @@ from typing import Any
 
 from kkmp_sheets.config.keys import KEYS, WEEKDAYS, Key, reference_markdown, type_name
 from kkmp_sheets.core import wilayah
-from kkmp_sheets.core.pasokan import PasokanRules
 from kkmp_sheets.core.lokasi import Area
+from kkmp_sheets.core.pasokan import PasokanRules
 from kkmp_sheets.core.template import WAJIB_DUE_DAY
 from kkmp_sheets.core.zoning import ZoneRules
 from kkmp_sheets.errors import ConfigError
@@ -375,7 +375,7 @@ def _channel_settings(values: dict[str, dict[str, Any]], problems: list[str]) ->
         unknown = [c for c in chosen if c not in CHANNEL_NAMES]
         if unknown:
             problems.append(
-                f"[channels] {kind} = {chosen!r}: expected a list of \"whatsapp\" and/or "
+                f'[channels] {kind} = {chosen!r}: expected a list of "whatsapp" and/or '
                 '"telegram", e.g. ["telegram"]'
             )
         elif chosen:
@@ -402,7 +402,7 @@ def _channel_settings(values: dict[str, dict[str, Any]], problems: list[str]) ->
         if kind not in DEFAULT_TEMPLATES or not isinstance(value, str) or not value.strip():
             problems.append(
                 f"[channels.whatsapp] templates: {kind} = {value!r}: expected one of "
-                f"{', '.join(DEFAULT_TEMPLATES)} = \"template_name\" or \"template_name:id\""
+                f'{", ".join(DEFAULT_TEMPLATES)} = "template_name" or "template_name:id"'
             )
             continue
         name, _, language = value.strip().partition(":")
@@ -419,7 +419,9 @@ def _channel_settings(values: dict[str, dict[str, Any]], problems: list[str]) ->
     for table in ("kecamatan_chats", "people"):
         for name, chat in tg[table].items():
             if not isinstance(chat, str | int) or isinstance(chat, bool):
-                problems.append(f"[channels.telegram] {table}: {name} = {chat!r}: expected a chat id")
+                problems.append(
+                    f"[channels.telegram] {table}: {name} = {chat!r}: expected a chat id"
+                )
             chats.setdefault(table, {})[name] = str(chat).strip()
     return ChannelSettings(
         routes=routes,

@@ -188,15 +188,15 @@ KEYS: dict[str, dict[str, Key]] = {
         ),
         "coop": Key(
             list,
-            "Channels beside email for the cooperative's weekly nudge: `\"whatsapp\"` to the "
-            "Telepon Ketua of its Profil, `\"telegram\"` to `[channels.telegram] people` under "
+            'Channels beside email for the cooperative\'s weekly nudge: `"whatsapp"` to the '
+            'Telepon Ketua of its Profil, `"telegram"` to `[channels.telegram] people` under '
             "the cooperative's ID.",
             default=[],
         ),
         "alert": Key(
             list,
-            "Channels beside email for the penanggung jawab alert: `\"whatsapp\"` to the "
-            "registry's Telepon Penanggung Jawab, `\"telegram\"` to `[channels.telegram] people` "
+            'Channels beside email for the penanggung jawab alert: `"whatsapp"` to the '
+            'registry\'s Telepon Penanggung Jawab, `"telegram"` to `[channels.telegram] people` '
             "under the Email Penanggung Jawab.",
             default=[],
         ),
@@ -218,7 +218,9 @@ KEYS: dict[str, dict[str, Key]] = {
         "base_url": Key(
             str, "WhatsApp Cloud API base URL.", default="https://graph.facebook.com/v21.0"
         ),
-        "phone_number_id": Key(str, "The sending phone number's id (WhatsApp Manager).", default=""),
+        "phone_number_id": Key(
+            str, "The sending phone number's id (WhatsApp Manager).", default=""
+        ),
         "waba_id": Key(
             str, "The WhatsApp Business Account id, for the template list of `check`.", default=""
         ),

@@ -141,7 +141,9 @@ class ChannelReport:
     by_channel: Counter[str] = field(default_factory=Counter)  # sent, per channel
 
     def __str__(self) -> str:
-        parts = [f"{f.name}={getattr(self, f.name)}" for f in fields(self) if f.name != "by_channel"]
+        parts = [
+            f"{f.name}={getattr(self, f.name)}" for f in fields(self) if f.name != "by_channel"
+        ]
         return " ".join(parts)
 
 
@@ -168,9 +170,7 @@ def plan(digests: Iterable[Digest], cfg: Config, now: datetime) -> list[ChannelM
     return out
 
 
-def _recipients(
-    digest: Digest, channel: str, settings: ChannelSettings
-) -> list[tuple[str, bool]]:
+def _recipients(digest: Digest, channel: str, settings: ChannelSettings) -> list[tuple[str, bool]]:
     """(address, opted out in the registry) for one digest on one channel."""
     view, kind, tg = digest.view or {}, digest.key.kind, settings.telegram
     if channel == "telegram":

@@ -13,6 +13,7 @@ from typing import Any
 
 from kkmp_sheets.config import Config
 from kkmp_sheets.core.wib import WIB
+from kkmp_sheets.delivery import channel_delivery
 from kkmp_sheets.delivery.ledger import (
     LEDGER_FILE,
     Delivery,
@@ -21,7 +22,6 @@ from kkmp_sheets.delivery.ledger import (
     deliver,
     mask_addresses,
 )
-from kkmp_sheets.delivery import channel_delivery
 from kkmp_sheets.errors import NotFound, UsageError
 from kkmp_sheets.service.notify import delivery_limits, make_transport, notify_channels
 

@@ -221,9 +221,7 @@ def report_uncertain(cfg: Config, now: datetime, transport: Transport | None = N
     return len(told)
 
 
-def report_channel_problems(
-    cfg: Config, now: datetime, transport: Transport | None = None
-) -> int:
+def report_channel_problems(cfg: Config, now: datetime, transport: Transport | None = None) -> int:
     """Tell the operator, once, of each WhatsApp/Telegram message refused for good or left
     uncertain by a crash. Returns how many were told."""
     with DeliveryLedger.for_config(cfg) as ledger:
