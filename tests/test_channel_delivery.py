@@ -10,6 +10,7 @@ import csv
 import email
 import email.policy
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -469,3 +470,29 @@ def build_people(pristine: Path) -> list[tuple[str, str]]:
             i, j = header.index("nama"), header.index("nik")
             out += [(str(r[i]), str(r[j])) for r in rows[1:] if len(r) > max(i, j) and r[i]]
     return out
+
+
+def test_digest_dry_run_lists_every_channel_message_masked(
+    pristine, tmp_path, fakes, capsys
+) -> None:
+    from kkmp_sheets.cli import main
+
+    wa, tg = fakes
+    city = make_city(pristine, tmp_path, wa, tg, muted=["-1001000000100"])
+    args = ["digest", "--dry-run", "--config", str(city.cfg_path), "--as-of", AS_OF.isoformat()]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    channel_part = out.split("WhatsApp/Telegram (tidak dikirim; nomor disamarkan):")[1]
+    lines = [
+        line for line in channel_part.splitlines() if line.startswith(("whatsapp", "telegram"))
+    ]
+    assert sum(line.startswith("whatsapp  coop") for line in lines) >= 6
+    assert sum(line.startswith("telegram  kecamatan") for line in lines) == len(
+        city.kecamatan_chats
+    )
+    assert any(str(CITY_CHAT) in line and "city" in line for line in lines)
+    assert any("-1001000000100" in line and "[dibisukan]" in line for line in lines)
+    assert not any("+62" in line and "*" not in line for line in lines)  # numbers masked
+    assert not re.search(r"\+62\d{9,}", out)  # no full number anywhere, texts included
+    assert not wa.sent and not tg.sent
+    assert ledger_rows(city) == []
