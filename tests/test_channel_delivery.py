@@ -107,6 +107,11 @@ def make_city(pristine: Path, tmp_path: Path, wa: FakeWhatsApp, tg: FakeTelegram
     quiet = extra.get("quiet_hours", "21:00-06:00")
     muted = extra.get("muted", [])
     kec_lines = "\n".join(f'"{k}" = "{v}"' for k, v in chats.items())
+    people = extra.get("people", {})
+    people_lines = "\n".join(f'"{k}" = "{v}"' for k, v in people.items())
+    coop_channels = '["whatsapp", "telegram"]' if people else '["whatsapp"]'
+    for chat in people.values():
+        tg.add_chat(int(chat), "private", "Ketua")
     cfg_path = root / "city.toml"
     cfg_path.write_text(
         cfg_path.read_text()
@@ -115,7 +120,7 @@ def make_city(pristine: Path, tmp_path: Path, wa: FakeWhatsApp, tg: FakeTelegram
 quiet_hours = "{quiet}"
 city = ["telegram"]
 kecamatan = ["telegram"]
-coop = ["whatsapp"]
+coop = {coop_channels}
 alert = ["whatsapp"]
 muted = {muted!r}
 
@@ -132,6 +137,9 @@ city_chat = "{CITY_CHAT}"
 
 [channels.telegram.kecamatan_chats]
 {kec_lines}
+
+[channels.telegram.people]
+{people_lines}
 """.replace("'", '"'),
         encoding="utf-8",
     )
@@ -254,20 +262,28 @@ def test_opt_out_in_the_registry_and_config_mutes_a_recipient(pristine, tmp_path
 
 def test_a_blocked_recipient_among_good_ones(pristine, tmp_path, fakes, clock):
     wa, tg = fakes
-    city = make_city(pristine, tmp_path, wa, tg)
     probe = make_city(pristine, tmp_path / "probe", wa, tg)
     phones = sorted(
         {m.recipient for m in run(probe, {}, MORNING).channel_messages if m.channel == "whatsapp"}
     )
     wa.mark_not_on_whatsapp(phones[0])  # 131026: permanent
     tg.fail_next(1, 400, "Bad Request: chat not found", method="sendMessage")
+    coops = sorted(
+        m.key.audience.removeprefix("coop:")
+        for m in run(probe, {}, MORNING).channel_messages
+        if m.key.kind == "coop"
+    )
+    people = {coops[0]: "5550001", coops[1]: "5550002"}  # the Ketua's private chats with the bot
+    city = make_city(pristine, tmp_path / "people", wa, tg, people=people)
+    tg.block(5550001)  # 403 "Forbidden: bot was blocked by the user"
     notified = run(city, clients_for(wa, tg, clock), MORNING)
     report = notified.channel_report
-    assert report.failed_permanent == 2
-    assert report.sent == len(notified.channel_messages) - 2
+    assert report.failed_permanent == 3
+    assert report.sent == len(notified.channel_messages) - 3
+    assert len(tg.messages_to(5550002)) == 1 and not tg.messages_to(5550001)
     assert notified.report.sent >= 1  # the e-mails went out all the same
     refused = [r for r in ledger_rows(city) if r.state == "failed_permanent"]
-    assert {r.last_error.split(":")[0] for r in refused} == {"131026", "400"}
+    assert {r.last_error.split(":")[0] for r in refused} == {"131026", "400", "403"}
     told = outbox_notices(city, "WhatsApp/Telegram messages were not delivered")
     assert len(told) == 1
     notice = told[0]
@@ -496,3 +512,33 @@ def test_digest_dry_run_lists_every_channel_message_masked(
     assert not re.search(r"\+62\d{9,}", out)  # no full number anywhere, texts included
     assert not wa.sent and not tg.sent
     assert ledger_rows(city) == []
+
+
+def test_registry_phone_and_opt_out_columns() -> None:
+    from kkmp_sheets.core.registry import read_registry
+
+    header = [
+        "ID",
+        "Nama Koperasi",
+        "Kelurahan",
+        "Kecamatan",
+        "Spreadsheet",
+        "HP PJ",
+        "Tanpa Pesan",
+    ]
+    rows = [
+        header,
+        ["K1", "KKMP A", "Kel A", "Kec", "a.xlsx", "0812-3456-7890", "Ya"],
+        ["K2", "KKMP B", "Kel B", "Kec", "b.xlsx", "0840-1234-567 (WA)", ""],
+        ["K3", "KKMP C", "Kel C", "Kec", "c.xlsx", 81234567891.0, "tidak"],
+    ]
+    coops, issues = read_registry(rows)
+    assert [c.telepon_penanggung_jawab for c in coops] == [
+        "+6281234567890",
+        None,
+        "+6281234567891",
+    ]
+    assert [c.tanpa_pesan for c in coops] == [True, False, False]
+    (issue,) = issues
+    assert (issue.code, issue.row, issue.column) == ("phone-format", 3, "Telepon Penanggung Jawab")
+    assert issue.value is None  # a phone number is personal: row and column find it
