@@ -332,8 +332,11 @@ def test_no_channels_configured_changes_nothing(pristine, tmp_path) -> None:
 
 @pytest.fixture
 def live_fakes() -> Iterator[tuple[FakeWhatsApp, FakeTelegram]]:
-    """The fakes on the real clock: `run --once` in a subprocess waits in real time."""
-    with FakeWhatsApp() as wa, FakeTelegram() as tg:
+    """The fakes on the real clock: `run --once` in a subprocess waits in real time. Their
+    per-chat and per-number limits are half the clients' own, so that a request the machine
+    delayed (the client spaces them when it sends, the fake when they arrive) is not taken
+    for a burst: that would be a transient 429, retried by the next run, not what is tested."""
+    with FakeWhatsApp(pair_interval=3.0) as wa, FakeTelegram(per_chat_interval=0.5) as tg:
         for name, count in TEMPLATES.items():
             wa.add_template(
                 name, "id", "Teks " + " ".join(f"{{{{{i}}}}}." for i in range(1, count + 1))
