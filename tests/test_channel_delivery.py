@@ -411,6 +411,8 @@ def test_kill_9_after_the_api_accepted_and_before_the_ledger_recorded(
 
     again = run_once(city, wa, tg)
     assert again.returncode == 0
+    line = next(x for x in again.stdout.splitlines() if x.startswith("WhatsApp/Telegram"))
+    assert f"terkirim 0, sudah terkirim {planned - 1}," in line and "tidak pasti 1" in line
     assert arrived(wa, tg, planned + 1) == planned  # a second run --once sends nothing
     assert len(outbox_notices(city, "WhatsApp/Telegram messages were not delivered")) == 1
     uncertain = next(r for r in rows if r.state == "uncertain")
