@@ -176,6 +176,14 @@ def sent_by_channel(wa: FakeWhatsApp, tg: FakeTelegram) -> Counter[str]:
     return Counter(whatsapp=len(wa.sent), telegram=len(tg.sent))
 
 
+def ringkasan_values(path: Path) -> dict[str, object]:
+    """Label → value of the status workbook's Ringkasan tab, as a spreadsheet program reads it."""
+    import python_calamine
+
+    rows = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Ringkasan")
+    return {str(r[0]).strip(): r[1] for r in rows.to_python() if len(r) > 1 and r[0]}
+
+
 def ledger_rows(city: City):
     with DeliveryLedger.for_config(city.cfg()) as ledger:
         return channel_rows(ledger)
@@ -198,6 +206,14 @@ def test_demo_city_reaches_every_channel_once(pristine, tmp_path, fakes, clock) 
     assert len(city_msgs) == 2
     docs = [m for m in city_msgs if getattr(m, "document", None)]
     assert docs, "the Laporan Pimpinan goes to the city group as a document"
+    # the zone counts the city group reads are the status workbook's (Ringkasan), not recounted
+    ringkasan = ringkasan_values(city.root / "out" / "status-kota.xlsx")
+    shown = re.search(
+        r"Hijau (\d+) · 🟡 Kuning (\d+) · 🔴 Merah (\d+) dari (\d+)", city_msgs[0].text
+    )
+    assert shown is not None, city_msgs[0].text
+    wanted = ("Zona Hijau", "Zona Kuning", "Zona Merah", "Jumlah KKMP")
+    assert [int(x) for x in shown.groups()] == [int(ringkasan[k]) for k in wanted]
     # a second run in the same period sends nothing twice
     before = sent_by_channel(wa, tg)
     again = run(city, clients_for(wa, tg, clock), MORNING + timedelta(hours=2))
