@@ -334,6 +334,13 @@ def cmd_digest(args: argparse.Namespace) -> int:
         print(f"{d.key.kind:<10} {d.key.audience:<34} {to:<40} {d.subject}")
     count = formats.format_number(len(notified.digests))
     print(f"\n{count} email ditulis ke {folder} (tidak dikirim)")
+    if notified.channel_messages:
+        print("\nWhatsApp/Telegram (tidak dikirim; nomor disamarkan):")
+        for m in notified.channel_messages:
+            muted = " [dibisukan]" if m.muted else ""
+            print(f"{m.channel:<9} {m.key.kind:<10} {m.shown_recipient():<18}{muted}")
+            print("    " + m.preview().replace("\n", "\n    "))
+        print(f"\n{len(notified.channel_messages)} pesan WhatsApp/Telegram (tidak dikirim)")
     return 0
 
 
@@ -451,15 +458,29 @@ def _add_service_commands(sub: argparse._SubParsersAction) -> None:
     action = deliveries.add_mutually_exclusive_group()
     action.add_argument(
         "--resend",
-        type=int,
+        type=_delivery_id,
         metavar="ID",
-        help="queue that delivery again and send what is queued now",
+        help="queue that delivery again and send what is queued now (cID: a WhatsApp/Telegram "
+        "message)",
     )
     action.add_argument(
-        "--mark-delivered", type=int, metavar="ID", help="record that it arrived: never resent"
+        "--mark-delivered",
+        type=_delivery_id,
+        metavar="ID",
+        help="record that it arrived: never resent (cID: a WhatsApp/Telegram message)",
     )
     action.add_argument("--json", action="store_true", help="the list as JSON")
     deliveries.set_defaults(func=cmd_deliveries)
+
+
+def _delivery_id(text: str) -> int | str:
+    """An e-mail delivery's number (12), or a WhatsApp/Telegram message's (c12)."""
+    text = text.strip().lower()
+    if text.isdigit():
+        return int(text)
+    if text.startswith("c") and text[1:].isdigit():
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r}: expected an ID from the list, e.g. 12 or c12")
 
 
 def cmd_deliveries(args: argparse.Namespace) -> int:

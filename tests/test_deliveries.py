@@ -78,14 +78,14 @@ def copies(server: SmtpServer) -> dict[str, int]:
 def test_ledger_schema_is_versioned_and_in_wal_mode(tmp_path: Path):
     path = tmp_path / "deliveries.sqlite"
     with DeliveryLedger(path) as ledger:
-        assert ledger.schema_version() == SCHEMA_VERSION == 2
+        assert ledger.schema_version() == SCHEMA_VERSION == 3
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
-    assert tables == {"deliveries", "messages"}
+    assert tables == {"deliveries", "messages", "channel_deliveries"}
     with DeliveryLedger(path) as again:  # opening again migrates nothing and keeps the version
-        assert again.schema_version() == 2
+        assert again.schema_version() == 3
 
 
 def test_ledger_from_a_newer_version_is_refused(tmp_path: Path):

@@ -106,6 +106,59 @@ class ProvisionSettings:
     status_readers: tuple[str, ...] = ()
 
 
+CHANNEL_NAMES = ("whatsapp", "telegram")
+CHANNEL_KINDS = ("city", "kecamatan", "coop", "alert")
+# The template names docs/channels.md ships for an office to submit to Meta.
+DEFAULT_TEMPLATES = {
+    "city": "kkmp_ringkasan_kota",
+    "kecamatan": "kkmp_ringkasan_kecamatan",
+    "coop": "kkmp_pengingat_mingguan",
+    "alert": "kkmp_peringatan_pj",
+    "laporan": "kkmp_laporan_pimpinan",
+}
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    base_url: str = "https://graph.facebook.com/v21.0"
+    phone_number_id: str = ""
+    waba_id: str = ""
+    token_env: str = "KKMP_WHATSAPP_TOKEN"
+    messages_per_second: float = 20.0
+    templates: dict[str, tuple[str, str]] = field(default_factory=dict)  # kind → (name, lang)
+
+    def template(self, kind: str) -> tuple[str, str]:
+        return self.templates.get(kind) or (DEFAULT_TEMPLATES[kind], "id")
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    base_url: str = "https://api.telegram.org"
+    token_env: str = "KKMP_TELEGRAM_TOKEN"
+    city_chat: str = ""
+    kecamatan_chats: dict[str, str] = field(default_factory=dict)
+    people: dict[str, str] = field(default_factory=dict)  # coop ID or PJ email → chat id
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """`[channels]`: which digest kinds also go to WhatsApp / Telegram, and how. No section:
+    `routes` is empty and delivery is email only, exactly as without channels."""
+
+    routes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind → channels
+    quiet_hours: tuple[time, time] | None = (time(21, 0), time(6, 0))
+    muted: tuple[str, ...] = ()
+    max_attempts: int = 20
+    whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+
+    @property
+    def enabled(self) -> tuple[str, ...]:
+        """The channels some digest kind goes to, in a stable order."""
+        used = {c for channels in self.routes.values() for c in channels}
+        return tuple(c for c in CHANNEL_NAMES if c in used)
+
+
 @dataclass(frozen=True)
 class FederationSettings:
     """The `[federation]` section: a province's or the nation's instance."""
@@ -149,6 +202,7 @@ class Config:
     laporan: bool = True  # [output] laporan
     laporan_dir: Path | None = None  # [output] laporan_dir, resolved; None: see `report_dir`
     federation: FederationSettings = field(default_factory=lambda: FederationSettings())
+    channels: ChannelSettings = field(default_factory=ChannelSettings)  # [channels]
 
     @property
     def base_dir(self) -> Path:
@@ -250,6 +304,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
     google = _google_settings(values, problems)
     provision = _provision_settings(values, base, problems)
     limits = _read_limits(values, problems)
+    channels = _channel_settings(values, problems)
     workers = values["performance"]["workers"]
     if workers < 0:
         problems.append(
@@ -323,6 +378,86 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         federation=FederationSettings(
             stale_days=values["federation"]["stale_days"],
             per_kecamatan=values["federation"]["per_kecamatan"],
+        ),
+        channels=channels,
+    )
+
+
+def _channel_settings(values: dict[str, dict[str, Any]], problems: list[str]) -> ChannelSettings:
+    section, wa, tg = values["channels"], values["channels.whatsapp"], values["channels.telegram"]
+    routes: dict[str, tuple[str, ...]] = {}
+    for kind in CHANNEL_KINDS:
+        chosen = section[kind]
+        unknown = [c for c in chosen if c not in CHANNEL_NAMES]
+        if unknown:
+            problems.append(
+                f'[channels] {kind} = {chosen!r}: expected a list of "whatsapp" and/or '
+                '"telegram", e.g. ["telegram"]'
+            )
+        elif chosen:
+            routes[kind] = tuple(dict.fromkeys(chosen))
+    if routes.get("city", ()) and "whatsapp" in routes["city"]:
+        problems.append('[channels] city: the city digest goes to Telegram only: ["telegram"]')
+    if "whatsapp" in routes.get("kecamatan", ()):
+        problems.append(
+            '[channels] kecamatan: the kecamatan digest goes to Telegram only: ["telegram"]'
+        )
+    quiet: tuple[time, time] | None = None
+    text = section["quiet_hours"].strip()
+    if text:
+        start, _, end = text.partition("-")
+        quiet = (_clock_time(start) or time(0), _clock_time(end) or time(0))
+        if _clock_time(start) is None or _clock_time(end) is None or quiet[0] == quiet[1]:
+            problems.append(
+                f'[channels] quiet_hours = {text!r}: expected two WIB times like "21:00-06:00", '
+                'or "" to send at any hour'
+            )
+            quiet = None
+    templates: dict[str, tuple[str, str]] = {}
+    for kind, value in wa["templates"].items():
+        if kind not in DEFAULT_TEMPLATES or not isinstance(value, str) or not value.strip():
+            problems.append(
+                f"[channels.whatsapp] templates: {kind} = {value!r}: expected one of "
+                f'{", ".join(DEFAULT_TEMPLATES)} = "template_name" or "template_name:id"'
+            )
+            continue
+        name, _, language = value.strip().partition(":")
+        templates[kind] = (name.strip(), language.strip() or wa["language"])
+    if "whatsapp" in {c for r in routes.values() for c in r} and not wa["phone_number_id"]:
+        problems.append(
+            "[channels.whatsapp] phone_number_id is required when a digest goes to WhatsApp"
+        )
+    if section["max_attempts"] < 1:
+        problems.append(f"[channels] max_attempts = {section['max_attempts']}: expected 1 or more")
+    if wa["messages_per_second"] <= 0:
+        problems.append("[channels.whatsapp] messages_per_second: expected a number above 0")
+    chats = {}
+    for table in ("kecamatan_chats", "people"):
+        for name, chat in tg[table].items():
+            if not isinstance(chat, str | int) or isinstance(chat, bool):
+                problems.append(
+                    f"[channels.telegram] {table}: {name} = {chat!r}: expected a chat id"
+                )
+            chats.setdefault(table, {})[name] = str(chat).strip()
+    return ChannelSettings(
+        routes=routes,
+        quiet_hours=quiet,
+        muted=tuple(str(m).strip() for m in section["muted"]),
+        max_attempts=section["max_attempts"],
+        whatsapp=WhatsAppSettings(
+            base_url=wa["base_url"].rstrip("/"),
+            phone_number_id=wa["phone_number_id"].strip(),
+            waba_id=wa["waba_id"].strip(),
+            token_env=wa["token_env"],
+            messages_per_second=float(wa["messages_per_second"]),
+            templates=templates,
+        ),
+        telegram=TelegramSettings(
+            base_url=tg["base_url"].rstrip("/"),
+            token_env=tg["token_env"],
+            city_chat=tg["city_chat"].strip(),
+            kecamatan_chats=chats.get("kecamatan_chats", {}),
+            people=chats.get("people", {}),
         ),
     )
 
@@ -489,6 +624,7 @@ def _clock_time(text: str) -> time | None:
 def _check(data: dict[str, Any], problems: list[str]) -> dict[str, dict[str, Any]]:
     """Types, required keys, listed values and typos; returns every section filled with defaults."""
     out: dict[str, dict[str, Any]] = {}
+    data = _nested_sections(data)
     for section in data:
         if section not in KEYS:
             problems.append(f"unknown section [{section}]{_did_you_mean(section, KEYS)}")
@@ -518,6 +654,20 @@ def _check(data: dict[str, Any], problems: list[str]) -> dict[str, dict[str, Any
             section_values[key] = value
         out[section] = section_values
     return out
+
+
+def _nested_sections(data: dict[str, Any]) -> dict[str, Any]:
+    """`[channels.whatsapp]` is a table inside `[channels]` in TOML; the schema names it as
+    a section of its own."""
+    channels = data.get("channels")
+    if not isinstance(channels, dict):
+        return data
+    data, channels = dict(data), dict(channels)
+    for name in ("whatsapp", "telegram"):
+        if isinstance(channels.get(name), dict):
+            data[f"channels.{name}"] = channels.pop(name)
+    data["channels"] = channels
+    return data
 
 
 def _is_type(value: Any, expected: type | tuple[type, ...]) -> bool:

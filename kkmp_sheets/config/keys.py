@@ -173,6 +173,103 @@ KEYS: dict[str, dict[str, Key]] = {
             default=3,
         ),
     },
+    "channels": {
+        "quiet_hours": Key(
+            str,
+            "WhatsApp and Telegram: no message is sent between these WIB times (`HH:MM-HH:MM`, "
+            "across midnight allowed); what falls in them waits in the delivery ledger until the "
+            'window opens. Empty (`""`) sends at any hour. Email is not held.',
+            default="21:00-06:00",
+        ),
+        "city": Key(
+            list,
+            'Channels beside email for the daily city digest: `["telegram"]` (to '
+            "`[channels.telegram] city_chat`).",
+            default=[],
+        ),
+        "kecamatan": Key(
+            list,
+            'Channels beside email for each kecamatan digest: `["telegram"]` (to the chat of '
+            "`[channels.telegram] kecamatan_chats`).",
+            default=[],
+        ),
+        "coop": Key(
+            list,
+            'Channels beside email for the cooperative\'s weekly nudge: `"whatsapp"` to the '
+            'Telepon Ketua of its Profil, `"telegram"` to `[channels.telegram] people` under '
+            "the cooperative's ID.",
+            default=[],
+        ),
+        "alert": Key(
+            list,
+            'Channels beside email for the penanggung jawab alert: `"whatsapp"` to the '
+            'registry\'s Telepon Penanggung Jawab, `"telegram"` to `[channels.telegram] people` '
+            "under the Email Penanggung Jawab.",
+            default=[],
+        ),
+        "muted": Key(
+            list,
+            "Recipients who receive no WhatsApp or Telegram message (phone numbers as people "
+            "type them, or Telegram chat ids). A cooperative is muted by `Tanpa Pesan` = `Ya` in "
+            "the registry.",
+            default=[],
+        ),
+        "max_attempts": Key(
+            int,
+            "A message the service keeps refusing for the moment (rate limit, fault, timeout) "
+            "is given up, and reported, after this many attempts.",
+            default=20,
+        ),
+    },
+    "channels.whatsapp": {
+        "base_url": Key(
+            str, "WhatsApp Cloud API base URL.", default="https://graph.facebook.com/v21.0"
+        ),
+        "phone_number_id": Key(
+            str, "The sending phone number's id (WhatsApp Manager).", default=""
+        ),
+        "waba_id": Key(
+            str, "The WhatsApp Business Account id, for the template list of `check`.", default=""
+        ),
+        "token_env": Key(
+            str,
+            "Name of the environment variable holding the access token (never the token).",
+            default="KKMP_WHATSAPP_TOKEN",
+        ),
+        "messages_per_second": Key(
+            (int, float), "Client-side limit on messages per second.", default=20
+        ),
+        "templates": Key(
+            dict,
+            "Approved template per digest kind, `name` or `name:language`: keys `city`, "
+            "`kecamatan`, `coop`, `alert`, `laporan` (the PDF, with a DOCUMENT header). Missing "
+            "kinds use the names in docs/channels.md.",
+            default={},
+        ),
+        "language": Key(str, "Template language when a template names none.", default="id"),
+    },
+    "channels.telegram": {
+        "base_url": Key(str, "Telegram Bot API base URL.", default="https://api.telegram.org"),
+        "token_env": Key(
+            str,
+            "Name of the environment variable holding the bot token (never the token).",
+            default="KKMP_TELEGRAM_TOKEN",
+        ),
+        "city_chat": Key(
+            str, "Chat id (`-100…`) or `@channel` that receives the city digest.", default=""
+        ),
+        "kecamatan_chats": Key(
+            dict,
+            'Chat per kecamatan name: `"Kebon Jeruk" = "-1001234567890"`.',
+            default={},
+        ),
+        "people": Key(
+            dict,
+            "Private chats with the bot: a cooperative's ID (its pengurus) or a penanggung "
+            'jawab\'s email → chat id: `"KKMP-3173011001" = "123456789"`.',
+            default={},
+        ),
+    },
     "data": {
         "dir": Key(
             str,

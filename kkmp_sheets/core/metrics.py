@@ -50,6 +50,9 @@ class CoopFigures:
     bujur: float | None = None
     lokasi_tab: str | None = None  # where the user sees it: the Profil tab as named, and its row
     lokasi_row: int | None = None
+    # The Profil's Telepon Ketua (E.164), only as the address of the weekly WhatsApp nudge:
+    # never shown in an output, a text or a log.
+    telepon_ketua: str | None = None
 
     @property
     def titik_lokasi(self) -> tuple[float, float] | None:
@@ -197,6 +200,7 @@ def _profil_figures(book: ParsedWorkbook, fig: CoopFigures) -> None:
         return SALAH_FORMAT if not formats.is_blank(profil.raw.get(key)) else TIDAK_ADA
 
     fig.status_operasional = values.get("status_operasional")
+    fig.telepon_ketua = values.get("telepon_ketua")
     point = values.get("titik_lokasi")
     if point is not None:
         fig.lintang, fig.bujur = point

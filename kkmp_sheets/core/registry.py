@@ -38,6 +38,8 @@ class Coop:
     penanggung_jawab: str = ""
     email_penanggung_jawab: tuple[str, ...] = ()
     row: int = 0  # the registry row the official sees
+    telepon_penanggung_jawab: str | None = None  # E.164; a WhatsApp recipient, never shown
+    tanpa_pesan: bool = False  # no WhatsApp/Telegram message about this cooperative's people
 
 
 def read_registry(rows: Rows) -> tuple[list[Coop], list[Issue]]:
@@ -93,6 +95,20 @@ def read_registry(rows: Rows) -> tuple[list[Coop], list[Issue]]:
                 Issue("kode-wilayah-format", tab=tab, row=row, column="Kode Wilayah", value=kode)
             )
             kode = None
+        phone = values["telepon_penanggung_jawab"]
+        try:
+            phone = formats.parse_phone(phone) if phone else None
+        except formats.FormatError:
+            issues.append(
+                Issue(
+                    "phone-format",
+                    tab=tab,
+                    row=row,
+                    # no value: a phone number is personal, the row and column find it
+                    column=REGISTRY_SPEC.column("telepon_penanggung_jawab").label,
+                )
+            )
+            phone = None
         coops.append(
             Coop(
                 id=coop_id,
@@ -105,6 +121,8 @@ def read_registry(rows: Rows) -> tuple[list[Coop], list[Issue]]:
                 penanggung_jawab=values["penanggung_jawab"],
                 email_penanggung_jawab=_emails(values["email_penanggung_jawab"]),
                 row=row,
+                telepon_penanggung_jawab=phone,
+                tanpa_pesan=_yes(values["tanpa_pesan"]),
             )
         )
     return coops, issues
@@ -153,6 +171,11 @@ def _text(cell: Any) -> str:
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     return str(cell).strip()
+
+
+def _yes(text: str) -> bool:
+    """`Ya` (or Y, Yes, 1, TRUE) in a yes/no column; anything else, blank included, is no."""
+    return text.strip().lower() in ("ya", "y", "yes", "1", "true", "benar")
 
 
 def _emails(text: str) -> tuple[str, ...]:

@@ -365,6 +365,15 @@ class RegistryColumns:
                 Kind.EMAIL,
                 aliases=("Email PJ",),
             ),
+            # Optional (issue 12): where the penanggung jawab alert goes on WhatsApp, and a
+            # cooperative whose people asked for no WhatsApp/Telegram message.
+            Column(
+                "telepon_penanggung_jawab",
+                "Telepon Penanggung Jawab",
+                Kind.PHONE,
+                aliases=("Telepon PJ", "HP PJ", "HP Penanggung Jawab", "WA Penanggung Jawab"),
+            ),
+            Column("tanpa_pesan", "Tanpa Pesan", aliases=("Tanpa WA", "Opt Out")),
         )
     )
 

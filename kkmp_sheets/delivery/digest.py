@@ -245,6 +245,7 @@ class _Context:
             sender=self.cfg.mail.sender,
             reply_to=reply_to,
             attachments=attachments,
+            view=view,
         )
 
     def report(self, audience: str) -> tuple[Attachment, ...]:
@@ -453,6 +454,16 @@ class _Context:
                 continue
             items.sort(key=lambda i: (not i.red, i.coop.kecamatan, i.coop.id))
             view = {
+                "pj_email": pj,
+                # WhatsApp addresses of this penanggung jawab: rows that say Tanpa Pesan keep
+                # theirs out (the registry's opt-out)
+                "pj_phones": tuple(
+                    dict.fromkeys(
+                        r.coop.telepon_penanggung_jawab
+                        for r in mine
+                        if r.coop.telepon_penanggung_jawab and not r.coop.tanpa_pesan
+                    )
+                ),
                 "pj_name": names.get(pj, ""),
                 "changes_since": self.changes.since,
                 "items": items,

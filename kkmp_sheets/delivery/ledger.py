@@ -36,6 +36,7 @@ every recipient has it. A server that cannot be reached never uses up a recipien
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -173,6 +174,39 @@ _MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX deliveries_by_state ON deliveries (state)",
         ),
     ),
+    (
+        # WhatsApp and Telegram messages (issue 12): one row per (kind, audience, period,
+        # channel, recipient) beside the e-mail rows, with the message itself (text or template
+        # parameters, and the PDF), when it may go (quiet hours, a service's retry_after), and
+        # the provider's message id once accepted. See delivery/channel_delivery.py.
+        3,
+        (
+            """
+            CREATE TABLE channel_deliveries (
+                id INTEGER PRIMARY KEY,
+                kind TEXT NOT NULL,
+                audience TEXT NOT NULL,
+                period TEXT NOT NULL,
+                channel TEXT NOT NULL CHECK (channel IN ('whatsapp', 'telegram')),
+                recipient TEXT NOT NULL,  -- E.164 number or Telegram chat id
+                state TEXT NOT NULL CHECK (state IN
+                    ('queued', 'sending', 'sent', 'failed_permanent', 'uncertain')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                not_before TEXT,  -- WIB ISO time before which it is not sent
+                provider_id TEXT,  -- wamid.… or Telegram message_id, once accepted
+                payload TEXT NOT NULL,  -- JSON: what to send (channel_delivery.Payload)
+                document BLOB,  -- the Laporan Pimpinan PDF, when it goes along
+                queued_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                sent_at TEXT,
+                reported_at TEXT,  -- an uncertain or refused row told to the operator
+                UNIQUE (kind, audience, period, channel, recipient)
+            )
+            """,
+            "CREATE INDEX channel_deliveries_by_state ON channel_deliveries (state)",
+        ),
+    ),
 )
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 LEDGER = Database(
@@ -273,6 +307,13 @@ class DeliveryLedger:
                 yield db
         except sqlite3.Error as exc:
             raise OutputError(f"The delivery ledger {self.path} cannot be written: {exc}") from exc
+
+    def write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One committed unit of work, for the channel rows (`channel_delivery.py`)."""
+        return self._transaction()
+
+    def read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self._db.execute(sql, tuple(args)))
 
     def schema_version(self) -> int:
         return schema_version(self._db)

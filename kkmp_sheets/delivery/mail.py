@@ -41,7 +41,7 @@ from email.message import EmailMessage, MIMEPart
 from email.policy import default as DEFAULT_POLICY
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import ConfigError, OutputError
@@ -218,6 +218,9 @@ class Digest:
     images: tuple[InlineImage, ...] = ()
     reply_to: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    # What the templates were given (figures already measured, names, links): the WhatsApp
+    # and Telegram texts are made from it (`delivery/channel_text.py`), never recomputed.
+    view: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "to", tuple(self.to))

@@ -13,6 +13,7 @@ from typing import Any
 
 from kkmp_sheets.config import Config
 from kkmp_sheets.core.wib import WIB
+from kkmp_sheets.delivery import channel_delivery
 from kkmp_sheets.delivery.ledger import (
     LEDGER_FILE,
     Delivery,
@@ -22,7 +23,7 @@ from kkmp_sheets.delivery.ledger import (
     mask_addresses,
 )
 from kkmp_sheets.errors import NotFound, UsageError
-from kkmp_sheets.service.notify import delivery_limits, make_transport
+from kkmp_sheets.service.notify import delivery_limits, make_transport, notify_channels
 
 _COLUMNS = ("ID", "KIND", "AUDIENCE", "PERIOD", "RECIPIENT", "STATE", "STEP", "TRIES", "LAST ERROR")
 _ERROR_WIDTH = 90
@@ -33,7 +34,25 @@ def pending_rows(cfg: Config) -> list[dict[str, Any]]:
     if not (cfg.data_dir / LEDGER_FILE).is_file():
         return []
     with DeliveryLedger.for_config(cfg) as ledger:
-        return [_row(d) for d in ledger.pending()]
+        rows = [_row(d) for d in ledger.pending()]
+        return rows + [_channel_row(r) for r in channel_delivery.pending_rows(ledger)]
+
+
+def _channel_row(r: channel_delivery.Row) -> dict[str, Any]:
+    """A WhatsApp/Telegram row, its ID written c12 (a table of its own in the ledger)."""
+    return {
+        "id": f"c{r.id}",
+        "kind": r.key.kind,
+        "audience": mask_addresses(r.key.audience),
+        "period": r.key.period,
+        "recipient": f"{r.channel}:{channel_delivery.mask_recipient(r.channel, r.recipient)}",
+        "state": r.state,
+        "step": None,
+        "attempts": r.attempts,
+        "last_error": r.last_error or "",
+        "updated_at": r.updated_at,
+        "reported_at": r.reported_at,
+    }
 
 
 def _row(d: Delivery) -> dict[str, Any]:
@@ -93,17 +112,49 @@ def _cut(text: str) -> str:
     return text if len(text) <= _ERROR_WIDTH else text[: _ERROR_WIDTH - 1] + "…"
 
 
-def mark_delivered(cfg: Config, delivery_id: int, now: datetime | None = None) -> str:
+def _channel_verdict(cfg: Config, text_id: str, *, delivered: bool, now: datetime) -> str:
+    row_id = int(text_id[1:])
+    with DeliveryLedger.for_config(cfg) as ledger:
+        try:
+            row = channel_delivery.resolve(ledger, row_id, delivered=delivered, now=now)
+        except KeyError:
+            raise NotFound(
+                f"no WhatsApp/Telegram delivery with ID {text_id}: `kkmp-sheets deliveries "
+                "--config FILE` lists the IDs"
+            ) from None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    label = (
+        f"{row.channel} {row.key.kind} {row.key.period} to "
+        f"{channel_delivery.mask_recipient(row.channel, row.recipient)}"
+    )
+    if delivered:
+        return f"Delivery {text_id} ({label}) is recorded as delivered; it is not sent again.\n"
+    _, report = notify_channels([], cfg, now)
+    with DeliveryLedger.for_config(cfg) as ledger:
+        after = channel_delivery.channel_rows(ledger, "WHERE id = ?", (row_id,))
+    state = after[0].state if after else "unknown"
+    return (
+        f"Delivery {text_id} ({label}) was queued again and sent with whatever else was "
+        f"queued: {report}. It is now: {state}.\n"
+    )
+
+
+def mark_delivered(cfg: Config, delivery_id: int | str, now: datetime | None = None) -> str:
     now = now or datetime.now(WIB)
+    if isinstance(delivery_id, str):
+        return _channel_verdict(cfg, delivery_id, delivered=True, now=now)
     with DeliveryLedger.for_config(cfg) as ledger:
         row = _resolve(ledger, delivery_id, delivered=True, now=now)
     return f"Delivery {row.id} ({_label(row)}) is recorded as delivered; it is not sent again.\n"
 
 
-def resend(cfg: Config, delivery_id: int, now: datetime | None = None) -> str:
+def resend(cfg: Config, delivery_id: int | str, now: datetime | None = None) -> str:
     """Queue one delivery again, then deliver everything queued (the deadline and the breaker
     apply); the report says what became of it."""
     now = now or datetime.now(WIB)
+    if isinstance(delivery_id, str):
+        return _channel_verdict(cfg, delivery_id, delivered=False, now=now)
     with DeliveryLedger.for_config(cfg) as ledger:
         row = _resolve(ledger, delivery_id, delivered=False, now=now)
         report = deliver([], make_transport(cfg), ledger, now=now, limits=delivery_limits(cfg))

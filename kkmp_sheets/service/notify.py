@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from kkmp_sheets.config import Config
 from kkmp_sheets.core.results import CycleResult
+from kkmp_sheets.delivery import channel_delivery
+from kkmp_sheets.delivery.channel_delivery import (
+    ChannelMessage,
+    ChannelReport,
+    deliver_channels,
+    make_clients,
+)
 from kkmp_sheets.delivery.digest import render_digests
 from kkmp_sheets.delivery.ledger import (
     Delivery,
@@ -46,6 +54,10 @@ log = logging.getLogger(__name__)
 class Notified:
     digests: list[Digest]
     report: DeliveryReport | None  # None on a dry run
+    # WhatsApp/Telegram ([channels]): what was planned, and what became of it (None: dry run,
+    # or no channel configured)
+    channel_messages: list[ChannelMessage] = field(default_factory=list)
+    channel_report: ChannelReport | None = None
 
 
 def make_transport(cfg: Config) -> Transport:
@@ -95,6 +107,7 @@ def record_and_notify(
     *,
     record: bool = True,
     kinds: Collection[str] | None = None,
+    clients: Mapping[str, Any] | None = None,
 ) -> Notified:
     """Record the cycle (unless `record` is False: it already was), then deliver its digests
     (only `kinds`, when given) and whatever earlier deliveries still wait in the ledger."""
@@ -103,8 +116,44 @@ def record_and_notify(
     with DeliveryLedger.for_config(cfg) as ledger:
         report = deliver(digests, transport, ledger, now=now, limits=delivery_limits(cfg))
     log.info("digests: %d rendered; %s", len(digests), report)
+    notified = Notified(digests, report)
+    if cfg.channels.routes:  # no [channels]: e-mail only, exactly as before
+        notified.channel_messages, notified.channel_report = notify_channels(
+            digests, cfg, now, clients
+        )
+        report_channel_problems(cfg, now, transport)
     report_uncertain(cfg, now, transport)
-    return Notified(digests, report)
+    return notified
+
+
+def notify_channels(
+    digests: list[Digest], cfg: Config, now: datetime, clients: Mapping[str, Any] | None = None
+) -> tuple[list[ChannelMessage], ChannelReport]:
+    """The WhatsApp/Telegram messages of these digests through the same ledger; e-mail has
+    already gone, so nothing here can hold it up."""
+    messages = channel_delivery.plan(digests, cfg, now)
+    own = clients is None
+    clients = make_clients(cfg) if clients is None else clients
+    missing = [c for c in cfg.channels.enabled if c not in clients]
+    if missing:
+        log.warning(
+            "no token for %s in the environment (%s): its messages stay queued",
+            ", ".join(missing),
+            ", ".join(_token_env(cfg, c) for c in missing),
+        )
+    try:
+        with DeliveryLedger.for_config(cfg) as ledger:
+            report = deliver_channels(messages, clients, ledger, cfg.channels, now=now)
+    finally:
+        if own:
+            for client in clients.values():
+                client.close()
+    return messages, report
+
+
+def _token_env(cfg: Config, channel: str) -> str:
+    settings = cfg.channels.whatsapp if channel == "whatsapp" else cfg.channels.telegram
+    return settings.token_env
 
 
 def dry_run(cycle: CycleResult, cfg: Config, now: datetime, folder: Path) -> Notified:
@@ -113,7 +162,7 @@ def dry_run(cycle: CycleResult, cfg: Config, now: datetime, folder: Path) -> Not
     transport = OutboxTransport(folder)
     for digest in digests:
         transport.send(build_message(digest, now=now), digest.recipients())
-    return Notified(digests, None)
+    return Notified(digests, None, channel_delivery.plan(digests, cfg, now))
 
 
 def notify_operator(
@@ -170,6 +219,50 @@ def report_uncertain(cfg: Config, now: datetime, transport: Transport | None = N
         ledger.mark_reported([d.id for d in told], now=now)
     log.warning("%d uncertain deliveries reported to the operator", len(told))
     return len(told)
+
+
+def report_channel_problems(cfg: Config, now: datetime, transport: Transport | None = None) -> int:
+    """Tell the operator, once, of each WhatsApp/Telegram message refused for good or left
+    uncertain by a crash. Returns how many were told."""
+    with DeliveryLedger.for_config(cfg) as ledger:
+        told = channel_delivery.unreported_problems(ledger)
+    if not told:
+        return 0
+    notify_operator(
+        cfg,
+        f"channel deliveries c{told[0].id}-c{told[-1].id}",
+        f"kkmp-sheets: {len(told)} WhatsApp/Telegram messages were not delivered",
+        channel_problem_text(told, cfg),
+        now,
+        transport,
+    )
+    with DeliveryLedger.for_config(cfg) as ledger:
+        channel_delivery.mark_reported(ledger, [r.id for r in told], now)
+    log.warning("%d WhatsApp/Telegram delivery problems reported to the operator", len(told))
+    return len(told)
+
+
+def channel_problem_text(rows: list[channel_delivery.Row], cfg: Config) -> str:
+    lines = [
+        "These WhatsApp/Telegram messages did not (certainly) arrive. Refused ones will not go",
+        "through as things stand (fix the number, the chat or the template first); uncertain",
+        "ones were being sent when the service stopped, and are not sent again by themselves.",
+        "Other recipients and the e-mails were not held up.",
+        "",
+    ]
+    for r in rows:
+        shown = channel_delivery.mask_recipient(r.channel, r.recipient)
+        lines.append(
+            f"  c{r.id} {r.state} {r.channel} {r.key.kind} {mask_addresses(r.key.audience)} "
+            f"{r.key.period} to {shown}: {r.last_error or ''}"
+        )
+    lines += [
+        "",
+        "After checking or fixing, either:",
+        f"  kkmp-sheets deliveries --config {cfg.path} --mark-delivered cID",
+        f"  kkmp-sheets deliveries --config {cfg.path} --resend cID",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def uncertain_text(rows: list[Delivery], cfg: Config) -> str:

@@ -59,5 +59,15 @@ def print_summary(cycle: CycleResult, out: TextIO) -> None:
             f"sudah terkirim {n(r.skipped_already_sent)}, antre {n(r.queued_for_retry)}, "
             f"gagal {n(r.failed_permanent)}, tidak pasti {n(r.uncertain)}\n"
         )
+    channels = getattr(notified, "channel_report", None)
+    if channels is not None:
+        c = channels
+        out.write(
+            f"{'WhatsApp/Telegram':<{width}}  terkirim {n(c.sent)}, sudah terkirim "
+            f"{n(c.skipped_already_sent)}, menunggu jam tenang {n(c.waiting_quiet_hours)}, "
+            f"antre {n(c.queued_for_retry + c.waiting_retry_after + c.held_back)}, "
+            f"gagal {n(c.failed_permanent)}, tidak pasti {n(c.uncertain)}, "
+            f"dibisukan {n(c.muted)}\n"
+        )
     for coop_id, error in cycle.feedback_failed:
         out.write(f"  ! {coop_id}: Hasil Pemeriksaan tidak ditulis: {error}\n")

@@ -188,6 +188,11 @@ class FakeChannel:
         balancer in front of the service does when the service is down."""
         self._script(ScriptedFault(n, None, status, None))
 
+    def clear_faults(self) -> None:
+        """The service is back: scripted faults not yet answered are dropped."""
+        with self.lock:
+            self._faults.clear()
+
     def _take_fault(self, path: str) -> ScriptedFault | None:
         with self.lock:
             for fault in self._faults:

@@ -32,6 +32,7 @@ from kkmp_sheets import config as config_module
 from kkmp_sheets.config import Config
 from kkmp_sheets.core.registry import Coop, read_registry
 from kkmp_sheets.errors import ConfigError, SourceError
+from kkmp_sheets.onboarding.check.channels import channel_findings
 from kkmp_sheets.onboarding.check.delivery import mail_findings, smtp_finding, template_findings
 from kkmp_sheets.onboarding.check.finding import (
     GALAT,
@@ -71,6 +72,7 @@ __all__ = [
     "OK",
     "PERINGATAN",
     "Finding",
+    "channel_findings",
     "config_findings",
     "galat",
     "kecamatan_finding",
@@ -111,7 +113,12 @@ def run_checks(
             api = connect(cfg.google)
         except ConfigError as exc:
             findings.append(galat(f"Google credentials: {exc}", "fix the variable and run again"))
-            return findings + mail_findings(cfg, smtp_timeout) + template_findings(cfg)
+            return (
+                findings
+                + mail_findings(cfg, smtp_timeout)
+                + channel_findings(cfg)
+                + template_findings(cfg)
+            )
         findings.append(Finding(OK, f"Google: acting as {api.account_email}"))
         try:
             return findings + _sources_and_outputs(cfg, api, smtp_timeout)
@@ -155,5 +162,6 @@ def _sources_and_outputs(cfg: Config, api: GoogleApi | None, smtp_timeout: float
         assert api is not None
         findings += provision_folder_findings(cfg, api)
     findings += mail_findings(cfg, smtp_timeout)
+    findings += channel_findings(cfg)
     findings += template_findings(cfg)
     return findings
