@@ -431,7 +431,7 @@ def _channel_settings(values: dict[str, dict[str, Any]], problems: list[str]) ->
         problems.append(f"[channels] max_attempts = {section['max_attempts']}: expected 1 or more")
     if wa["messages_per_second"] <= 0:
         problems.append("[channels.whatsapp] messages_per_second: expected a number above 0")
-    chats = {}
+    chats: dict[str, dict[str, str]] = {}
     for table in ("kecamatan_chats", "people"):
         for name, chat in tg[table].items():
             if not isinstance(chat, str | int) or isinstance(chat, bool):

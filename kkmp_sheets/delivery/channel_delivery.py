@@ -279,7 +279,8 @@ def make_clients(
 ) -> dict[str, Any]:
     """A client per configured channel whose token is in the environment (never the file)."""
     env = os.environ if env is None else env
-    settings, out = cfg.channels, {}
+    settings = cfg.channels
+    out: dict[str, WhatsAppClient | TelegramClient] = {}
     if "whatsapp" in settings.enabled and env.get(settings.whatsapp.token_env):
         wa = settings.whatsapp
         out["whatsapp"] = WhatsAppClient(
