@@ -365,6 +365,11 @@ def live_fakes() -> Iterator[tuple[FakeWhatsApp, FakeTelegram]]:
 
 
 def run_once(city: City, wa: FakeWhatsApp, tg: FakeTelegram, **env: str):
+    return kkmp(city, wa, tg, "run", "--once", "--as-of", AS_OF.isoformat(), **env)
+
+
+def kkmp(city: City, wa: FakeWhatsApp, tg: FakeTelegram, *args: str, **env: str):
+    """`kkmp-sheets <args> --config <city>` in a process of its own, the tokens in its env."""
     environ = {
         **os.environ,
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
@@ -372,9 +377,9 @@ def run_once(city: City, wa: FakeWhatsApp, tg: FakeTelegram, **env: str):
         "TEST_TG_TOKEN": tg.token,
         **env,
     }
-    command = [sys.executable, "-m", "kkmp_sheets", "run", "--once", "--config", str(city.cfg_path)]
+    command = [sys.executable, "-m", "kkmp_sheets", *args, "--config", str(city.cfg_path)]
     return subprocess.run(
-        [*command, "--as-of", AS_OF.isoformat()],
+        command,
         env=environ,
         capture_output=True,
         text=True,
@@ -433,6 +438,16 @@ def test_kill_9_after_the_api_accepted_and_before_the_ledger_recorded(
     assert len(outbox_notices(city, "WhatsApp/Telegram messages were not delivered")) == 1
     uncertain = next(r for r in rows if r.state == "uncertain")
     print("crash: first message", first, "left", uncertain.state, uncertain.last_error)
+
+    # The operator checked with the recipient: it did not arrive. On their word it goes again.
+    listed = kkmp(city, wa, tg, "deliveries")
+    assert listed.returncode == 0 and f"c{uncertain.id}" in listed.stdout, listed.stdout
+    resent = kkmp(city, wa, tg, "deliveries", "--resend", f"c{uncertain.id}")
+    assert resent.returncode == 0, resent.stderr[-2000:]
+    assert "It is now: sent" in resent.stdout, resent.stdout
+    assert arrived(wa, tg, planned + 1) == planned + 1  # that one message, once more
+    assert Counter(r.state for r in ledger_rows(city)) == Counter(sent=planned)
+    assert arrived(wa, tg, planned + 2) == planned + 1  # and nothing else
 
 
 def test_check_verifies_tokens_chats_and_approved_templates(pristine, tmp_path, fakes) -> None:
