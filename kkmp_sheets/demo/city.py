@@ -77,12 +77,23 @@ def build_demo_city(
     registry = root / "registry.csv"
     with registry.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh, lineterminator="\n")
-        out.writerow([c.label for c in template.REGISTRY.columns])
+        header = [c.label for c in template.REGISTRY.columns]
+        out.writerow(header)
         for c, email, (pj, pj_email) in zip(coops, emails, staff, strict=True):
             path = c.workbook.relative_to(root).as_posix()
-            out.writerow(
-                [c.id, c.nama, c.kelurahan, c.kecamatan, c.kode_wilayah, path, email, pj, pj_email]
-            )
+            row = [
+                c.id,
+                c.nama,
+                c.kelurahan,
+                c.kecamatan,
+                c.kode_wilayah,
+                path,
+                email,
+                pj,
+                pj_email,
+            ]
+            # The optional columns after these (a penanggung jawab's phone, opt-out) stay empty.
+            out.writerow(row + [""] * (len(header) - len(row)))
     config = root / "city.toml"
     config.write_text(_CONFIG.format(name=region.nama, kode=region.kode), encoding="utf-8")
     people = [p for b in built for p in b.people]
