@@ -43,7 +43,7 @@ import time
 from collections import defaultdict
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +193,9 @@ def add_parent(
     folder = work / (f"prov-{kode}" if kode != NATION else "nasional")
     folder.mkdir(parents=True, exist_ok=True)
     lines = ["Kode Wilayah,Nama,Spreadsheet,Email Operator"]
-    lines += [f'{c.kode},"{c.name}",{c.status_id},operator.{c.kode}@wilayah.example' for c in children]
+    lines += [
+        f'{c.kode},"{c.name}",{c.status_id},operator.{c.kode}@wilayah.example' for c in children
+    ]
     (folder / "registry.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     status = status_spreadsheet(fake, kode, name)
     (folder / "parent.toml").write_text(
@@ -367,17 +369,17 @@ def report(
     return buf.getvalue()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawTextHelpFormatter)  # fmt: skip
-    parser.add_argument("--scale", type=float, default=0.01)
-    parser.add_argument("--regions", help="province codes, e.g. 32,36 (default: all 38)")
-    parser.add_argument("--latency", type=float, default=0.1, help="seconds per request")
-    parser.add_argument("--skip-largest", action="store_true",
-                        help="no separate full-size run of 11.08 when its province is left out")  # fmt: skip
-    parser.add_argument("--out", type=Path, help="also write the table to this file")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.ERROR)
+@dataclass
+class Outcome:
+    passes: list[Pass]
+    largest: Run | None
+    counts: dict[str, int]
+    problems: list[str]
+    setup_s: float
+
+
+def simulate(args: argparse.Namespace) -> Outcome:
+    """Build the world on one fake, run a cold and an idle national pass, check the totals."""
     regions = [r.strip() for r in args.regions.split(",")] if args.regions else None
     tree = plan(args.scale, regions)
     started = time.perf_counter()
@@ -388,41 +390,63 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         cities: list[Instance] = []
         provinces: list[Instance] = []
-        for province, members in tree.items():
-            kids = [add_city(fake, clock, kode, size, work) for kode, size in members]
-            cities += kids
-            provinces.append(add_parent(fake, clock, province, kids, work))
-            print(f"  setup: province {province}, {len(kids)} kab/kota", file=sys.stderr,
-                  flush=True)  # fmt: skip
-        nation = add_parent(fake, clock, NATION, provinces, work)
-        setup_s = time.perf_counter() - started
-        fake.latency = args.latency
+        nation: list[Instance] = []
         try:
+            for province, members in tree.items():
+                kids = [add_city(fake, clock, kode, size, work) for kode, size in members]
+                cities += kids
+                provinces.append(add_parent(fake, clock, province, kids, work))
+                print(f"  setup: province {province}, {len(kids)} kab/kota", file=sys.stderr,
+                      flush=True)  # fmt: skip
+            nation.append(add_parent(fake, clock, NATION, provinces, work))
+            setup_s = time.perf_counter() - started
+            fake.latency = args.latency
             passes = [
-                national_pass(name, fake, clock, cities, provinces, nation)
+                national_pass(name, fake, clock, cities, provinces, nation[0])
                 for name in ("cold", "idle")
             ]
-            problems = check_totals(fake, cities, nation)
+            problems = check_totals(fake, cities, nation[0])
             largest = next((r for r in passes[0].runs if r.kode == LARGEST), None)
             if largest is None and not args.skip_largest:
                 fake.latency = 0
-                alone = add_city(fake, clock, LARGEST, dict(plan(1.0, ["11"])["11"])[LARGEST], work)
+                size = dict(plan(1.0, ["11"])["11"])[LARGEST]
+                alone = add_city(fake, clock, LARGEST, size, work)
+                cities.append(alone)  # closed below; not part of the tree's counts
                 fake.latency = args.latency
                 largest = measured(fake, clock, alone, "kab/kota", cycle_city)
-                alone.clients.close()
         finally:
-            for inst in [*cities, *provinces, nation]:
+            for inst in [*cities, *provinces, *nation]:
                 inst.clients.close()
                 if inst.store:
                     inst.store.close()
-    counts = {"kab/kota": len(cities), "provinsi": len(provinces),
-              "coops": sum(c.coops for c in cities)}  # fmt: skip
-    text = report(args, passes, largest, counts, problems, setup_s)
+    tree_cities = [c for c in cities if c.kode.split(".")[0] in tree]
+    counts = {"kab/kota": len(tree_cities), "provinsi": len(provinces),
+              "coops": sum(c.coops for c in tree_cities)}  # fmt: skip
+    return Outcome(passes, largest, counts, problems, setup_s)
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawTextHelpFormatter)  # fmt: skip
+    parser.add_argument("--scale", type=float, default=0.01)
+    parser.add_argument("--regions", help="province codes, e.g. 32,36 (default: all 38)")
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds per request")
+    parser.add_argument("--skip-largest", action="store_true",
+                        help="no separate full-size run of 11.08 when its province is left out")  # fmt: skip
+    parser.add_argument("--out", type=Path, help="also write the table to this file")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    logging.basicConfig(level=logging.ERROR)
+    o = simulate(args)
+    text = report(args, o.passes, o.largest, o.counts, o.problems, o.setup_s)
     print(text, end="")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
-    return 1 if problems else 0
+    return 1 if o.problems else 0
 
 
 if __name__ == "__main__":
