@@ -88,6 +88,7 @@ class Run:
     writes: int
     drive: int
     sim_s: float
+    cpu_s: float  # the client's CPU: the process's, the fake's threads' taken out
 
     @property
     def floor_s(self) -> float:
@@ -245,9 +246,9 @@ def measured(fake: FakeGoogle, clock: FakeWarpClock, inst: Instance, level: str,
     fake.reset_counts()
     watch = Stopwatch(fake, clock)
     fn(inst)
-    sim, _real, _fake_s, _cpu = watch.stop()
+    sim, _real, _fake_s, cpu = watch.stop()
     reads, writes, drive = split(fake.counts)
-    return Run(inst.kode, level, inst.coops, reads, writes, drive, sim)
+    return Run(inst.kode, level, inst.coops, reads, writes, drive, sim, cpu)
 
 
 def national_pass(
@@ -313,9 +314,39 @@ def level_lines(p: Pass) -> list[str]:
             f"{sum(r.reads for r in runs):>8}{sum(r.writes for r in runs):>8}"
             f"{sum(r.drive for r in runs):>7}{sum(r.total for r in runs):>8}"
             f"{sum(r.sim_s for r in runs):>10.0f}{slow.sim_s:>9.1f}"
-            f"  {big.kode} ({big.coops} coops: {big.total} req, {big.sim_s:.1f} sim s)"
+            f"{sum(r.cpu_s for r in runs):>8.1f}  {big.kode} ({big.coops} coops: {big.total} req, {big.sim_s:.1f} sim s)"
             + (f"; max sim/floor {ratio:.2f}" if ratio else "")
         )
+    return out
+
+
+def fit(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """Least squares y = a + b·x."""
+    n = len(points)
+    mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    b = sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else 0.0
+    return my - b * mx, b
+
+
+def extrapolation(cold: Pass, largest: Run | None) -> list[str]:
+    """Scale 1.0 from this run's kab/kota cycles: CPU and requests as a + b·cooperatives per
+    instance (fitted over every instance measured, the full-size largest among them), summed
+    over the 514 instances at their real sizes. Labelled: it is not a measurement."""
+    runs = [r for r in cold.runs if r.level == "kab/kota"]
+    if largest and all(r.kode != largest.kode for r in runs):
+        runs.append(largest)
+    if len({r.coops for r in runs}) < 2:
+        return ["(no extrapolation: every instance measured had the same size)"]
+    real = [n for _, members in plan(1.0, None).items() for _, n in members]
+    total = sum(real)
+    out = [f"EXTRAPOLATED to scale 1.0 ({len(real)} kab/kota, {total} cooperatives), fitted "
+           f"per instance over the {len(runs)} kab/kota cycles above (not measured):"]  # fmt: skip
+    for what, get in (("client CPU s", lambda r: r.cpu_s), ("Sheets reads", lambda r: r.reads),
+                      ("Sheets writes", lambda r: r.writes)):  # fmt: skip
+        a, b = fit([(r.coops, get(r)) for r in runs])
+        out.append(f"  {what}: {a:.2f} + {b:.4f} per coop per instance -> "
+                   f"{len(real) * a + b * total:,.0f} for the cold kab/kota level")  # fmt: skip
     return out
 
 
@@ -335,7 +366,7 @@ def report(
         print()
         head = (
             f"{'pass':<6}{'level':<10}{'inst':>5}{'coops':>8}{'reads':>8}{'writes':>8}"
-            f"{'drive':>7}{'total':>8}{'sum sim s':>10}{'max sim s':>9}  largest instance"
+            f"{'drive':>7}{'total':>8}{'sum sim s':>10}{'max sim s':>9}{'CPU s':>8}  largest instance"
         )
         print(head)
         print("-" * len(head))
@@ -357,7 +388,11 @@ def report(
             print(f"largest instance cold cycle ({LARGEST} Kabupaten Aceh Utara, {largest.coops} "
                   f"coops): {largest.reads} reads, {largest.writes} writes, {largest.drive} Drive, "
                   f"{largest.sim_s:.0f} sim s = {largest.sim_s / 60:.1f} min, "
-                  f"{largest.sim_s / largest.floor_s:.2f} x quota floor")  # fmt: skip
+                  f"{largest.sim_s / largest.floor_s:.2f} x quota floor, client CPU "
+                  f"{largest.cpu_s:.1f} s")  # fmt: skip
+        print()
+        for line in extrapolation(passes[0], largest):
+            print(line)
         print()
         if problems:
             print("CHECK FAILED: national totals differ from the sum of the cities:")
