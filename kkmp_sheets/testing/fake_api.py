@@ -13,7 +13,7 @@ import re
 import string
 import threading
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -52,6 +52,11 @@ class QuotaConfig:
     @classmethod
     def unlimited(cls) -> QuotaConfig:
         return cls(None, None, None, None, None)
+
+
+def project_of_service_account(identity: str) -> str:
+    """`kkmp-3201@kkmp-3201.iam.gserviceaccount.com` → `kkmp-3201` (its project id)."""
+    return identity.lower().partition("@")[2].removesuffix(".iam.gserviceaccount.com")
 
 
 @dataclass
@@ -98,6 +103,10 @@ class FakeApp(FakeState):
         self.default_identity = default_identity
         self.project_number = project_number
         self.quota = quota or QuotaConfig()
+        # Which Google Cloud project an identity's requests are charged to. None: one project
+        # for everyone (a single service). `project_of_service_account` gives each
+        # `…@<project>.iam.gserviceaccount.com` its own project quota, as many instances have.
+        self.project_of: Callable[[str], str] | None = None
         self.latency = 0.0
         self.counts: Counter[str] = Counter()
         self.log: list[RequestRecord] = []
@@ -172,7 +181,8 @@ class FakeApp(FakeState):
             metric = "Read" if method == "GET" else "Write"
             per_user = q.read_per_user if metric == "Read" else q.write_per_user
             per_project = q.read_per_project if metric == "Read" else q.write_per_project
-            limits = [(f"user:{identity.lower()}", per_user, True), ("project", per_project, False)]
+            project = f"project:{self.project_of(identity)}" if self.project_of else "project"
+            limits = [(f"user:{identity.lower()}", per_user, True), (project, per_project, False)]
         else:
             metric = "Drive"
             limits = [(f"user:{identity.lower()}", q.drive_per_user, True)]

@@ -27,7 +27,7 @@ from kkmp_sheets.google.sink import GoogleSink
 from kkmp_sheets.google.source import GoogleSource
 from kkmp_sheets.google.state import GoogleState
 
-from .fake_google import FakeGoogle
+from .fake_google import FakeGoogle, StaticTokenCredentials
 
 OFFICE = "sudin.kukm@jakbar.example"
 
@@ -40,9 +40,12 @@ class GoogleCity:
     owners: dict[str, str] = field(default_factory=dict)  # coop id → owner (pengurus) email
 
 
-def load_city(fake: FakeGoogle, root: Path, *, urls: bool = True) -> GoogleCity:
-    """Put the demo city at `root` (registry.csv + workbooks/) into `fake`."""
-    sa = fake.default_identity
+def load_city(
+    fake: FakeGoogle, root: Path, *, urls: bool = True, identity: str | None = None
+) -> GoogleCity:
+    """Put the demo city at `root` (registry.csv + workbooks/) into `fake`, shared with the
+    service account `identity` (default: the fake's default identity)."""
+    sa = identity or fake.default_identity
     with (root / "registry.csv").open(encoding="utf-8", newline="") as fh:
         rows = [list(r) for r in csv.reader(fh)]
     header, body = rows[0], rows[1:]
@@ -95,10 +98,30 @@ def connect_fake(
     settings: GoogleSettings | None = None,
     state: GoogleState | None = None,
     feedback: bool = True,
+    identity: str | None = None,
 ) -> GoogleClients:
-    """Google-mode source and sink pointed at `fake`, as `wiring` builds them for Google."""
+    """Google-mode source and sink pointed at `fake`, as `wiring` builds them for Google, acting
+    as `identity` (a service account with its own quota; default: the fake's default identity)."""
+    api = fake_api_client(fake, clock=clock, settings=settings, identity=identity)
+    state = state or GoogleState()
+    source = GoogleSource(api, city.registry_id, state=state, feedback=feedback)
+    sink = GoogleSink(api, city.status_id, state=state, listing=lambda: source.listing)
+    return GoogleClients(api, source, sink, state)
+
+
+def fake_api_client(
+    fake: FakeGoogle,
+    *,
+    clock: Clock,
+    settings: GoogleSettings | None = None,
+    identity: str | None = None,
+) -> GoogleApi:
+    """The service's guarded client (its own limiter and session) on `fake`, acting as
+    `identity` through a bearer token, or as the default identity without one."""
     settings = settings or GoogleSettings(base_url=fake.base_url, timeout_seconds=10)
-    credentials = AnonymousCredentials()
+    credentials = (
+        StaticTokenCredentials(fake.add_identity(identity)) if identity else AnonymousCredentials()
+    )
     session = make_session(credentials, fake.base_url, timeout=settings.timeout_seconds)
     client: gspread.Client = guarded_client(
         credentials,
@@ -108,8 +131,4 @@ def connect_fake(
         limiter=RateLimiter(limits(settings), clock),
         seed=0,
     )
-    api = GoogleApi(client, fake.default_identity)
-    state = state or GoogleState()
-    source = GoogleSource(api, city.registry_id, state=state, feedback=feedback)
-    sink = GoogleSink(api, city.status_id, state=state, listing=lambda: source.listing)
-    return GoogleClients(api, source, sink, state)
+    return GoogleApi(client, identity or fake.default_identity)
