@@ -16,15 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs
 
 from kkmp_sheets.clock import Clock, SystemClock
 
 from .calls import Response, json_response
 from .fake_handling import HandlingMeter
-from .fake_server import FakeServer
+from .fake_server import Served
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ class ScriptedFault:
         return json_response(self.body, self.status)
 
 
-class FakeChannel:
+class FakeChannel(Served):
     """Lifecycle, clock and faults of a channel fake; subclasses route and answer requests."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Clock | None = None) -> None:
@@ -138,38 +137,11 @@ class FakeChannel:
         ] = []  # (method, path with the token hidden, status)
         self._faults: list[ScriptedFault] = []
         self._address = (host, port)
-        self._server: FakeServer | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> Self:
-        if self._server is None:
-            self.stop_event.clear()
-            self._server = FakeServer(self, *self._address)
-            self._server.start()
-        return self
-
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the fake is not running; use start() or a with block")
-        return self._server.base_url
+    def _served_app(self) -> FakeChannel:
+        return self  # a channel fake answers its requests itself
 
     # ------------------------------------------------------------------ time
 

@@ -31,7 +31,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import google.auth.credentials
@@ -42,7 +41,7 @@ from .api_errors import ApiError
 from .fake_api import DEFAULT_IDENTITY, FakeApp, QuotaConfig, RequestRecord
 from .fake_drive import FOLDER_MIME, XLSX_MIME, DriveFile, parse_time
 from .fake_handling import Handling
-from .fake_server import FakeServer
+from .fake_server import Served
 from .fake_sheets import plain_rows, write_values
 from .xlsx_import import ImportedTab, read_xlsx
 
@@ -70,7 +69,7 @@ def _epoch(value: dt.datetime | str | float | None) -> float | None:
     return value.timestamp()
 
 
-class FakeGoogle:
+class FakeGoogle(Served):
     """The fake's public face: start/stop, seed data, inspect state, inject faults."""
 
     def __init__(
@@ -87,38 +86,11 @@ class FakeGoogle:
             quota=quota, default_identity=default_identity, project_number=project_number, seed=seed
         )
         self._address = (host, port)
-        self._server: FakeServer | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> FakeGoogle:
-        if self._server is None:
-            self.app.stop_event.clear()
-            self._server = FakeServer(self.app, *self._address)
-            self._server.start()
-        return self
-
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-
-    def __enter__(self) -> FakeGoogle:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the fake is not running; use start() or a with block")
-        return self._server.base_url
+    def _served_app(self) -> FakeApp:
+        return self.app
 
     # ------------------------------------------------------------------ identities and clock
 

@@ -15,7 +15,8 @@ import threading
 import time
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 from .calls import Response
 from .fake_handling import HandlingMeter
@@ -169,3 +170,45 @@ class FakeServer(ThreadingHTTPServer):
         for worker in workers:
             worker.join(timeout=5)
         self.server_close()
+
+
+class Served:
+    """Start, stop and the base URL of a fake served by a `FakeServer` on the loopback: what
+    the Google fake and the channel fakes share. A subclass sets `_address` and says which
+    `ServedApp` answers (`_served_app`)."""
+
+    _address: tuple[str, int]
+    _server: FakeServer | None = None
+
+    def _served_app(self) -> ServedApp:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        if self._server is None:
+            app = self._served_app()
+            app.stop_event.clear()
+            self._server = FakeServer(app, *self._address)
+            self._server.start()
+        return self
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the fake is not running; use start() or a with block")
+        return self._server.base_url
