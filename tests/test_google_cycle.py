@@ -30,7 +30,7 @@ from kkmp_sheets.service.cycle import run_cycle
 from kkmp_sheets.sources.local import LocalSource
 from kkmp_sheets.store.history import HistoryStore
 from kkmp_sheets.testing import XLSX_MIME, FakeGoogle, QuotaConfig
-from kkmp_sheets.testing.google_city import GoogleCity, connect_fake, load_city
+from kkmp_sheets.testing.google_city import GoogleCity, config_text, connect_fake, load_city
 
 pytestmark = pytest.mark.slow
 AS_OF = date(2026, 1, 29)
@@ -396,30 +396,7 @@ def test_run_once_in_google_mode_from_a_config_file(
     with FakeGoogle() as fake:
         gcity = load_city(fake, small.root)
         path = small.root / "city-google.toml"
-        path.write_text(
-            f"""
-[city]
-name = "Kota Contoh"
-kode_wilayah = "31.73"
-
-[source]
-kind = "google"
-registry = "https://docs.google.com/spreadsheets/d/{gcity.registry_id}/edit"
-
-[output]
-kind = "google"
-spreadsheet = "{gcity.status_id}"
-
-[mail]
-kind = "outbox"
-dir = "out/outbox"
-
-[google]
-base_url = "{fake.base_url}"
-timeout_seconds = 10
-""",
-            encoding="utf-8",
-        )
+        path.write_text(config_text(fake, gcity), encoding="utf-8")
         assert main(["run", "--once", "--config", str(path), "--as-of", "2026-01-29"]) == 0
         first = fake.counts
         fake.reset_counts()

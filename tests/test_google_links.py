@@ -17,7 +17,7 @@ from kkmp_sheets.cli import main
 from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.demo import build_demo_city
 from kkmp_sheets.testing import FakeGoogle
-from kkmp_sheets.testing.google_city import connect_fake, load_city
+from kkmp_sheets.testing.google_city import config_text, connect_fake, load_city
 
 pytestmark = pytest.mark.slow
 AS_OF = date(2026, 1, 29)
@@ -43,30 +43,7 @@ def test_google_mode_links_the_tautan_cells_and_the_digests(
     with FakeGoogle() as fake:
         gcity = load_city(fake, city.root)
         config = city.root / "city-google.toml"
-        config.write_text(
-            f"""
-[city]
-name = "Kota Contoh"
-kode_wilayah = "31.73"
-
-[source]
-kind = "google"
-registry = "https://docs.google.com/spreadsheets/d/{gcity.registry_id}/edit"
-
-[output]
-kind = "google"
-spreadsheet = "{gcity.status_id}"
-
-[mail]
-kind = "outbox"
-dir = "out/outbox"
-
-[google]
-base_url = "{fake.base_url}"
-timeout_seconds = 10
-""",
-            encoding="utf-8",
-        )
+        config.write_text(config_text(fake, gcity), encoding="utf-8")
         assert main(["run", "--once", "--config", str(config), "--as-of", str(AS_OF)]) == 0
         clients = connect_fake(fake, gcity, clock=WarpClock())
         try:

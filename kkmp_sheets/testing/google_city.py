@@ -132,3 +132,29 @@ def fake_api_client(
         seed=0,
     )
     return GoogleApi(client, identity or fake.default_identity)
+
+
+def config_text(fake: FakeGoogle, city: GoogleCity, *, name: str = "Kota Contoh") -> str:
+    """A city config (TOML) that runs `city` in Google mode against `fake` as a server, digests
+    to an outbox beside it: what `run --once --config` needs and nothing more."""
+    return f"""
+[city]
+name = "{name}"
+kode_wilayah = "31.73"
+
+[source]
+kind = "google"
+registry = "https://docs.google.com/spreadsheets/d/{city.registry_id}/edit"
+
+[output]
+kind = "google"
+spreadsheet = "{city.status_id}"
+
+[mail]
+kind = "outbox"
+dir = "out/outbox"
+
+[google]
+base_url = "{fake.base_url}"
+timeout_seconds = 10
+"""
