@@ -22,6 +22,7 @@ import pytest
 from test_mail import NOW, make_digest
 
 from kkmp_sheets.delivery.ledger import (
+    SCHEMA_VERSION,
     DeliveryLedger,
     DeliveryLimits,
     DeliveryReport,
@@ -327,7 +328,7 @@ def test_a_version_1_ledger_keeps_its_rows_and_its_stuck_ones_become_uncertain(t
     db.close()
     with DeliveryLedger(path) as ledger:
         found = {d.recipient: d for d in ledger.deliveries()}
-        assert ledger.schema_version() == 2
+        assert ledger.schema_version() == SCHEMA_VERSION  # migrated to the latest
     assert found["kadis@jakbar.go.id"].state is State.SENT
     stuck = found["sekdis@jakbar.go.id"]
     assert (stuck.state, stuck.step, stuck.attempts) == (State.UNCERTAIN, None, 1)
