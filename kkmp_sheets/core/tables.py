@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 CellValue = str | int | float | date | datetime | None
 
@@ -119,6 +120,9 @@ ZONE_COLORS = {"Merah": "#F4C7C3", "Kuning": "#FCE8B2", "Hijau": "#B7E1CD"}
 ZONE_SERIES_COLORS = {"Merah": "#D93025", "Kuning": "#F9AB00", "Hijau": "#1E8E3E"}
 
 
+# The status workbook asks this of every wrapped cell (a hundred thousand in a province), and
+# the same reasons and problem texts recur on many rows.
+@lru_cache(maxsize=1 << 16)
 def wrapped_lines(text: str, width: float) -> int:
     """How many lines `text` takes when wrapped at word boundaries within `width` characters.
 

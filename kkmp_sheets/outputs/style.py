@@ -9,6 +9,7 @@ shows `17 Agu 2025`). Colours, column fitting and which formats are numbers or d
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from kkmp_sheets.core.tables import ZONE_COLORS, ZONE_SERIES_COLORS, Fmt, wrapped_lines
 
@@ -64,6 +65,7 @@ def header_width(name: str) -> int:
     return max(longest_word, math.ceil(len(name) / 2)) + 2
 
 
+@lru_cache(maxsize=1 << 16)  # counts and amounts recur down a column
 def number_width(value: int | float, fmt: Fmt) -> int:
     if fmt == Fmt.PERCENT:
         return len(f"{value * 100:.1f}%")

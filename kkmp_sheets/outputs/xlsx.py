@@ -103,6 +103,7 @@ MAX_LINKS = 65_530  # Excel's limit per worksheet
 MAX_EXACT_INT = 10**15  # Excel stores 15 significant digits; larger integers would be rounded
 
 # XML 1.0 forbids these; lone surrogates would also break the UTF-8 encoding of the file.
+_SHORT = 1000  # far below MAX_TEXT
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _HTTP_URL = re.compile(r"https?://\S+\Z", re.IGNORECASE)
 _SHEET_NAME_ILLEGAL = re.compile(r"[\[\]:*?/\\]")
@@ -351,6 +352,7 @@ def _write_sheet(
     cells = _CellWriter(worksheet, styles, links_from)
     fmts = [col.fmt for col in columns]
     wraps = [col.wrap and col.width is not None for col in columns]
+    rooms = [_text_room(col) for col in columns]
     for row_index, row in enumerate(sheet.rows, start=header_row + 1):
         # A short row leaves its last cells blank; values past the last column have no header
         # and are not written.
@@ -359,7 +361,7 @@ def _write_sheet(
             wrap = wraps[col_index]
             width = cells.write(row_index, col_index, value, fmt, wrap=wrap)
             if wrap and isinstance(value, str):
-                lines = max(lines, wrapped_lines(_clean(value), _text_room(columns[col_index])))
+                lines = max(lines, wrapped_lines(_clean(value), rooms[col_index]))
             elif width > widths[col_index]:
                 widths[col_index] = width
         if lines > 1:
@@ -439,6 +441,9 @@ class _CellWriter:
     def write(
         self, row: int, col: int, value: CellValue | Cell, fmt: Fmt, *, wrap: bool = False
     ) -> int:
+        if type(value) is str:  # most cells: straight to the text writer
+            self.xml_bytes += 64
+            return self._text(row, col, value, fmt, wrap=wrap)
         if isinstance(value, Cell):
             if value.signed and _is_number(value.value) and value.fmt in _NUMERIC:
                 return self._signed(row, col, value.value, value.fmt)
@@ -529,6 +534,8 @@ def _is_number(value: Any) -> bool:
 
 def _clean(text: str) -> str:
     """Text XML can hold, within Excel's cell limit."""
+    if len(text) < _SHORT and text.isascii() and text.isprintable():
+        return text  # most cells: nothing to remove, nothing to cut (and no regex to run)
     if _XML_ILLEGAL.search(text):
         text = _XML_ILLEGAL.sub("", text)
     if len(text) > MAX_TEXT // 2 and _utf16_len(text) > MAX_TEXT:

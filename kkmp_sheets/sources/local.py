@@ -70,6 +70,7 @@ class LocalSource:
         self._recovered = False
         self._batch: WriteBatch | None = None  # see `feedback_batch`
         self._roots_resolved: list[Path] | None = None  # see `_real_roots`
+        self._located: dict[Path, Path | None] = {}  # see `_confined`
 
     def close(self) -> None:
         """End the reader's worker process."""
@@ -148,6 +149,15 @@ class LocalSource:
         return path if path.is_absolute() else self.registry_path.parent / path
 
     def _confined(self, path: Path) -> Path | None:
+        """`path` with its symlinks followed, if that is inside a root. Decided once per
+        source, that is once per cycle: each workbook is located four or five times in a
+        cycle, and following every folder of its path each time was a tenth of a cycle in
+        which nothing changed. A link staff change mid-cycle is followed at the next one."""
+        if path not in self._located:
+            self._located[path] = self._resolve_confined(path)
+        return self._located[path]
+
+    def _resolve_confined(self, path: Path) -> Path | None:
         try:
             real = path.resolve()
         except (OSError, RuntimeError):  # a symlink loop
