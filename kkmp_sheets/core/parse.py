@@ -10,10 +10,10 @@ It never raises on bad data.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import repeat
+from itertools import repeat, zip_longest
 from typing import Any
 
 from kkmp_sheets.core import formats
@@ -214,13 +214,13 @@ def parse_table(rows: Rows, title: str, spec: TableSpec, issues: list[Issue]) ->
     width = len(readers)
     found: list[tuple[int, Issue]] = []
     columns: list[list[Any]] = []
-    last = max((pos for pos, _, _ in readers), default=-1)
-    if all(len(row) > last for row in kept_rows):  # one width (a local .xlsx): no bounds test
-        picked = [[row[pos] for row in kept_rows] for pos, _, _ in readers]
-    else:  # Google leaves out a row's trailing blank cells
-        picked = [
-            [row[pos] if pos < len(row) else None for row in kept_rows] for pos, _, _ in readers
-        ]
+    # The rows transposed in C. Google leaves out a row's trailing blank cells: zip_longest
+    # fills them with None, as a blank cell reads.
+    transposed = list(zip_longest(*kept_rows))
+    picked = [
+        transposed[pos] if pos < len(transposed) else (None,) * len(kept_rows)
+        for pos, _, _ in readers
+    ]
     for order, ((_, col, header), cells) in enumerate(zip(readers, picked, strict=True)):
         columns.append(_read_column(cells, sheet_rows, col, title, header, found, order, width))
     if found:
@@ -247,7 +247,7 @@ MEMO_LIMIT = 16_384
 
 
 def _read_column(
-    cells: list[Any],
+    cells: Sequence[Any],
     sheet_rows: list[int],
     col: Column,
     tab: str,
