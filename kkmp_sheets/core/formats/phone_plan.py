@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import re
 
-from phonenumbers import PhoneMetadata
+from phonenumbers import PhoneMetadata, PhoneNumberDesc
 from phonenumbers import phonenumberutil as _util
 
-_META = PhoneMetadata.metadata_for_region("ID")
+_FOUND = PhoneMetadata.metadata_for_region("ID")
+assert _FOUND is not None, "phonenumbers ships Indonesia's metadata"
+_META: PhoneMetadata = _FOUND
 _GENERAL = _META.general_desc
 # The library's limits on a national significant number and on the text it is handed.
 _MIN_NSN, _MAX_NSN = _util._MIN_LENGTH_FOR_NSN, _util._MAX_LENGTH_FOR_NSN
@@ -33,7 +35,7 @@ _LENGTHS = range(_MAX_NSN + 1)
 # The descriptions `_number_type_helper` tries after the general one, in its order; any match
 # means a valid number. Mobile is tried only when its pattern differs from fixed line's (when
 # they are the same, a fixed-line match already answered).
-_TYPES = [
+_TYPES: list[PhoneNumberDesc | None] = [
     _META.premium_rate,
     _META.toll_free,
     _META.shared_cost,
@@ -48,22 +50,24 @@ if not _META.same_mobile_and_fixed_line_pattern:
     _TYPES.append(_META.mobile)
 
 
-def _fits(desc: object, length: int) -> bool:
+def _fits(desc: PhoneNumberDesc, length: int) -> bool:
     """The length test of `_is_number_matching_desc`: no listed lengths means any length."""
-    lengths = desc.possible_length  # type: ignore[attr-defined]
+    lengths = desc.possible_length
     return not lengths or length in lengths
 
 
-def _pattern(desc: object) -> str | None:
-    return desc.national_number_pattern  # type: ignore[attr-defined,no-any-return]
+def _pattern(desc: PhoneNumberDesc) -> str | None:
+    return desc.national_number_pattern
 
 
-def _by_length(descs: list[object]) -> dict[int, re.Pattern[str]]:
+def _by_length(descs: list[PhoneNumberDesc | None]) -> dict[int, re.Pattern[str]]:
     """Length → one compiled alternation of the descriptions that allow that length."""
     out: dict[int, re.Pattern[str]] = {}
     for length in _LENGTHS:
         parts = [
-            f"(?:{_pattern(d)})" for d in descs if d is not None and _pattern(d) and _fits(d, length)
+            f"(?:{_pattern(d)})"
+            for d in descs
+            if d is not None and _pattern(d) and _fits(d, length)
         ]
         if parts:
             out[length] = re.compile("|".join(parts))
@@ -92,7 +96,7 @@ _SIMPLE_PLAN = (
     and not _META.national_prefix_transform_rule
     and _util.region_code_for_country_code(62) == "ID"
 )
-_GENERAL_MATCHES_ZERO_LEAD = re.compile(_pattern(_GENERAL) or "")
+_GENERAL_PATTERN = re.compile((_GENERAL and _GENERAL.national_number_pattern) or "")
 
 
 def national_number(digits: str, plus: bool) -> str | None:
@@ -114,9 +118,7 @@ def national_number(digits: str, plus: bool) -> str | None:
     # fits the general pattern and the rest does not, and keeps the stripped number only when
     # its length is possible.
     rest = digits[1:]
-    if _GENERAL_MATCHES_ZERO_LEAD.fullmatch(digits) and not _GENERAL_MATCHES_ZERO_LEAD.fullmatch(
-        rest
-    ):
+    if _GENERAL_PATTERN.fullmatch(digits) and not _GENERAL_PATTERN.fullmatch(rest):
         return None
     return rest if _KEEPS_STRIPPED[len(rest)] else None
 
