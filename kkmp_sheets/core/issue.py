@@ -357,7 +357,9 @@ CATALOG: dict[str, Entry] = {
 }
 
 
-@dataclass(frozen=True)
+# `__init__` is written out below: a frozen dataclass's own sets each of the eleven fields with
+# a separate `object.__setattr__` call, and a large messy tab makes a hundred thousand issues.
+@dataclass(frozen=True, init=False)
 class Issue:
     code: str
     tab: str = ""  # the tab name as the user sees it ("" = the whole workbook)
@@ -374,8 +376,40 @@ class Issue:
     key: str = ""
     ticked: bool = False
 
-    def __post_init__(self) -> None:
-        require_code(self.code)
+    def __init__(
+        self,
+        code: str,
+        tab: str = "",
+        row: int | None = None,
+        column: str = "",
+        value: Any = None,
+        personal: bool = False,
+        expected: str = "",
+        detail: str = "",
+        severity_override: Severity | None = None,
+        key: str = "",
+        ticked: bool = False,
+    ) -> None:
+        if code not in CATALOG:
+            require_code(code)
+        # The fields in one assignment, in the order the dataclass declares them.
+        object.__setattr__(
+            self,
+            "__dict__",
+            {
+                "code": code,
+                "tab": tab,
+                "row": row,
+                "column": column,
+                "value": value,
+                "personal": personal,
+                "expected": expected,
+                "detail": detail,
+                "severity_override": severity_override,
+                "key": key,
+                "ticked": ticked,
+            },
+        )
 
     @property
     def entry(self) -> Entry:

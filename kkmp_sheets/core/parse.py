@@ -10,10 +10,10 @@ It never raises on bad data.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import repeat
+from itertools import compress, repeat, zip_longest
 from typing import Any
 
 from kkmp_sheets.core import formats
@@ -198,29 +198,29 @@ def parse_table(rows: Rows, title: str, spec: TableSpec, issues: list[Issue]) ->
     if data_rows > LARGE_TAB_ROWS:
         issues.append(Issue("tab-too-large", tab=title, detail=formats.format_number(data_rows)))
     # Blank rows inside a table are skipped by contract.
-    kept_rows: list[list[Any]] = []
-    sheet_rows: list[int] = []
-    for sheet_row, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
-        first = row[0] if row else None
-        # Most rows start with a plain value (the member's number): kept without a call.
-        if (
-            type(first) is str and first.isascii() and first.strip() not in _BLANK_ASCII
-        ) or not _blank_row(row):
-            kept_rows.append(row)
-            sheet_rows.append(sheet_row)
+    body = rows[header_index + 1 :]
+    # Most rows start with a plain value (the member's number): kept without a call. The test
+    # is a comprehension and the rows are picked with compress, both cheaper than a loop.
+    keep = [
+        (type(first) is str and first.isascii() and first.strip() not in _BLANK_ASCII)
+        or not _blank_row(row)
+        for row, first in zip(body, (row[0] if row else None for row in body), strict=True)
+    ]
+    kept_rows: list[list[Any]] = list(compress(body, keep))
+    sheet_rows: list[int] = list(compress(range(header_index + 2, len(rows) + 1), keep))
     # Column by column: each column's reader is chosen once and each distinct value read once.
     # Issues are gathered as (position, issue), position = record index × columns + reader
     # index, then put back in the order of a row-by-row, left-to-right reading.
     width = len(readers)
     found: list[tuple[int, Issue]] = []
     columns: list[list[Any]] = []
-    last = max((pos for pos, _, _ in readers), default=-1)
-    if all(len(row) > last for row in kept_rows):  # one width (a local .xlsx): no bounds test
-        picked = [[row[pos] for row in kept_rows] for pos, _, _ in readers]
-    else:  # Google leaves out a row's trailing blank cells
-        picked = [
-            [row[pos] if pos < len(row) else None for row in kept_rows] for pos, _, _ in readers
-        ]
+    # The rows transposed in C. Google leaves out a row's trailing blank cells: zip_longest
+    # fills them with None, as a blank cell reads.
+    transposed = list(zip_longest(*kept_rows))
+    picked = [
+        transposed[pos] if pos < len(transposed) else (None,) * len(kept_rows)
+        for pos, _, _ in readers
+    ]
     for order, ((_, col, header), cells) in enumerate(zip(readers, picked, strict=True)):
         columns.append(_read_column(cells, sheet_rows, col, title, header, found, order, width))
     if found:
@@ -247,7 +247,7 @@ MEMO_LIMIT = 16_384
 
 
 def _read_column(
-    cells: list[Any],
+    cells: Sequence[Any],
     sheet_rows: list[int],
     col: Column,
     tab: str,

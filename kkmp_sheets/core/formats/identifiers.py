@@ -14,6 +14,7 @@ from functools import lru_cache
 import phonenumbers
 
 from kkmp_sheets.core import wilayah
+from kkmp_sheets.core.formats import phone_plan
 from kkmp_sheets.core.formats.text import (
     FormatError,
     _clean,
@@ -284,6 +285,13 @@ def parse_phone(value: object) -> str | None:
     # from a number cell), so 62 cannot be the start of a national number here, although the
     # library would read "62810000000" as an Aceh landline (0628…).
     plus = plus or digits.startswith("62")
+    # The shapes people type are judged against the library's own patterns, without its
+    # generic parser (see `phone_plan`); any other shape is read by the library.
+    nsn = phone_plan.national_number(digits, plus)
+    if nsn is not None:
+        if phone_plan.is_valid(nsn):
+            return "+62" + nsn
+        raise _PHONE_ERR()
     try:
         number = phonenumbers.parse(("+" if plus else "") + digits, "ID")
     except phonenumbers.NumberParseException:
