@@ -2,6 +2,7 @@
 
     python bench/bench_laporan.py                    # 56 (Jakarta Barat) and 600 (Jawa Barat)
     python bench/bench_laporan.py --sizes 56,600,6000 --workers 2
+    python bench/bench_laporan.py --sizes 600 --max-pages 40   # draw the first 40 pages only
 
 Each city is checked once without writing (`run_once(write=False)`, Laporan off; cached as a
 pickle in bench/.cache/runs, since checking is not what is measured) and given 30 recorded days
@@ -10,7 +11,7 @@ gives it: a comparison day for every cooperative and a trend per kecamatan). The
 its own interpreter (imports count, as they do in a cycle):
 
 - **views**: build every page's view and its content key (what an unchanged cycle must pay);
-- **draw 1**: every page drawn into an empty folder with one worker (the cycle's own process);
+- **draw 1**: every page (or the first `--max-pages`: the city and the first kecamatan) drawn into an empty folder with one worker (the cycle's own process);
 - **draw N**: the same with `--workers` processes (when this version has them);
 - **unchanged**: the same pages again into the folder of "draw N": nothing to draw; it says
   whether WeasyPrint or matplotlib was imported;
@@ -82,6 +83,7 @@ from kkmp_sheets.outputs import laporan
 env = environment("id")
 views = laporan.build_views(state["results"], state["figures"], state["recorded"],
                             city_name=state["city_name"], target=state["target"], now=NOW)
+views = views[:{max_pages}]
 extra = {{}}
 if "workers" in inspect.signature(laporan.write_reports).parameters:
     from functools import partial
@@ -209,7 +211,7 @@ def checked_state(size: int) -> Path:
     return target
 
 
-def measure(size: int, workers: int) -> dict:
+def measure(size: int, workers: int, max_pages: int) -> dict:
     name = city_of(size)[0]
     state = checked_state(size)
     load = LOAD.format(pickle_path=str(state))
@@ -220,14 +222,20 @@ def measure(size: int, workers: int) -> dict:
     row = {"name": name, "reference": run(REFERENCE.format())}
     row["views"] = run(load + VIEWS.format())
     print(f"  {name}: views {row['views']['wall']:.2f} s", flush=True)
-    row["draw1"] = run(load + DRAW.format(workers=1, folder=str(folder_1)))
+    row["draw1"] = run(load + DRAW.format(workers=1, folder=str(folder_1), max_pages=max_pages))
     print(f"  {name}: draw 1 {row['draw1']['wall']:.1f} s", flush=True)
-    row["drawn"] = run(load + DRAW.format(workers=workers, folder=str(folder_n)))
+    row["drawn"] = run(
+        load + DRAW.format(workers=workers, folder=str(folder_n), max_pages=max_pages)
+    )
     print(f"  {name}: draw {workers} {row['drawn'].get('wall', 0):.1f} s", flush=True)
     again = folder_n if "skipped" not in row["drawn"] else folder_1
-    row["unchanged"] = run(load + DRAW.format(workers=workers, folder=str(again)))
+    row["unchanged"] = run(
+        load + DRAW.format(workers=workers, folder=str(again), max_pages=max_pages)
+    )
     if "skipped" in row["unchanged"]:
-        row["unchanged"] = run(load + DRAW.format(workers=1, folder=str(again)))
+        row["unchanged"] = run(
+            load + DRAW.format(workers=1, folder=str(again), max_pages=max_pages)
+        )
     print(f"  {name}: unchanged {row['unchanged']['wall']:.2f} s", flush=True)
     return row
 
@@ -246,7 +254,7 @@ def header() -> str:
 def print_table(rows: list[dict], workers: int) -> None:
     print()
     head = (
-        f"{'city':<17}{'pages':>6}{'ref s':>7}{'views s':>8}{'x ref':>7}{'draw1 s':>8}"
+        f"{'city':<17}{'pages':>6}{'drawn':>6}{'ref s':>7}{'views s':>8}{'x ref':>7}{'draw1 s':>8}"
         f"{'s/page':>7}{'x ref':>7}{f'draw{workers} s':>8}{'CPU s':>7}{'x ref':>7}"
         f"{'unch s':>8}{'x ref':>7}  unchanged imported"
     )
@@ -260,7 +268,7 @@ def print_table(rows: list[dict], workers: int) -> None:
         else:
             dn_cols = f"{dn['wall']:>8.1f}{dn['cpu']:>7.1f}{dn['wall'] / ref['wall']:>7.0f}"
         print(
-            f"{r['name']:<17}{pages:>6}{ref['wall']:>7.2f}{v['wall']:>8.2f}"
+            f"{r['name']:<17}{v['pages']:>6}{pages:>6}{ref['wall']:>7.2f}{v['wall']:>8.2f}"
             f"{v['wall'] / ref['wall']:>7.1f}{d1['wall']:>8.1f}{d1['wall'] / pages:>7.2f}"
             f"{d1['wall'] / ref['wall']:>7.0f}{dn_cols}{u['wall']:>8.2f}"
             f"{u['wall'] / ref['wall']:>7.1f}  {', '.join(u['imported']) or 'neither'}"
@@ -269,7 +277,8 @@ def print_table(rows: list[dict], workers: int) -> None:
     print(
         "ref: the fixed reference page (matplotlib 600-point PNG + WeasyPrint 60-row page), "
         "best of 3, after imports; views: build every view + content key; draw1/drawN: every "
-        "page into an empty folder, interpreter imports included; unchanged: the same again"
+        "drawn page into an empty folder, interpreter imports included; unchanged: the same again; "
+        "pages: every page of the city, drawn: the pages drawn (--max-pages)"
     )
     print(GOALS)
 
@@ -280,10 +289,16 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="56,600", help="cooperatives per city, comma-separated")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--max-pages", type=int, default=100_000, help="draw the first N pages")
     args = parser.parse_args()
     print(header(), flush=True)
-    print(f"python bench/bench_laporan.py --sizes {args.sizes} --workers {args.workers}")
-    rows = [measure(int(s), args.workers) for s in args.sizes.split(",") if s.strip()]
+    print(
+        f"python bench/bench_laporan.py --sizes {args.sizes} --workers {args.workers} "
+        f"--max-pages {args.max_pages}"
+    )
+    rows = [
+        measure(int(s), args.workers, args.max_pages) for s in args.sizes.split(",") if s.strip()
+    ]
     print_table(rows, args.workers)
 
 
