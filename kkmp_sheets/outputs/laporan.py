@@ -15,7 +15,6 @@ overflow named as "dan N lainnya") until it fits.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -506,9 +505,13 @@ def _as_row(row: Any) -> list[Any]:
     return [getattr(row, name) for name in _field_names(type(row))]
 
 
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: Any) -> tuple[str, ...]:
+    if cls not in _FIELD_NAMES:
+        _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return _FIELD_NAMES[cls]
 
 
 def _read_keys(folder: Path) -> dict[str, str]:

@@ -142,12 +142,12 @@ def draw_pages(
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 view = pending.pop(future)
-                exc = future.exception()
-                if isinstance(exc, ReportUnavailable):
+                failure = future.exception()
+                if isinstance(failure, ReportUnavailable):
                     for other in pending:
                         other.cancel()
-                    raise exc
-                yield view, exc if exc is not None else future.result()
+                    raise failure
+                yield view, failure if failure is not None else future.result()
 
 
 _WORKER_ENV: list[Any] = []
