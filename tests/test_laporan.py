@@ -403,3 +403,18 @@ def test_a_page_that_fails_does_not_lose_the_others(
     monkeypatch.setattr(laporan_draw, "render_pdf", real)
     assert laporan.write_reports(views[:3], environment("id"), tmp_path)  # drawn the next time
     assert (tmp_path / broken).is_file()
+
+
+def test_kecamatan_of_the_same_name_get_their_own_file(views):
+    same = [
+        replace(views[1], audience=f"kecamatan:{key}", kecamatan="Banjaran",
+                file_name=laporan.file_name("Banjaran"))
+        for key in ("32.04.13", "32.10.22")
+    ]  # fmt: skip
+    named = laporan._distinct_file_names([views[0], *same, views[2]])
+    assert [v.file_name for v in named] == [
+        views[0].file_name,
+        "laporan-pimpinan-banjaran-32-04-13.pdf",
+        "laporan-pimpinan-banjaran-32-10-22.pdf",
+        views[2].file_name,
+    ]

@@ -21,8 +21,9 @@ import logging
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -193,7 +194,21 @@ def build_views(
                 zone_days=zone_days.get(key, {}),
             )
         )  # fmt: skip
-    return views
+    return _distinct_file_names(views)
+
+
+def _distinct_file_names(views: list[ReportView]) -> list[ReportView]:
+    """A province has kecamatan of the same name in different kabupaten (Banjaran, Ciawi…):
+    their pages would overwrite each other's file, and each would be drawn again every cycle.
+    Such a name's files carry the kecamatan's key ("…-banjaran-32-04-13.pdf"); a name used
+    once keeps its plain file name."""
+    taken = Counter(v.file_name for v in views)
+    return [
+        replace(v, file_name=file_name(f"{v.kecamatan} {v.audience.split(':', 1)[1]}"))
+        if taken[v.file_name] > 1 and v.kecamatan is not None
+        else v
+        for v in views
+    ]
 
 
 ZoneDays = dict[date, tuple[int, int, int]]  # a recorded day → (hijau, kuning, merah)
