@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import email
 import io
+import json
 import logging
 import re
 import sys
@@ -334,3 +335,86 @@ def test_a_point_outside_the_city_is_a_warning_where_the_user_sees_it(tmp_path: 
     assert "km dari pusat titik koperasi kota" in " ".join(map(str, found))
     _, _, text = pdf_text(small.root / "out" / "laporan" / laporan.file_name(None))
     assert "di luar wilayah kota" in text
+
+
+# --- drawing only what changed, on both cores ----------------------------------------------------
+
+
+def test_one_and_two_workers_draw_the_same_pages(tmp_path: Path, views):
+    import functools
+
+    drawn = {}
+    for workers in (1, 2):
+        target = tmp_path / f"workers-{workers}"
+        laporan.write_reports(
+            views[:4], environment("id"), target, workers=workers,
+            env_factory=functools.partial(environment, "id"),
+        )  # fmt: skip
+        pages = {p.name: pdf_text(p) for p in sorted(target.glob("*.pdf"))}
+        drawn[workers] = pages, (target / laporan.KEYS_FILE).read_text()
+    assert len(drawn[1][0]) == 4
+    assert drawn[1] == drawn[2]
+    assert all(pages == 1 for pages, _, _ in drawn[1][0].values())
+
+
+def test_an_unchanged_cycle_imports_neither_weasyprint_nor_matplotlib(city: DemoCity):
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from kkmp_sheets.cli import main\n"
+        f"code = main(['run', '--once', '--no-mail', '--as-of', '{AS_OF.isoformat()}', "
+        f"'--config', {str(city.config_path)!r}])\n"
+        "assert code == 0, code\n"
+        "print(sorted(m for m in ('weasyprint', 'matplotlib') if m in sys.modules))\n"
+    )
+    before = {p.name: p.read_bytes() for p in folder(city).glob("*.pdf")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert {p.name: p.read_bytes() for p in folder(city).glob("*.pdf")} == before
+
+
+def test_a_page_that_fails_does_not_lose_the_others(
+    tmp_path: Path, views, monkeypatch: pytest.MonkeyPatch
+):
+    from kkmp_sheets.outputs import laporan_draw
+
+    real = laporan_draw.render_pdf
+    broken = views[1].file_name
+
+    def render(view, env):
+        if view.file_name == broken:
+            raise RuntimeError("kertas habis")
+        return real(view, env)
+
+    monkeypatch.setattr(laporan_draw, "render_pdf", render)
+    with pytest.raises(laporan.ReportsIncomplete) as failed:
+        laporan.write_reports(views[:3], environment("id"), tmp_path)
+    assert set(failed.value.failed) == {broken}
+    assert sorted(p.name for p in failed.value.written.values()) == sorted(
+        v.file_name for v in (views[0], views[2])
+    )
+    assert sorted(p.name for p in tmp_path.glob("*.pdf")) == sorted(
+        v.file_name for v in (views[0], views[2])
+    )
+    keys = json.loads((tmp_path / laporan.KEYS_FILE).read_text())
+    assert broken not in keys and len(keys) == 2
+    monkeypatch.setattr(laporan_draw, "render_pdf", real)
+    assert laporan.write_reports(views[:3], environment("id"), tmp_path)  # drawn the next time
+    assert (tmp_path / broken).is_file()
+
+
+def test_kecamatan_of_the_same_name_get_their_own_file(views):
+    same = [
+        replace(views[1], audience=f"kecamatan:{key}", kecamatan="Banjaran",
+                file_name=laporan.file_name("Banjaran"))
+        for key in ("32.04.13", "32.10.22")
+    ]  # fmt: skip
+    named = laporan._distinct_file_names([views[0], *same, views[2]])
+    assert [v.file_name for v in named] == [
+        views[0].file_name,
+        "laporan-pimpinan-banjaran-32-04-13.pdf",
+        "laporan-pimpinan-banjaran-32-10-22.pdf",
+        views[2].file_name,
+    ]

@@ -445,8 +445,9 @@ KEYS: dict[str, dict[str, Key]] = {
         "workers": Key(
             int,
             "Local mode: processes that read, parse, validate and measure cooperative "
-            "workbooks side by side, each under `[limits]`; 0 means one per core this service "
-            "may use, 1 one at a time. The results are the same whatever the number.",
+            "workbooks side by side, each under `[limits]`; in every mode, processes that draw "
+            "the Laporan Pimpinan pages that changed. 0 means one per core this service may "
+            "use, 1 one at a time. The results are the same whatever the number.",
             default=0,
         ),
     },

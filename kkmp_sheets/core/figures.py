@@ -100,6 +100,11 @@ class Figure:
         """Every Indonesian name the figure is shown under."""
         return tuple(dict.fromkeys(x for x in (self.label, self.city_label) if x))
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickled by its key (its reader is a lambda): a catalogue figure sent to another
+        process (the Laporan's drawing workers) is the same catalogue entry there."""
+        return _catalogue_figure, (self.key,)
+
 
 def _fig(name: str) -> Reader:
     return lambda r, w: getattr(r.figures, name)
@@ -229,6 +234,12 @@ FIGURES: tuple[Figure, ...] = (
 )  # fmt: skip
 
 BY_KEY: dict[str, Figure] = {f.key: f for f in FIGURES}
+
+
+def _catalogue_figure(key: str) -> Figure:
+    return BY_KEY[key]
+
+
 ROLLED = tuple(f for f in FIGURES if f.rollup in (Rollup.COUNT, Rollup.COUNT_IF, Rollup.SUM))
 SHARES = tuple(f for f in FIGURES if f.rollup is Rollup.SHARE)
 PER_COOP = tuple(f for f in FIGURES if f.read is not None)

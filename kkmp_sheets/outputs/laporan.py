@@ -15,15 +15,15 @@ overflow named as "dan N lainnya") until it fits.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, astuple, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,16 +42,26 @@ from kkmp_sheets.core.figures import (
 from kkmp_sheets.core.lokasi import OUTSIDE_AREA
 from kkmp_sheets.core.report import CoopResult
 from kkmp_sheets.core.zoning import HIJAU, KUNING, MERAH
-from kkmp_sheets.outputs.peta import Pin, map_png
-from kkmp_sheets.outputs.tren import TrendPoint, trend_png
+from kkmp_sheets.outputs.laporan_draw import (  # noqa: F401  (re-exported: the page's API)
+    STYLE,
+    TEMPLATE,
+    EnvFactory,
+    ReportUnavailable,
+    charts,
+    draw_pages,
+    render_html,
+    render_pdf,
+    weasyprint_available,
+    weasyprint_module,
+)
+from kkmp_sheets.outputs.peta import Pin
+from kkmp_sheets.outputs.tren import TrendPoint
 
 if TYPE_CHECKING:
     import jinja2
 
 log = logging.getLogger(__name__)
 
-TEMPLATE = "id/laporan.html.j2"  # the meeting's language: the report is in Bahasa Indonesia
-STYLE = "shared/laporan_style.html.j2"  # included by it
 CITY_AUDIENCE = "kota"
 PREFIX = "laporan-pimpinan-"
 MERAH_LISTED = 10  # first try (fits the demo city's page at once); fewer when it would overflow
@@ -62,10 +72,6 @@ NAME_CHARS, REASONS_CHARS = 40, 84
 CHANGES_LISTED = 5
 _ZONE_RANK = {MERAH: 0, KUNING: 1, HIJAU: 2}
 CHANGE_FIGURES = ("omset", "anggota_aktif")  # the per-cooperative figures a change is read on
-
-
-class ReportUnavailable(RuntimeError):
-    """WeasyPrint (or the system libraries it loads: Pango) cannot be used on this machine."""
 
 
 @dataclass(frozen=True)
@@ -167,21 +173,67 @@ def build_views(
         _view(
             CITY_AUDIENCE, None, [by_id[i] for i in figures.per_coop if i in by_id],
             figures.city, figures.progress, figures, recorded, city_name, now,
-            city_then=recorded.city_then,
+            city_then=recorded.city_then, zone_days=None,
         )
     ]  # fmt: skip
+    members_of = {
+        group.kecamatan.key: [by_id[i] for i in group.coop_ids if i in by_id]
+        for group in figures.kecamatan
+        if group.kecamatan.named  # rows without a kecamatan: on the city's page only
+    }
+    zone_days = _zone_counts_by_day(recorded, members_of, as_of)
     for group in figures.kecamatan:
         if not group.kecamatan.named:
-            continue  # rows without a kecamatan: on the city's page only
+            continue
         progress = target_progress(group.totals, target, as_of)
-        members = [by_id[i] for i in group.coop_ids if i in by_id]
+        key = group.kecamatan.key
         views.append(
             _view(
-                f"kecamatan:{group.kecamatan.key}", group.kecamatan.name, members,
+                f"kecamatan:{key}", group.kecamatan.name, members_of[key],
                 group.totals, progress, figures, recorded, city_name, now, city_then=None,
+                zone_days=zone_days.get(key, {}),
             )
         )  # fmt: skip
-    return views
+    return _distinct_file_names(views)
+
+
+def _distinct_file_names(views: list[ReportView]) -> list[ReportView]:
+    """A province has kecamatan of the same name in different kabupaten (Banjaran, Ciawi…):
+    their pages would overwrite each other's file, and each would be drawn again every cycle.
+    Such a name's files carry the kecamatan's key ("…-banjaran-32-04-13.pdf"); a name used
+    once keeps its plain file name."""
+    taken = Counter(v.file_name for v in views)
+    return [
+        replace(v, file_name=file_name(f"{v.kecamatan} {v.audience.split(':', 1)[1]}"))
+        if taken[v.file_name] > 1 and v.kecamatan is not None
+        else v
+        for v in views
+    ]
+
+
+ZoneDays = dict[date, tuple[int, int, int]]  # a recorded day → (hijau, kuning, merah)
+
+
+def _zone_counts_by_day(
+    recorded: Recorded, members_of: Mapping[str, Sequence[CoopResult]], as_of: date
+) -> dict[str, ZoneDays]:
+    """Each kecamatan's zone counts on each recorded day before `as_of`, in one pass over the
+    recorded zones (a province has hundreds of kecamatan and thousands of cooperatives: counting
+    them again for every kecamatan made building the views quadratic)."""
+    group_of = {r.coop.id: key for key, members in members_of.items() for r in members}
+    rank = {HIJAU: 0, KUNING: 1, MERAH: 2}
+    out: dict[str, ZoneDays] = {key: {} for key in members_of}
+    for day, zones in sorted(recorded.zones_by_day.items()):
+        if day >= as_of:
+            continue
+        counts = {key: [0, 0, 0] for key in members_of}
+        for coop_id, zone in zones.items():
+            key = group_of.get(coop_id)
+            if key is not None and zone in rank:
+                counts[key][rank[zone]] += 1
+        for key, (hijau, kuning, merah) in counts.items():
+            out[key][day] = (hijau, kuning, merah)
+    return out
 
 
 def _view(
@@ -196,6 +248,7 @@ def _view(
     now: datetime,
     *,
     city_then: Mapping[str, Any] | None,
+    zone_days: ZoneDays | None,
 ) -> ReportView:
     ids = [r.coop.id for r in members]
     then_counts = _counts_then(ids, recorded, city_then)
@@ -218,7 +271,7 @@ def _view(
         progress=progress,
         merah=_merah(members, figures),
         changes=largest_changes(members, figures, recorded),
-        trend=_trend(ids, recorded, totals, figures.window.as_of, city=kecamatan is None),
+        trend=_trend(recorded, totals, figures.window.as_of, zone_days),
         pins=[p for p in (_pin(r, figures) for r in members) if p is not None],
         unplaced=_unplaced(members),
     )
@@ -304,11 +357,14 @@ def largest_changes(
 
 
 def _trend(
-    ids: Sequence[str], recorded: Recorded, totals: Totals, as_of: date, *, city: bool
+    recorded: Recorded, totals: Totals, as_of: date, zone_days: ZoneDays | None
 ) -> list[TrendPoint]:
-    """The recorded days, then today from this cycle's figures (replacing a recorded today)."""
+    """The recorded days, then today from this cycle's figures (replacing a recorded today).
+    `zone_days`: a kecamatan's counts on its recorded days (`_zone_counts_by_day`); None: the
+    city, whose recorded figures are its own rows."""
+    city = zone_days is None
     points: list[TrendPoint] = []
-    if city:
+    if zone_days is None:
         for row in recorded.city_days:
             day = row["as_of"]
             if day < as_of:
@@ -316,13 +372,8 @@ def _trend(
                     TrendPoint(day, row["hijau"], row["kuning"], row["merah"], row["aktif"])
                 )
     else:
-        wanted = set(ids)
-        for day, zones in sorted(recorded.zones_by_day.items()):
-            if day < as_of:
-                mine = [z for i, z in zones.items() if i in wanted]
-                points.append(
-                    TrendPoint(day, mine.count(HIJAU), mine.count(KUNING), mine.count(MERAH))
-                )
+        for day, (hijau, kuning, merah) in sorted(zone_days.items()):
+            points.append(TrendPoint(day, hijau, kuning, merah))
     points.append(
         TrendPoint(as_of, totals.hijau, totals.kuning, totals.merah, totals.aktif if city else None)
     )
@@ -360,107 +411,122 @@ def _unplaced(members: Iterable[CoopResult]) -> list[Unplaced]:
 # --- rendering ------------------------------------------------------------------------------
 
 
-def weasyprint_module() -> Any:
-    """WeasyPrint, or `ReportUnavailable` naming what is missing (the package or Pango)."""
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:  # OSError: the package is there, Pango is not
-        raise ReportUnavailable(
-            f"WeasyPrint cannot be used ({type(exc).__name__}: {exc}); install it with its "
-            "system libraries (Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0)"
-        ) from exc
-    return weasyprint
+class ReportsIncomplete(RuntimeError):
+    """Some pages could not be drawn; the others were written (`written`, audience → path)."""
 
-
-def render_html(
-    view: ReportView, env: jinja2.Environment, images: Mapping[str, str] | None = None
-) -> str:
-    """The page as HTML; `images` (data URIs of the map and the chart) are drawn when None."""
-    if images is None:
-        images = charts(view)
-    return env.get_template(TEMPLATE).render(v=view, images=images)
-
-
-def charts(view: ReportView) -> dict[str, str]:
-    return {
-        "map": _data_uri(map_png(view.pins)),
-        "trend": _data_uri(trend_png(view.trend)),
-    }
-
-
-def render_pdf(view: ReportView, env: jinja2.Environment) -> bytes:
-    """The page as PDF bytes: one A4 page, shortening the lists until it fits."""
-    weasyprint = weasyprint_module()
-    images = charts(view)
-    while True:
-        document = weasyprint.HTML(string=render_html(view, env, images)).render()
-        if len(document.pages) == 1 or (view.merah_listed <= 1 and view.unplaced_listed <= 1):
-            return document.write_pdf()
-        log.info("%s: more than one page; listing fewer cooperatives", view.file_name)
-        view = replace(
-            view,
-            merah_listed=max(1, min(view.merah_listed, len(view.merah)) - 2),
-            unplaced_listed=max(1, min(view.unplaced_listed, len(view.unplaced)) - 2),
-        )
-
-
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    def __init__(self, written: dict[str, Path], failed: Mapping[str, BaseException]):
+        names = ", ".join(f"{name} ({type(exc).__name__}: {exc})" for name, exc in failed.items())
+        super().__init__(f"{len(failed)} halaman tidak dibuat: {names}")
+        self.written = written
+        self.failed = dict(failed)
 
 
 def write_reports(
-    views: Sequence[ReportView], env: jinja2.Environment, folder: Path, *, prune: bool = True
+    views: Sequence[ReportView],
+    env: jinja2.Environment,
+    folder: Path,
+    *,
+    prune: bool = True,
+    workers: int = 1,
+    env_factory: EnvFactory | None = None,
 ) -> dict[str, Path]:
     """Each view as `<folder>/<file_name>` (written atomically); audience → path.
 
     A page whose content is the same as when its PDF was last written (everything but the
     time it was made: `KEYS_FILE` keeps a hash of each) is not drawn again, so the hourly
-    cycles of `serve` cost nothing while nothing changed. With `prune`, PDFs of this kind left
-    from kecamatan that no longer exist are removed, so the folder shows today's."""
-    weasyprint_module()  # fail before anything is drawn
+    cycles of `serve` cost nothing while nothing changed: neither WeasyPrint nor matplotlib is
+    imported then. The pages that changed are drawn by `workers` processes (`laporan_draw`;
+    `env_factory` makes the template environment in each). A page that fails is not written
+    and keeps its old key, so the next cycle draws it again; the others are written and
+    `ReportsIncomplete` names it. With `prune`, PDFs of this kind left from kecamatan that no
+    longer exist are removed, so the folder shows today's."""
+    weasyprint_available()  # fail before anything is drawn, without importing it
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob(f".{PREFIX}*.tmp"):  # a write a crash cut short
         stale.unlink(missing_ok=True)
     keys = _read_keys(folder)
+    source = template_source(env)
     written: dict[str, Path] = {}
+    to_draw: list[tuple[ReportView, str]] = []
     for view in views:
         path = folder / view.file_name
-        key = content_key(view, env)
+        key = content_key(view, env, source)
         if keys.get(view.file_name) != key or not path.is_file():
-            _write_atomically(path, render_pdf(view, env))
-            keys[view.file_name] = key
+            to_draw.append((view, key))
         written[view.audience] = path
-    keep = {p.name for p in written.values()}
-    for old in folder.glob(f"{PREFIX}*.pdf") if prune else ():
-        if old.name not in keep:
-            old.unlink(missing_ok=True)
-            keys.pop(old.name, None)
-    _write_atomically(folder / KEYS_FILE, json.dumps(keys, indent=1, sort_keys=True).encode())
+    key_of = {id(view): key for view, key in to_draw}
+    failed: dict[str, BaseException] = {}
+    try:
+        drawn = draw_pages(
+            [view for view, _ in to_draw], env, workers=workers, env_factory=env_factory
+        )
+        for view, pdf in drawn:
+            if isinstance(pdf, BaseException):
+                log.error("Laporan Pimpinan %s not drawn: %s", view.file_name, pdf)
+                failed[view.file_name] = pdf
+                keys.pop(view.file_name, None)  # drawn again next cycle
+                continue
+            _write_atomically(folder / view.file_name, pdf)
+            keys[view.file_name] = key_of[id(view)]
+    finally:  # what was written is recorded even when drawing stopped
+        keep = {p.name for p in written.values()}
+        for old in folder.glob(f"{PREFIX}*.pdf") if prune else ():
+            if old.name not in keep:
+                old.unlink(missing_ok=True)
+                keys.pop(old.name, None)
+        _write_atomically(folder / KEYS_FILE, json.dumps(keys, indent=1, sort_keys=True).encode())
+    if failed:
+        raise ReportsIncomplete({a: p for a, p in written.items() if p.name not in failed}, failed)
     return written
 
 
 KEYS_FILE = ".laporan-pimpinan.json"
 
 
-def content_key(view: ReportView, env: jinja2.Environment) -> str:
-    """What the page says, without the moment it was made, and the templates it is made from."""
-    source = "".join(
-        env.loader.get_source(env, name)[0] if env.loader else "" for name in (TEMPLATE, STYLE)
-    )
+def content_key(view: ReportView, env: jinja2.Environment, source: str | None = None) -> str:
+    """What the page says, without the moment it was made, and the templates it is made from
+    (`source`: `template_source(env)`, read once by a caller that keys many pages)."""
+    if source is None:
+        source = template_source(env)
     said = {
         "page": [view.audience, view.city, view.kecamatan, view.as_of, view.since],
         "tiles": [(t.figure.key, t.value, t.delta, t.colour) for t in view.tiles],
         "figures": [(f.key, value) for f, value in view.figures],
         "progress": asdict(view.progress),
-        "merah": [asdict(m) for m in view.merah],
-        "changes": [asdict(c) for c in view.changes],
-        "unplaced": [asdict(u) for u in view.unplaced],
-        "trend": [astuple(p) for p in view.trend],
-        "pins": [astuple(p) for p in view.pins],
+        "merah": [_as_dict(m) for m in view.merah],
+        "changes": [_as_dict(c) for c in view.changes],
+        "unplaced": [_as_dict(u) for u in view.unplaced],
+        "trend": [_as_row(p) for p in view.trend],
+        "pins": [_as_row(p) for p in view.pins],
         "template": source,
     }
     text = json.dumps(said, default=str, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def template_source(env: jinja2.Environment) -> str:
+    return "".join(
+        env.loader.get_source(env, name)[0] if env.loader else "" for name in (TEMPLATE, STYLE)
+    )
+
+
+# dataclasses.asdict/astuple copy every value deeply; these rows hold only plain values, so the
+# same dict or list is made without the copying (a province keys thousands of them).
+def _as_dict(row: Any) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in _field_names(type(row))}
+
+
+def _as_row(row: Any) -> list[Any]:
+    return [getattr(row, name) for name in _field_names(type(row))]
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: Any) -> tuple[str, ...]:
+    if cls not in _FIELD_NAMES:
+        _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return _FIELD_NAMES[cls]
 
 
 def _read_keys(folder: Path) -> dict[str, str]:

@@ -8,6 +8,7 @@ and `CycleResult.reports_note` for the summary, never an exception. The PDFs go 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Collection, Sequence
@@ -24,7 +25,7 @@ from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.delivery.digest import environment
 from kkmp_sheets.errors import OutputError, UsageError
 from kkmp_sheets.outputs import laporan
-from kkmp_sheets.outputs.laporan import Recorded, ReportUnavailable
+from kkmp_sheets.outputs.laporan import Recorded, ReportsIncomplete, ReportUnavailable
 
 if TYPE_CHECKING:
     from kkmp_sheets.store.history import HistoryStore
@@ -76,10 +77,18 @@ def write_reports(
     )
     if only is not None:
         views = [v for v in views if v.audience in only]
+    note = ""
     try:
         paths = laporan.write_reports(
-            views, environment("id"), folder or cfg.report_dir, prune=only is None
+            views,
+            environment("id"),
+            folder or cfg.report_dir,
+            prune=only is None,
+            workers=cfg.workers,  # [performance] workers: the pages that changed, side by side
+            env_factory=functools.partial(environment, "id"),
         )
+    except ReportsIncomplete as exc:  # the pages drawn are written and sent; the rest said
+        paths, note = exc.written, f"sebagian tidak dibuat: {exc}"
     except ReportUnavailable as exc:
         log.warning("Laporan Pimpinan not made: %s", exc)
         return {}, f"tidak dibuat: {exc}"
@@ -92,7 +101,7 @@ def write_reports(
         folder or cfg.report_dir,
         time.perf_counter() - started,
     )
-    return {audience: str(path) for audience, path in paths.items()}, ""
+    return {audience: str(path) for audience, path in paths.items()}, note
 
 
 def on_demand(cfg: Config, cycle: CycleResult, kecamatan: str | None = None) -> dict[str, str]:

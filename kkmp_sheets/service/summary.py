@@ -40,7 +40,11 @@ def summary_lines(cycle: CycleResult) -> list[tuple[str, str]]:
     ]
     if cycle.reports:
         folder = os.path.dirname(next(iter(cycle.reports.values())))
-        rows.append(("Laporan Pimpinan", f"{n(len(cycle.reports))} PDF di {folder}"))
+        made = f"{n(len(cycle.reports))} PDF di {folder}"
+        # some pages drawn, some not: both said
+        rows.append(
+            ("Laporan Pimpinan", f"{made}; {cycle.reports_note}" if cycle.reports_note else made)
+        )
     elif cycle.reports_note:
         rows.append(("Laporan Pimpinan", cycle.reports_note))
     return rows
