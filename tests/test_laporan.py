@@ -340,9 +340,20 @@ def test_a_point_outside_the_city_is_a_warning_where_the_user_sees_it(tmp_path: 
 # --- drawing only what changed, on both cores ----------------------------------------------------
 
 
-def test_one_and_two_workers_draw_the_same_pages(tmp_path: Path, views):
+def test_one_and_two_workers_draw_the_same_pages(tmp_path: Path, views, monkeypatch):
     import functools
 
+    from kkmp_sheets.outputs import laporan_draw
+
+    monkeypatch.setattr(laporan_draw, "POOL_FROM", 2)  # four pages: drawn by the pool
+    pools = []
+    real_pool = laporan_draw.ProcessPoolExecutor
+
+    def counted_pool(*args, **kwargs):
+        pools.append(args[0])
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(laporan_draw, "ProcessPoolExecutor", counted_pool)
     drawn = {}
     for workers in (1, 2):
         target = tmp_path / f"workers-{workers}"
@@ -352,6 +363,7 @@ def test_one_and_two_workers_draw_the_same_pages(tmp_path: Path, views):
         )  # fmt: skip
         pages = {p.name: pdf_text(p) for p in sorted(target.glob("*.pdf"))}
         drawn[workers] = pages, (target / laporan.KEYS_FILE).read_text()
+    assert pools == [2]  # one worker drew in this process, two drew in a pool
     assert len(drawn[1][0]) == 4
     assert drawn[1] == drawn[2]
     assert all(pages == 1 for pages, _, _ in drawn[1][0].values())

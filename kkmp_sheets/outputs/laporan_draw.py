@@ -113,6 +113,12 @@ def render_pdf(view: Any, env: jinja2.Environment) -> bytes:
         )
 
 
+# A worker spends a few seconds importing WeasyPrint and matplotlib before its first page, and
+# a page takes under a second: fewer pages than this are drawn sooner, and with less CPU, by
+# the cycle's own process (an hourly cycle in which a kecamatan or two changed).
+POOL_FROM = 8
+
+
 def draw_pages(
     views: Sequence[Any],
     env: jinja2.Environment,
@@ -125,7 +131,7 @@ def draw_pages(
     `env_factory`, a picklable callable making the template environment in each worker."""
     if not views:
         return
-    if workers <= 1 or len(views) == 1 or env_factory is None:
+    if workers <= 1 or len(views) < POOL_FROM or env_factory is None:
         for view in views:
             try:
                 yield view, render_pdf(view, env)
