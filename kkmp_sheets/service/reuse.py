@@ -82,14 +82,23 @@ class Reused:
     ticks: list[str]
 
 
-def inputs_digest(config: Config, coop: Coop, as_of: date) -> str:
-    """What a cooperative's result depends on besides its workbook."""
-    inputs = {
+def inputs_digest(
+    config: Config, coop: Coop, as_of: date, *, shared: Mapping[str, str] | None = None
+) -> str:
+    """What a cooperative's result depends on besides its workbook. `shared`: what
+    `shared_inputs` returned for this config and day (the same for every cooperative: a cycle
+    works it out once, not once per cooperative)."""
+    inputs = {**(shared or shared_inputs(config, as_of)), "coop": repr(coop)}
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def shared_inputs(config: Config, as_of: date) -> dict[str, str]:
+    """The inputs every cooperative's result depends on: the program, the day, the settings."""
+    return {
         "program": str(kkmp_sheets.__version__),
         "code": _code_digest(),
         "format": CACHE_FORMAT,
         "as_of": as_of.isoformat(),
-        "coop": repr(coop),
         "config": repr(
             (
                 config.city_name,
@@ -105,7 +114,6 @@ def inputs_digest(config: Config, coop: Coop, as_of: date) -> str:
             )
         ),
     }
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -130,6 +138,7 @@ class Reuse:
         self.store, self.config, self.source = store, config, source
         self.as_of, self.now = as_of, now
         self.key = results_cache.fingerprint_key(store.conn)
+        self._shared = shared_inputs(config, as_of)
         self.reused = 0
         self._before: dict[str, tuple[str, str | None]] = {}  # coop id -> (inputs, version)
         self._reused: dict[str, str] = {}  # coop id -> the snapshot its result came from
@@ -144,7 +153,7 @@ class Reuse:
 
     def lookup(self, coop: Coop) -> Reused | None:
         """The cooperative's cached result when it still holds; None: check it."""
-        inputs = inputs_digest(self.config, coop, self.as_of)
+        inputs = inputs_digest(self.config, coop, self.as_of, shared=self._shared)
         version = self.source.version(coop)  # before reading: a change meanwhile shows next time
         self._before[coop.id] = (inputs, version)
         stored = results_cache.load(self.store.conn, coop.id)
