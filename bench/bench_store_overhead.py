@@ -7,7 +7,9 @@
 Both cycles are a first cycle (every workbook read, Hasil Pemeriksaan written) on a fresh copy of
 the same cached city, each in its own interpreter. CPU is user + system time of the cycle's
 process and of its children (the reader workers, ended before it is counted), from
-`resource.getrusage`; the machine is shared, so only the ratio between the two, measured in the
+`resource.getrusage`; the store cycle also records the cycle and prunes old snapshots, as
+`kkmp-sheets run` does. The Laporan Pimpinan is off unless `--laporan` (its PDFs cost the same
+with and without the store). The machine is shared, so only the ratio between the two, measured in the
 same run, is the figure. The goal is a ratio of at most 1.10. `--profile` runs the store cycle
 again under cProfile (in-process work only) and prints the store's share by function.
 """
@@ -36,10 +38,11 @@ def cpu():
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
+from dataclasses import replace
 cfg = config.load({config_path!r})
 if {workers!r} is not None:
-    from dataclasses import replace
     cfg = replace(cfg, workers={workers!r})
+cfg = replace(cfg, laporan={laporan!r})
 store = HistoryStore.for_config(cfg) if {with_store!r} else None
 now = datetime(2026, 1, 29, 9, 0, tzinfo=WIB)
 before, wall = cpu(), time.perf_counter()
@@ -55,8 +58,9 @@ try:
         profiler.disable()
     else:
         cycle = run()
-    if store is not None:
+    if store is not None:  # what `kkmp-sheets run` does after a cycle
         store.record_cycle(cycle)
+        store.prune(cfg.snapshot_days, now=now)
 finally:
     source.close()
     if store is not None:
@@ -67,24 +71,34 @@ if {profile!r}:
     stats = pstats.Stats(profiler)
     total = sum(v[3] for v in stats.stats.values() if v[3]) or 1
     # Cumulative time of the store's own functions, by the name they are known by.
-    wanted = ("snapshots.py", "protection.py", "history.py")
+    wanted = ("snapshots.py", "protection.py", "history.py", "reuse.py", "results_cache.py",
+              "report.py")
     rows = []
     for (path, line, name), (cc, nc, tt, ct, callers) in stats.stats.items():
         if path.endswith(wanted):
             rows.append((round(ct, 2), f"{{Path(path).name}}:{{name}}"))
-    out["profile"] = sorted(rows, reverse=True)[:12]
+    out["profile"] = sorted(rows, reverse=True)[:20]
     out["profiled_total"] = round(total, 2)
 print(json.dumps(out))
 """
 
 
-def cycle(root: Path, name: str, *, with_store: bool, workers: int | None, profile=False) -> dict:
+def cycle(
+    root: Path,
+    name: str,
+    *,
+    with_store: bool,
+    workers: int | None,
+    laporan: bool = False,
+    profile: bool = False,
+) -> dict:
     run = fresh_copy(root, name)
     return in_subprocess(
         CYCLE.format(
             config_path=str(run / "city.toml"),
             with_store=with_store,
             workers=workers,
+            laporan=laporan,
             profile=profile,
         )
     )
@@ -97,17 +111,26 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="[performance] workers")
     parser.add_argument("--repeat", type=int, default=3, help="pairs of cycles to run")
     parser.add_argument("--profile", action="store_true", help="where the store's time goes")
+    parser.add_argument(
+        "--laporan",
+        action="store_true",
+        help="also write the Laporan Pimpinan PDFs (off by default: they cost the same with or "
+        "without the store and are measured on their own)",
+    )
     args = parser.parse_args()
     name = f"kode-{args.kode}-{args.size}"  # shared with bench_pool.py
     root = demo_city(name, kode=args.kode, size=args.size)
-    print(f"{args.size} cooperatives (kode {args.kode}), workers {args.workers or 'default'}")
+    print(
+        f"{args.size} cooperatives (kode {args.kode}), workers {args.workers or 'default'}, "
+        f"Laporan Pimpinan {'on' if args.laporan else 'off'}"
+    )
     print(
         f"{'run':<5}{'CPU without':>13}{'CPU with':>10}{'ratio':>8}{'wall without':>14}{'wall with':>11}"
     )
     bares, kepts = [], []
     for n in range(args.repeat):  # alternating, so that both see the same neighbours
-        bare = cycle(root, name, with_store=False, workers=args.workers)
-        kept = cycle(root, name, with_store=True, workers=args.workers)
+        bare = cycle(root, name, with_store=False, workers=args.workers, laporan=args.laporan)
+        kept = cycle(root, name, with_store=True, workers=args.workers, laporan=args.laporan)
         bares.append(bare["cpu"])
         kepts.append(kept["cpu"])
         print(
@@ -119,7 +142,9 @@ def main() -> None:
     print(f"{'min':<5}{min(bares):>13.2f}{min(kepts):>10.2f}{min(kepts) / min(bares):>8.3f}")
     print(f"ratio of the least CPU seconds {min(kepts) / min(bares):.3f} (goal <= 1.10)")
     if args.profile:
-        found = cycle(root, name, with_store=True, workers=args.workers, profile=True)
+        found = cycle(
+            root, name, with_store=True, workers=args.workers, laporan=args.laporan, profile=True
+        )
         print(
             f"\nstore functions, cumulative CPU s (this process only, of {found['profiled_total']} s):"
         )

@@ -66,19 +66,58 @@ class CoopResult:
     issues: list[Issue] = field(default_factory=list)
     link: str = ""
 
+    # The counts below are read many times a cycle (status workbook, figures, digests, the
+    # history store), each a scan of every issue: they are counted once and kept while `issues`
+    # is the same list of the same length. Issues are frozen, and the one change after a result
+    # is built is an append (a Hasil Pemeriksaan that could not be written) or a new list.
+    _counted: _Counted | None = field(default=None, init=False, repr=False, compare=False)
+
+    def _counts(self) -> _Counted:
+        counted = self._counted
+        if counted is None or counted.issues is not self.issues or counted.size != len(self.issues):
+            counted = _Counted.of(self.issues)
+            self._counted = counted
+        return counted
+
     @property
     def open_issues(self) -> list[Issue]:
         """The problems that count: all but the Peringatan staff acknowledged (those stay only
         in the cooperative's own Hasil Pemeriksaan; see `core/acknowledge.py`)."""
-        return [i for i in self.issues if not i.acknowledged]
+        return list(self._counts().open_issues)
 
     @property
     def galat(self) -> int:
-        return sum(1 for i in self.issues if i.severity is Severity.GALAT)
+        return self._counts().galat
 
     @property
     def peringatan(self) -> int:
-        return sum(1 for i in self.open_issues if i.severity is Severity.PERINGATAN)
+        return self._counts().peringatan
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """What `CoopResult` counted of one list of issues, and of which list at which length."""
+
+    issues: list[Issue]
+    size: int
+    open_issues: tuple[Issue, ...]
+    galat: int
+    peringatan: int
+
+    @classmethod
+    def of(cls, issues: list[Issue]) -> _Counted:
+        galat = peringatan = 0
+        open_issues = []
+        for issue in issues:
+            severity = issue.severity
+            if severity is Severity.GALAT:
+                galat += 1
+            if issue.ticked and severity is Severity.PERINGATAN:
+                continue  # acknowledged (`Issue.acknowledged`): no longer counted
+            open_issues.append(issue)
+            if severity is Severity.PERINGATAN:
+                peringatan += 1
+        return cls(issues, len(issues), tuple(open_issues), galat, peringatan)
 
 
 DEFAULT_UNITS = PasokanRules()

@@ -231,43 +231,71 @@ class HistoryStore:
         conn.execute("DELETE FROM problem WHERE first_seen = ?", (day,))
         conn.execute("UPDATE problem SET resolved_on = NULL WHERE resolved_on = ?", (day,))
 
-        seen: dict[ProblemKey, tuple[str, bool]] = {}
+        # Today's open problems go to a temporary table, and the lives are moved forward by
+        # joining it to the open ones in SQL: nothing of the problems already stored is loaded
+        # into Python, however many there are (the 600 demo cooperatives have about 5,000 open,
+        # a province ten times that).
+        seen: dict[ProblemKey, tuple[str, int]] = {}
+        checked: list[tuple[str, int]] = []
         for r in cycle.results:
+            coop_id, unreadable = r.coop.id, int(not r.figures.readable)
+            checked.append((coop_id, 1 - unreadable))
             for issue in r.open_issues:  # an acknowledged warning is not an open problem
-                key = (r.coop.id, issue.code, issue.tab or "", issue.row or 0, issue.column or "")
-                seen.setdefault(key, (issue.severity.value, not r.figures.readable))
-        readable = {r.coop.id: r.figures.readable for r in cycle.results}
-
-        open_rows = conn.execute(
-            "SELECT id, coop_id, code, tab, row, col, read_failure, first_seen, last_seen "
-            "FROM problem WHERE resolved_on IS NULL"
-        ).fetchall()
-        still_open: set[ProblemKey] = set()
-        seen_again: list[tuple[str, int]] = []
-        resolved: list[tuple[str, str, int]] = []
-        for pid, coop_id, code, tab, row, col, read_failure, first_seen, last_seen in open_rows:
-            key = (coop_id, code, tab, row, col)
-            if key in seen:
-                seen_again.append((day, pid))
-                still_open.add(key)
-            elif coop_id not in readable or (not readable[coop_id] and not read_failure):
-                # Not checked this cycle (no longer registered, or unreadable): stays open.
-                still_open.add(key)
-            else:
-                if last_seen == day:  # seen on the earlier recording of this day only
-                    last_seen = max(previous or first_seen, first_seen)
-                resolved.append((day, last_seen, pid))
-        conn.executemany("UPDATE problem SET last_seen = ? WHERE id = ?", seen_again)
-        conn.executemany("UPDATE problem SET resolved_on = ?, last_seen = ? WHERE id = ?", resolved)
+                key = (coop_id, issue.code, issue.tab or "", issue.row or 0, issue.column or "")
+                if key not in seen:
+                    seen[key] = (issue.severity.value, unreadable)
+        conn.execute(_SEEN_TABLE)
+        conn.execute(_CHECKED_TABLE)
+        conn.execute("DELETE FROM temp.seen_problem")  # an earlier recording's, if any
+        conn.execute("DELETE FROM temp.checked_coop")
         conn.executemany(
-            "INSERT INTO problem (coop_id, code, tab, row, col, severity, read_failure, "
-            "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (*key, severity, int(read_failure), day, day)
-                for key, (severity, read_failure) in seen.items()
-                if key not in still_open
-            ],
+            "INSERT INTO temp.seen_problem (coop_id, code, tab, row, col, severity,"
+            " read_failure) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(*key, severity, read_failure) for key, (severity, read_failure) in seen.items()],
         )
+        # Last registration wins, as a dict of the results would have it.
+        conn.executemany(
+            "INSERT OR REPLACE INTO temp.checked_coop (coop_id, readable) VALUES (?, ?)",
+            checked,
+        )
+        params = {"day": day, "previous": previous}
+        # Seen again: open a day longer.
+        conn.execute(
+            f"UPDATE problem SET last_seen = :day WHERE resolved_on IS NULL AND {_SEEN}",
+            params,
+        )
+        # Not seen by a cycle that checked it: resolved today. Not checked (no longer
+        # registered, or unreadable while this is not a read failure): stays open. A life
+        # seen only on an earlier recording of this same day ends on the day before.
+        conn.execute(
+            f"""
+            UPDATE problem SET resolved_on = :day,
+                last_seen = CASE WHEN last_seen = :day
+                    THEN MAX(COALESCE(:previous, first_seen), first_seen)
+                    ELSE last_seen END
+            WHERE resolved_on IS NULL AND NOT {_SEEN}
+              AND EXISTS (SELECT 1 FROM temp.checked_coop c WHERE c.coop_id = problem.coop_id
+                          AND (c.readable OR problem.read_failure))
+            """,
+            params,
+        )
+        # New: seen and not open (in the order the cycle reported them, as ids go).
+        conn.execute(
+            """
+            INSERT INTO problem (coop_id, code, tab, row, col, severity, read_failure,
+                first_seen, last_seen)
+            SELECT s.coop_id, s.code, s.tab, s.row, s.col, s.severity, s.read_failure,
+                :day, :day
+            FROM temp.seen_problem s
+            WHERE NOT EXISTS (
+                SELECT 1 FROM problem p WHERE p.resolved_on IS NULL AND p.coop_id = s.coop_id
+                AND p.code = s.code AND p.tab = s.tab AND p.row = s.row AND p.col = s.col)
+            ORDER BY s.ord
+            """,
+            params,
+        )
+        conn.execute("DELETE FROM temp.seen_problem")
+        conn.execute("DELETE FROM temp.checked_coop")
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -469,6 +497,23 @@ class HistoryStore:
 
 
 _ZONE_RANK = {MERAH: 0, KUNING: 1, HIJAU: 2}  # worst first
+
+# The problems one recording saw, and the cooperatives it checked (temporary: this connection
+# only, never in the file). `ord` keeps the order the cycle reported them in.
+_SEEN_TABLE = """
+    CREATE TEMP TABLE IF NOT EXISTS seen_problem (
+        ord INTEGER PRIMARY KEY, coop_id TEXT NOT NULL, code TEXT NOT NULL, tab TEXT NOT NULL,
+        row INTEGER NOT NULL, col TEXT NOT NULL, severity TEXT NOT NULL,
+        read_failure INTEGER NOT NULL, UNIQUE (coop_id, code, tab, row, col))
+"""
+_CHECKED_TABLE = """
+    CREATE TEMP TABLE IF NOT EXISTS checked_coop (
+        coop_id TEXT PRIMARY KEY, readable INTEGER NOT NULL)
+"""
+# An open `problem` row that the recording saw (same key).
+_SEEN = """EXISTS (
+    SELECT 1 FROM temp.seen_problem s WHERE s.coop_id = problem.coop_id AND s.code = problem.code
+    AND s.tab = problem.tab AND s.row = problem.row AND s.col = problem.col)"""
 _DATE_COLUMNS = {"as_of", "transaksi_terakhir", "first_seen", "last_seen", "resolved_on"}
 
 

@@ -206,12 +206,14 @@ def decode_entry(data: bytes) -> Entry:
 
 
 def _issue(issue: Issue) -> dict[str, Any]:
-    out = {f.name: _encode(getattr(issue, f.name)) for f in fields(Issue) if f.name != _SEVERITY}
+    out = {name: _encode(getattr(issue, name)) for name in _ISSUE_FIELDS}
     out[_SEVERITY] = issue.severity_override.value if issue.severity_override else None
     return out
 
 
 _SEVERITY = "severity_override"  # an enum: kept as its value
+# In field order, looked up once (`fields()` builds its answer on every call, per problem).
+_ISSUE_FIELDS = tuple(f.name for f in fields(Issue) if f.name != _SEVERITY)
 
 
 def _dumps(value: Any) -> bytes:

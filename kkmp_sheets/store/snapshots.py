@@ -296,12 +296,17 @@ def prune(
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep_hash (hash TEXT PRIMARY KEY)")
         conn.execute("DELETE FROM keep_hash")
         conn.executemany("INSERT OR IGNORE INTO keep_hash VALUES (?)", [(h,) for h in keep])
+        # The unreferenced are found in the tables' own indexes of hashes, and only they are
+        # looked up to be deleted: a plain `DELETE … WHERE hash NOT IN` walks the tables
+        # themselves, every compressed tab of the store, on every cycle.
         conn.execute(
-            "DELETE FROM content WHERE hash NOT IN (SELECT hash FROM snapshot)"
-            " AND hash NOT IN (SELECT hash FROM keep_hash)"
+            "DELETE FROM content WHERE hash IN (SELECT hash FROM content"
+            " WHERE hash NOT IN (SELECT hash FROM snapshot)"
+            " AND hash NOT IN (SELECT hash FROM keep_hash))"
         )
         blobs = conn.execute(
-            "DELETE FROM blob WHERE hash NOT IN (SELECT blob FROM content)"
+            "DELETE FROM blob WHERE hash IN (SELECT hash FROM blob"
+            " WHERE hash NOT IN (SELECT blob FROM content))"
         ).rowcount
         conn.execute("DELETE FROM keep_hash")
     return Pruned(gone, blobs)
