@@ -3,14 +3,16 @@
 A small demo city with hostile and broken workbooks among the clean ones, two cooperatives
 sharing members (the same NIKs in both), and on the second day a workbook that lost most of its
 members (the guard holds it). The two days are run with the per-cooperative work done in this
-process (`check_one`, as for Google workbooks) and with 1, 2 and 3 reader workers; everything
-the cycle produces is compared: each cooperative's figures, zone and problems, the city
-figures, every sheet of the status workbook, each workbook's Hasil Pemeriksaan, and every row
-of the history store (snapshots, blobs, guard, problems, days).
+process (`check_one`, as for Google workbooks) and with 1, 2 and 3 reader workers (which also
+write Hasil Pemeriksaan in as many processes); everything the cycle produces is compared: each
+cooperative's figures, zone and problems, the city figures, every sheet of the status workbook,
+each workbook's Hasil Pemeriksaan and its bytes and modification time, and every row of the
+history store (snapshots, blobs, guard, problems, days, the Hasil Pemeriksaan written).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -127,6 +129,7 @@ def outcome(city: Path, target: Path, workers: int | None) -> dict[str, Any]:
                 "feedback": (cycle.feedback_written, cycle.feedback_unchanged),
                 "status": _sheets(cfg.output_path, target),
                 "hasil": _hasil(target),
+                "books": _books(target),
             }
     found["store"] = _store_rows(cfg.data_dir / HISTORY_FILE)
     return found
@@ -145,6 +148,15 @@ def _sheets(path: Path, city: Path) -> dict[str, list[list]]:
             for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         ]
         for name in book.sheet_names
+    }
+
+
+def _books(city: Path) -> dict[str, tuple[str, int]]:
+    """Each workbook's bytes and modification time: the Hasil Pemeriksaan writes, whether made
+    in this process or by writer processes, leave the very same files."""
+    return {
+        path.name: (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
+        for path in sorted((city / "workbooks").glob("*.xlsx"))
     }
 
 
@@ -215,7 +227,7 @@ def test_the_outcome_is_the_same_with_any_number_of_workers(
 ):
     other = outcome(city, tmp_path_factory.mktemp(f"w{workers}") / "city", workers)
     for day in ("day1", "day2", "again"):
-        for key in ("coops", "city", "feedback", "status", "hasil"):
+        for key in ("coops", "city", "feedback", "status", "hasil", "books"):
             assert other[day][key] == one_worker[day][key], (day, key)
     for table, rows in one_worker["store"].items():
         assert other["store"][table] == rows, table
