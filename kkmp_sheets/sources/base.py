@@ -123,7 +123,7 @@ def submit_feedback(
     makes the next rows), or `write_feedback` done now."""
     submit = getattr(source, "submit_feedback", None)
     if submit is not None:
-        return submit(coop, rows, header_row, widths)  # type: ignore[no-any-return]
+        return submit(coop, rows, header_row, widths)
     try:
         return _Done(source.write_feedback(coop, rows, header_row, widths))
     except Exception as error:  # raised again by `result()`, where the cycle expects it
