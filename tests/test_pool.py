@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import zipfile
 import zlib
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -151,13 +152,24 @@ def _sheets(path: Path, city: Path) -> dict[str, list[list]]:
     }
 
 
-def _books(city: Path) -> dict[str, tuple[str, int]]:
-    """Each workbook's bytes and modification time: the Hasil Pemeriksaan writes, whether made
-    in this process or by writer processes, leave the very same files."""
-    return {
-        path.name: (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
-        for path in sorted((city / "workbooks").glob("*.xlsx"))
-    }
+def _books(city: Path) -> dict[str, tuple[object, int]]:
+    """Each workbook's stored zip entries (name, CRC, sizes, in order) and modification time:
+    the Hasil Pemeriksaan writes, whether made in this process or by writer processes, leave
+    the very same files. `docProps/` is left out: the test's own openpyxl save of the shrunk
+    workbook stamps the time of the run there."""
+    found: dict[str, tuple[object, int]] = {}
+    for path in sorted((city / "workbooks").glob("*.xlsx")):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                content: object = [
+                    (i.filename, i.CRC, i.compress_size, i.file_size)
+                    for i in archive.infolist()
+                    if not i.filename.startswith("docProps/")
+                ]
+        except zipfile.BadZipFile:  # a hostile file: never written into
+            content = hashlib.sha256(path.read_bytes()).hexdigest()
+        found[path.name] = (content, path.stat().st_mtime_ns)
+    return found
 
 
 def _hasil(city: Path) -> dict[str, list[list]]:
