@@ -3,6 +3,7 @@
     python bench/bench_cycle.py                      # 56 (Jakarta Barat), 600 and 6,000 (Jawa Barat)
     python bench/bench_cycle.py --sizes 56,600       # pick sizes (56 is the Jakarta Barat demo)
     python bench/bench_cycle.py --workers 2          # [performance] workers, when the config has it
+    python bench/bench_cycle.py --no-laporan         # `[output] laporan = false` in every run's config
 
 For each city, on a fresh copy (a cycle writes Hasil Pemeriksaan into the workbooks), each step
 in its own interpreter so that its peak memory is its own:
@@ -142,7 +143,17 @@ def run(code: str) -> dict:
     return in_subprocess(PRELUDE.format(here=str(HERE)) + code)
 
 
-def measure(size: int, workers: int | None) -> dict:
+def set_laporan(config_path: Path, laporan: bool) -> str:
+    """`--no-laporan`: `[output] laporan = false` in the run's config, so that the cycle rows
+    measure the cycle without the Laporan Pimpinan PDFs (a version without the key ignores it)."""
+    if laporan:
+        return "laporan: config default"
+    text = config_path.read_text(encoding="utf-8")
+    config_path.write_text(text.replace("[output]\n", "[output]\nlaporan = false\n", 1), "utf-8")
+    return "laporan: [output] laporan = false"
+
+
+def measure(size: int, workers: int | None, laporan: bool = True) -> dict:
     name, kode, n = city_of(size)
     started = time.perf_counter()
     root = demo_city(name, kode=kode, size=n)
@@ -151,6 +162,7 @@ def measure(size: int, workers: int | None) -> dict:
     print(f"  {name}: floor {floor['cpu']:.1f} CPU s", flush=True)
     first_copy = fresh_copy(root, name)
     note = set_workers(first_copy / "city.toml", workers)
+    note += "; " + set_laporan(first_copy / "city.toml", laporan)
     cycle_code = CYCLE.format(config_path=str(first_copy / "city.toml"), with_store=True)
     first = run(cycle_code)
     print(f"  {name}: cycle 1 {first['wall']:.1f} s", flush=True)
@@ -158,6 +170,7 @@ def measure(size: int, workers: int | None) -> dict:
     print(f"  {name}: unchanged {again['wall']:.1f} s", flush=True)
     bare_copy = fresh_copy(root, name + "-no-store")
     set_workers(bare_copy / "city.toml", workers)
+    set_laporan(bare_copy / "city.toml", laporan)
     bare = run(CYCLE.format(config_path=str(bare_copy / "city.toml"), with_store=False))
     print(f"  {name}: no store {bare['wall']:.1f} s", flush=True)
     return {
@@ -223,10 +236,17 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=None, help="[performance] workers, when supported"
     )
+    parser.add_argument(
+        "--no-laporan",
+        action="store_true",
+        help="[output] laporan = false in every cycle's config (the cycle without the PDFs)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     print(header(args.workers), flush=True)
-    results = [measure(size, args.workers) for size in sizes]
+    if args.no_laporan:
+        print("cycle rows with [output] laporan = false (--no-laporan)", flush=True)
+    results = [measure(size, args.workers, laporan=not args.no_laporan) for size in sizes]
     print_tables(results)
 
 

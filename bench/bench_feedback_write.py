@@ -2,20 +2,28 @@
 
     python bench/bench_feedback_write.py               # 56 (Jakarta Barat) and 600 (Jawa Barat)
     python bench/bench_feedback_write.py --sizes 56    # the demo city only
+    python bench/bench_feedback_write.py --workers 1 2 # [performance] workers: 1, then 2
 
 Each city (built once into bench/.cache) runs one whole local cycle on a fresh copy, so every
 workbook gets its first Hasil Pemeriksaan, the costly case. The cycle's `write_feedback` step is
 timed on its own and printed beside the whole cycle measured in the same run: seconds, its share
 of the cycle, milliseconds per workbook written, CPU seconds, the fsync calls it made, and the
 bytes it read through system calls (`rchar`; in-memory parsing is in the CPU figure instead).
+
+With `[performance] workers` above 1 the writes are made by writer processes: the CPU figure
+adds theirs (they are reaped when the step ends), but fsyncs and bytes read count the cycle's
+own process only (its folder flushes and its reads), not the workers' (one fsync of each
+staged file and of each journal per write, and the original read once, as with one process).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -59,24 +67,30 @@ class _Counter:
         os.fsync, os.fdatasync = self._real  # type: ignore[assignment]
 
 
-def measure(size: int) -> dict[str, float]:
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def measure(size: int, workers: int = 1) -> dict[str, float]:
     from kkmp_sheets import config
     from kkmp_sheets.service import cycle
     from kkmp_sheets.service.wiring import make_sink, make_source
 
     name, kode, count = CITIES[size]
     run = fresh_copy(demo_city(name, kode=kode, size=count), f"feedback-{name}")
-    cfg = config.load(run / "city.toml")
+    cfg = replace(config.load(run / "city.toml"), workers=workers, laporan=False)
     step: dict[str, float] = {}
     real_step = cycle.write_feedback
 
     def timed_step(*args: object, **kwargs: object) -> cycle.Feedback:
-        rchar, cpu, wall = _rchar(), time.process_time(), time.perf_counter()
+        rchar, wall = _rchar(), time.perf_counter()
+        cpu = time.process_time() + _children_cpu()
         with _Counter() as counter:
             outcome = real_step(*args, **kwargs)  # type: ignore[arg-type]
         step.update(
             seconds=time.perf_counter() - wall,
-            cpu=time.process_time() - cpu,
+            cpu=time.process_time() + _children_cpu() - cpu,
             read=_rchar() - rchar,
             fsyncs=counter.calls,
             written=outcome.written,
@@ -100,20 +114,25 @@ def measure(size: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[56, 600], choices=sorted(CITIES))
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1], help="[performance] workers, each in turn"
+    )
     args = parser.parse_args()
+    print("[output] laporan = false in every run (the write step's share of the cycle without it)")
     print(
-        f"{'coops':>6}{'MB':>7}{'cycle s':>9}{'write s':>9}{'share':>7}{'ms/wb':>7}{'cpu s':>7}"
+        f"{'workers':>7}{'coops':>6}{'MB':>7}{'cycle s':>9}{'write s':>9}{'share':>7}{'ms/wb':>7}{'cpu s':>7}"
         f"{'fsyncs':>8}{'fsync/wb':>9}{'MB read':>9}{'read/size':>10}{'failed':>7}"
     )
     for size in args.sizes:
-        f = measure(size)
-        written = max(int(f["written"]), 1)
-        print(
-            f"{int(f['written']):>6}{f['bytes'] / 1e6:>7.1f}{f['cycle']:>9.2f}{f['seconds']:>9.2f}"
-            f"{100 * f['seconds'] / f['cycle']:>6.0f}%{1000 * f['seconds'] / written:>7.1f}"
-            f"{f['cpu']:>7.2f}{int(f['fsyncs']):>8}{f['fsyncs'] / written:>9.2f}"
-            f"{f['read'] / 1e6:>9.1f}{f['read'] / f['bytes']:>10.2f}{int(f['failed']):>7}"
-        )
+        for workers in args.workers:
+            f = measure(size, workers)
+            written = max(int(f["written"]), 1)
+            print(
+                f"{workers:>7}{int(f['written']):>6}{f['bytes'] / 1e6:>7.1f}{f['cycle']:>9.2f}{f['seconds']:>9.2f}"
+                f"{100 * f['seconds'] / f['cycle']:>6.0f}%{1000 * f['seconds'] / written:>7.1f}"
+                f"{f['cpu']:>7.2f}{int(f['fsyncs']):>8}{f['fsyncs'] / written:>9.2f}"
+                f"{f['read'] / 1e6:>9.1f}{f['read'] / f['bytes']:>10.2f}{int(f['failed']):>7}"
+            )
 
 
 if __name__ == "__main__":

@@ -3,17 +3,20 @@
 A small demo city with hostile and broken workbooks among the clean ones, two cooperatives
 sharing members (the same NIKs in both), and on the second day a workbook that lost most of its
 members (the guard holds it). The two days are run with the per-cooperative work done in this
-process (`check_one`, as for Google workbooks) and with 1, 2 and 3 reader workers; everything
-the cycle produces is compared: each cooperative's figures, zone and problems, the city
-figures, every sheet of the status workbook, each workbook's Hasil Pemeriksaan, and every row
-of the history store (snapshots, blobs, guard, problems, days).
+process (`check_one`, as for Google workbooks) and with 1, 2 and 3 reader workers (which also
+write Hasil Pemeriksaan in as many processes); everything the cycle produces is compared: each
+cooperative's figures, zone and problems, the city figures, every sheet of the status workbook,
+each workbook's Hasil Pemeriksaan and its bytes and modification time, and every row of the
+history store (snapshots, blobs, guard, problems, days, the Hasil Pemeriksaan written).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sqlite3
+import zipfile
 import zlib
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -127,6 +130,7 @@ def outcome(city: Path, target: Path, workers: int | None) -> dict[str, Any]:
                 "feedback": (cycle.feedback_written, cycle.feedback_unchanged),
                 "status": _sheets(cfg.output_path, target),
                 "hasil": _hasil(target),
+                "books": _books(target),
             }
     found["store"] = _store_rows(cfg.data_dir / HISTORY_FILE)
     return found
@@ -146,6 +150,26 @@ def _sheets(path: Path, city: Path) -> dict[str, list[list]]:
         ]
         for name in book.sheet_names
     }
+
+
+def _books(city: Path) -> dict[str, tuple[object, int]]:
+    """Each workbook's stored zip entries (name, CRC, sizes, in order) and modification time:
+    the Hasil Pemeriksaan writes, whether made in this process or by writer processes, leave
+    the very same files. `docProps/` is left out: the test's own openpyxl save of the shrunk
+    workbook stamps the time of the run there."""
+    found: dict[str, tuple[object, int]] = {}
+    for path in sorted((city / "workbooks").glob("*.xlsx")):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                content: object = [
+                    (i.filename, i.CRC, i.compress_size, i.file_size)
+                    for i in archive.infolist()
+                    if not i.filename.startswith("docProps/")
+                ]
+        except zipfile.BadZipFile:  # a hostile file: never written into
+            content = hashlib.sha256(path.read_bytes()).hexdigest()
+        found[path.name] = (content, path.stat().st_mtime_ns)
+    return found
 
 
 def _hasil(city: Path) -> dict[str, list[list]]:
@@ -215,7 +239,7 @@ def test_the_outcome_is_the_same_with_any_number_of_workers(
 ):
     other = outcome(city, tmp_path_factory.mktemp(f"w{workers}") / "city", workers)
     for day in ("day1", "day2", "again"):
-        for key in ("coops", "city", "feedback", "status", "hasil"):
+        for key in ("coops", "city", "feedback", "status", "hasil", "books"):
             assert other[day][key] == one_worker[day][key], (day, key)
     for table, rows in one_worker["store"].items():
         assert other["store"][table] == rows, table

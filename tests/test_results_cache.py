@@ -59,6 +59,12 @@ class CountingSource(LocalSource):
         self.writes.append(coop.id)
         return super().write_feedback(coop, rows, header_row, widths)
 
+    def submit_feedback(self, coop: Coop, rows: list[list], header_row: int, widths: list[float]):
+        # Handed to writer processes (`[performance] workers` > 1), or written here, counted once.
+        if self._writers is not None:
+            self.writes.append(coop.id)
+        return super().submit_feedback(coop, rows, header_row, widths)
+
 
 @dataclass
 class Run:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -41,7 +42,7 @@ from kkmp_sheets.service import reuse
 from kkmp_sheets.service.checking import Checked, check_one, checked_in_order
 from kkmp_sheets.service.laporan import write_reports
 from kkmp_sheets.service.protection import Guard, zone_note
-from kkmp_sheets.sources.base import Source, feedback_batch
+from kkmp_sheets.sources.base import Pending, Source, feedback_batch, submit_feedback
 
 if TYPE_CHECKING:
     from kkmp_sheets.store.history import HistoryStore
@@ -154,7 +155,7 @@ def run_cycle(
     feedback = Feedback()
     if config.write_feedback:
         writer = cache.feedback(source) if cache is not None else source
-        feedback = write_feedback(results, writer, now, as_of, early=early)
+        feedback = write_feedback(results, writer, now, as_of, early=early, workers=config.workers)
     if cache is not None:
         cache.flush()
     crashpoints.reached("cycle-feedback-done")
@@ -309,29 +310,54 @@ def write_feedback(
     as_of: date,
     *,
     early: set[str] | None = None,
+    workers: int = 1,
 ) -> Feedback:
     """Hasil Pemeriksaan into each readable workbook. One that cannot be written (read-only,
     open elsewhere, saved by staff meanwhile, or anything else) gets a problem on its row, which
     the status workbook and the digests show with the fix, and the rest go on.
-    `early`: cooperatives already written this cycle (counted as written when now unchanged)."""
+    `early`: cooperatives already written this cycle (counted as written when now unchanged).
+
+    `workers` > 1: a local source writes in that many processes (`sources/feedback_writers.py`)
+    while this one makes the next cooperatives' rows; what each write came to is taken in the
+    order of `results`, as with one process, and the batch's folders are flushed once every
+    write has answered."""
     outcome = Feedback()
-    with feedback_batch(source):  # the writes share one flush to disk (local: per folder)
+    pending: deque[tuple[CoopResult, Pending]] = deque()
+    # Writes under way beyond the workers' own: enough to keep them busy, few enough that the
+    # time from a write to its bookkeeping (the version it left) stays short.
+    ahead = workers + 4 if workers > 1 else 0
+    # the writes share one flush to disk (local: per folder), after the last one answered
+    with feedback_batch(source, workers):
         for result in results:
             if not result.figures.readable:
                 continue
             rows = feedback_rows(result, checked_at, as_of)
-            try:
-                written = source.write_feedback(
-                    result.coop, rows, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS
+            pending.append(
+                (
+                    result,
+                    submit_feedback(
+                        source, result.coop, rows, FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS
+                    ),
                 )
-            except Exception as exc:  # one locked or broken file must not stop the others
-                log.warning("%s: Hasil Pemeriksaan not written: %s", result.coop.id, exc)
-                outcome.failed.append((result.coop.id, str(exc)))
-                code = _FEEDBACK_FAILURE.get(getattr(exc, "reason", ""), "feedback-not-written")
-                result.issues.append(Issue(code, tab=FEEDBACK_TAB))
-                continue
-            if written or (early and result.coop.id in early):
-                outcome.written += 1
-            else:
-                outcome.unchanged += 1
+            )
+            while pending and (len(pending) > ahead or pending[0][1].done()):
+                _settle(*pending.popleft(), outcome, early)
+        while pending:
+            _settle(*pending.popleft(), outcome, early)
     return outcome
+
+
+def _settle(result: CoopResult, write: Pending, outcome: Feedback, early: set[str] | None) -> None:
+    """Count one write, or put its failure on its cooperative's row."""
+    try:
+        written = write.result()
+    except Exception as exc:  # one locked or broken file must not stop the others
+        log.warning("%s: Hasil Pemeriksaan not written: %s", result.coop.id, exc)
+        outcome.failed.append((result.coop.id, str(exc)))
+        code = _FEEDBACK_FAILURE.get(getattr(exc, "reason", ""), "feedback-not-written")
+        result.issues.append(Issue(code, tab=FEEDBACK_TAB))
+        return
+    if written or (early and result.coop.id in early):
+        outcome.written += 1
+    else:
+        outcome.unchanged += 1

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -46,7 +46,7 @@ from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.report import feedback_comparable
 from kkmp_sheets.core.template import ANGGOTA
 from kkmp_sheets.service import protection
-from kkmp_sheets.sources.base import Source, feedback_batch
+from kkmp_sheets.sources.base import Pending, Source, feedback_batch, submit_feedback
 from kkmp_sheets.store import results_cache, snapshots
 from kkmp_sheets.store.results_cache import CACHE_FORMAT, Entry, Uncacheable
 
@@ -341,6 +341,27 @@ class _SkipUnchanged:
         self.reuse.wrote(coop, digest, before, self.inner.version(coop) if written else before)
         return written
 
+    def submit_feedback(
+        self, coop: Coop, rows: list[list[Any]], header_row: int, widths: list[float]
+    ) -> Pending:
+        """`write_feedback` handed to the inner source's writers. The skip and the version
+        before are decided here and now; the bookkeeping of the write happens when the cycle
+        takes its `result()`, in the cycle's order."""
+        try:
+            digest = self.reuse.feedback_digest(rows, header_row, widths)
+        except Uncacheable:
+            return submit_feedback(self.inner, coop, rows, header_row, widths)
+        last = self.reuse.last_feedback(coop)
+        if last is not None and last[0] == digest and self.inner.unchanged(coop, last[1]):
+            return _Skipped()
+        before = self.inner.version(coop)
+        return _Booked(
+            submit_feedback(self.inner, coop, rows, header_row, widths),
+            lambda written, after: self.reuse.wrote(
+                coop, digest, before, (after or self.inner.version(coop)) if written else before
+            ),
+        )
+
     # --- the rest as the source does it
     def registry_rows(self) -> Rows:
         return self.inner.registry_rows()
@@ -360,9 +381,38 @@ class _SkipUnchanged:
     def close(self) -> None:
         self.inner.close()
 
-    def feedback_batch(self) -> AbstractContextManager[object]:
+    def feedback_batch(self, workers: int = 1) -> AbstractContextManager[object]:
         # The inner source's batch (local: one folder flush for all the writes), not none.
-        return feedback_batch(self.inner)
+        return feedback_batch(self.inner, workers)
 
     def registry_issues(self, coops: Sequence[Coop]) -> list[Issue]:
         return self.inner.registry_issues(coops)
+
+
+class _Skipped:
+    """A write not made: the workbook still holds the rows last written."""
+
+    version: str | None = None
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> bool:
+        return False
+
+
+class _Booked:
+    """A write handed over whose outcome is booked (`Reuse.wrote`) when the cycle takes it."""
+
+    def __init__(self, inner: Pending, book: Callable[[bool, str | None], None]) -> None:
+        self.inner, self.book = inner, book
+        self.version: str | None = None
+
+    def done(self) -> bool:
+        return self.inner.done()
+
+    def result(self) -> bool:
+        written = self.inner.result()  # a failure is not booked: the cycle reports it
+        self.version = self.inner.version
+        self.book(written, self.version)
+        return written

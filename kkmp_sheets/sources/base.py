@@ -21,7 +21,10 @@ value:
 
 Optional, looked up with `feedback_batch(source)`: a source's `feedback_batch()` context, inside
 which its Hasil Pemeriksaan writes share their flush to disk (local: one folder fsync per batch
-instead of one per workbook). A source without it writes each on its own.
+instead of one per workbook). A source without it writes each on its own. Optional too, looked
+up with `submit_feedback(source, ...)`: a source's `submit_feedback`, which hands a write over
+and answers at once with a `Pending` (local: to the batch's writer processes, when
+`feedback_batch(workers)` started some); without it the write is done on the spot.
 """
 
 from __future__ import annotations
@@ -76,7 +79,52 @@ class Source(Protocol):
         ...
 
 
-def feedback_batch(source: object) -> contextlib.AbstractContextManager[object]:
-    """The source's batch of Hasil Pemeriksaan writes (see the module's docstring), or nothing."""
+def feedback_batch(source: object, workers: int = 1) -> contextlib.AbstractContextManager[object]:
+    """The source's batch of Hasil Pemeriksaan writes (see the module's docstring), or nothing.
+    `workers` > 1: the source may hand the batch's writes to that many processes (local)."""
     opener = getattr(source, "feedback_batch", None)
-    return opener() if opener is not None else contextlib.nullcontext()
+    if opener is None:
+        return contextlib.nullcontext()
+    return opener(workers) if workers > 1 else opener()
+
+
+class Pending(Protocol):
+    """A Hasil Pemeriksaan write handed over (`submit_feedback`): `done()` says whether it has
+    finished; `result()` waits and returns what `write_feedback` would have, or raises what it
+    would have raised; then `version` is the workbook's version right after it (None: unknown)."""
+
+    version: str | None
+
+    def done(self) -> bool: ...
+
+    def result(self) -> bool: ...
+
+
+class _Done:
+    """A write done on the spot, by a source that hands none over."""
+
+    def __init__(self, written: bool = False, error: Exception | None = None):
+        self._written, self._error = written, error
+        self.version: str | None = None
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> bool:
+        if self._error is not None:
+            raise self._error
+        return self._written
+
+
+def submit_feedback(
+    source: Source, coop: Coop, rows: list[list[Any]], header_row: int, widths: list[float]
+) -> Pending:
+    """The source's `submit_feedback` (its writes may go on in other processes while the cycle
+    makes the next rows), or `write_feedback` done now."""
+    submit = getattr(source, "submit_feedback", None)
+    if submit is not None:
+        return submit(coop, rows, header_row, widths)
+    try:
+        return _Done(source.write_feedback(coop, rows, header_row, widths))
+    except Exception as error:  # raised again by `result()`, where the cycle expects it
+        return _Done(error=error)

@@ -14,7 +14,6 @@ import csv
 import io
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,18 +23,16 @@ import python_calamine
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
-from kkmp_sheets.core.report import (
-    FEEDBACK_HIDDEN,
-    FEEDBACK_LOOK,
-    FEEDBACK_MERGES,
-    feedback_comparable,
-    feedback_row_heights,
-    feedback_styles,
-)
-from kkmp_sheets.core.template import FEEDBACK_TAB, REGISTRY, normalize
+from kkmp_sheets.core.template import REGISTRY, normalize
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import SourceError
 from kkmp_sheets.sources.base import ReadFailure
+from kkmp_sheets.sources.feedback_writers import (
+    FeedbackWriters,
+    PendingFeedback,
+    version_text,
+    write_feedback_tab,
+)
 from kkmp_sheets.sources.isolation import ReaderProcess
 from kkmp_sheets.sources.limits import ReadLimits
 from kkmp_sheets.sources.reader import trim
@@ -69,6 +66,7 @@ class LocalSource:
         self._reader: ReaderProcess | None = None  # started at the first read
         self._recovered = False
         self._batch: WriteBatch | None = None  # see `feedback_batch`
+        self._writers: FeedbackWriters | None = None  # the batch's writer processes, if any
         self._roots_resolved: list[Path] | None = None  # see `_real_roots`
         self._located: dict[Path, Path | None] = {}  # see `_confined`
 
@@ -93,7 +91,7 @@ class LocalSource:
             st = self.locate(coop).stat()
         except (ReadFailure, OSError):
             return None
-        return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+        return version_text(st)
 
     # --- registry ---------------------------------------------------------------------------
     def registry_rows(self) -> Rows:
@@ -208,6 +206,46 @@ class LocalSource:
     ) -> bool:
         """Write Hasil Pemeriksaan; a symlinked workbook is written through to its target (it
         stays a link). Raises `xlsx_patch.PatchError` (with a `reason`) when it cannot."""
+        target = self._feedback_target(coop)
+        if target is None:
+            return False
+        path, opened_as = target
+        return write_feedback_tab(
+            path,
+            rows,
+            header_row,
+            widths,
+            work_dir=self.work_dir,
+            opened_as=opened_as,
+            batch=self._batch,
+        )
+
+    def submit_feedback(
+        self, coop: Coop, rows: list[list], header_row: int, widths: list[float]
+    ) -> PendingFeedback:
+        """`write_feedback` handed to the batch's writer processes (see `feedback_batch`), or
+        done now when there are none; what it came to is the answer's `result()`."""
+        if self._writers is None:
+            return PendingFeedback.now(lambda: self._written_now(coop, rows, header_row, widths))
+        try:
+            target = self._feedback_target(coop)
+        except Exception as error:
+            return PendingFeedback.failed(error)
+        if target is None:
+            return PendingFeedback.now(lambda: (False, None))
+        path, opened_as = target
+        return self._writers.submit(path, opened_as, rows, header_row, widths)
+
+    def _written_now(
+        self, coop: Coop, rows: list[list], header_row: int, widths: list[float]
+    ) -> tuple[bool, str | None]:
+        written = self.write_feedback(coop, rows, header_row, widths)
+        return written, self.version(coop) if written else None
+
+    def _feedback_target(self, coop: Coop) -> tuple[Path, Path | None] | None:
+        """The workbook's real path and the symlink staff open it through (or None); None when
+        it is not an .xlsx. What an interrupted earlier write left is settled first, here in
+        the cycle's process, before any write of this run (and never while a worker writes)."""
         from kkmp_sheets.sources import xlsx_patch
 
         if not self._recovered and self.work_dir is not None:
@@ -217,37 +255,27 @@ class LocalSource:
         path, given = self.locate(coop), self._given(coop)
         if path.suffix.lower() not in {".xlsx", ".xlsm"}:
             log.info("%s: %s is not an .xlsx; Hasil Pemeriksaan not written", coop.id, path.suffix)
-            return False
-        return xlsx_patch.write_tab(
-            path,
-            FEEDBACK_TAB,
-            rows,
-            header_row=header_row,
-            column_widths=widths,
-            work_dir=self.work_dir,
-            opened_as=given if given.is_symlink() else None,
-            batch=self._batch,
-            looks={name: xlsx_patch.Look(**asdict(look)) for name, look in FEEDBACK_LOOK.items()},
-            cell_looks=feedback_styles(rows, header_row),
-            paper=True,
-            compare=feedback_comparable,
-            row_heights=feedback_row_heights(rows, header_row),
-            merges=[(row, first, row, last) for row, first, last in FEEDBACK_MERGES],
-            hidden_columns=FEEDBACK_HIDDEN,
-        )
+            return None
+        return path, given if given.is_symlink() else None
 
     @contextlib.contextmanager
-    def feedback_batch(self) -> Iterator[None]:
+    def feedback_batch(self, workers: int = 1) -> Iterator[None]:
         """Hasil Pemeriksaan writes made inside share one flush of each folder to disk, made when
-        the batch ends (see `xlsx_patch.batch`), instead of one per workbook."""
+        the batch ends (see `xlsx_patch.batch`), instead of one per workbook. `workers` > 1:
+        `submit_feedback` hands the writes to that many processes (see `feedback_writers`),
+        all finished before the folders are flushed."""
         from kkmp_sheets.sources import xlsx_patch
 
         with xlsx_patch.WriteBatch() as batch:
             self._batch = batch
+            if workers > 1:
+                self._writers = FeedbackWriters(self.limits, workers, batch, self.work_dir)
             try:
                 yield
             finally:
-                self._batch = None
+                writers, self._writers, self._batch = self._writers, None, None
+                if writers is not None:
+                    writers.close()  # every write answered (its folder in the batch) first
 
     def recover(self) -> list[str]:
         """Settle what an interrupted write left (see `xlsx_patch.staging`); what was done."""

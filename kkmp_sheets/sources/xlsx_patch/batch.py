@@ -17,7 +17,9 @@ What a power cut before that flush can and cannot do, workbook by workbook:
   a swap is still found through the journal and put back (`staging.recover`).
 
 The flush is done before the cycle records anything about the writes (the status workbook, the
-history store), so nothing recorded can describe a write a power cut undid. A `kill -9` (the
+history store), so nothing recorded can describe a write a power cut undid. Writes made by
+writer processes (`sources/feedback_writers.py`) belong to the batch of the cycle's process:
+each names its folder back when it answers, and the batch ends once every one has answered. A `kill -9` (the
 crash matrix) loses nothing the process wrote: the kernel still holds it.
 """
 

@@ -85,12 +85,13 @@ class Staged:
 
 def stage(workbook: Path, original: os.stat_result, work_dir: Path | None) -> Staged:
     """A new staged write for `workbook`, its journal already on disk."""
-    token = secrets.token_hex(8)
     folder = staging_folder(work_dir) if work_dir is not None else None
     journal = None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        journal = folder / f"{token}.json"
+        token, journal = _claim_journal(folder)
+    else:
+        token = secrets.token_hex(8)
     if folder is not None and _same_file_system(folder, workbook.parent):
         file = folder / f"{token}.xlsx"
     else:
@@ -105,6 +106,20 @@ def stage(workbook: Path, original: os.stat_result, work_dir: Path | None) -> St
     staged = Staged(workbook, file, journal, version_of(original))
     staged._save(durable=False)
     return staged
+
+
+def _claim_journal(folder: Path) -> tuple[str, Path]:
+    """A token no other write holds: its journal is created here, exclusively. Several writer
+    processes stage into one folder at once (`feedback_writers`); a token drawn twice (2^-64)
+    is drawn again instead of two writes sharing one journal."""
+    while True:
+        token = secrets.token_hex(8)
+        journal = folder / f"{token}.json"
+        try:
+            os.close(os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            continue
+        return token, journal
 
 
 def staging_folder(work_dir: Path) -> Path:

@@ -107,7 +107,29 @@ def _plan_styles(
     return ids
 
 
+# The style sheets already planned by this process: (style sheet, part, looks) → the edited
+# text and the cell formats. The workbooks of one city mostly come from one template, so their
+# style sheets are the same text and planning each again (parse, compare, serialise, check) was
+# a fifth of a write. Only a plan that succeeded is kept (a refusal names its own workbook); the
+# plan depends on nothing else (the package only names the workbook in messages).
+_PLANNED: dict[tuple[str, str, tuple[tuple[str, Look], ...]], tuple[str, _StyleIds]] = {}
+_PLANNED_MAX = 16  # distinct style sheets kept; a city has one or a few
+
+
 def _extend_styles(
+    text: str, package: _Package, part: str, looks: Mapping[str, Look]
+) -> tuple[str, _StyleIds]:
+    key = (text, part, tuple(looks.items()))
+    planned = _PLANNED.get(key)
+    if planned is None:
+        planned = _plan_style_text(text, package, part, looks)
+        if len(_PLANNED) >= _PLANNED_MAX:
+            _PLANNED.pop(next(iter(_PLANNED)))
+        _PLANNED[key] = planned
+    return planned
+
+
+def _plan_style_text(
     text: str, package: _Package, part: str, looks: Mapping[str, Look]
 ) -> tuple[str, _StyleIds]:
     where = f"{package.path}: {part}"
