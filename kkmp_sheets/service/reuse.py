@@ -83,7 +83,7 @@ class Reused:
 
 
 def inputs_digest(
-    config: Config, coop: Coop, as_of: date, *, shared: Mapping[str, str] | None = None
+    config: Config, coop: Coop, as_of: date, *, shared: Mapping[str, object] | None = None
 ) -> str:
     """What a cooperative's result depends on besides its workbook. `shared`: what
     `shared_inputs` returned for this config and day (the same for every cooperative: a cycle
@@ -92,7 +92,7 @@ def inputs_digest(
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
-def shared_inputs(config: Config, as_of: date) -> dict[str, str]:
+def shared_inputs(config: Config, as_of: date) -> dict[str, object]:
     """The inputs every cooperative's result depends on: the program, the day, the settings."""
     return {
         "program": str(kkmp_sheets.__version__),
