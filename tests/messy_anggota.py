@@ -161,6 +161,15 @@ def _messy_rt(rng: random.Random) -> Any:
     )
 
 
+# Allocated Indonesian mobile prefixes (Telkomsel, Indosat, XL, Axis, Smartfren, Tri): a clean
+# number is valid under the numbering plan the Telepon check uses, as a real member's is.
+_MOBILE_PREFIXES = (
+    "11", "12", "13", "21", "22", "23", "51", "52", "53", "14", "15", "16", "55", "56", "57",
+    "58", "17", "18", "19", "59", "77", "78", "31", "32", "33", "38", "95", "96", "97", "98",
+    "99", "81", "82", "83", "87", "88", "89",
+)  # fmt: skip
+
+
 def _messy_phone(rng: random.Random) -> Any:
     digits = "8" + "".join(rng.choice("0123456789") for _ in range(rng.randrange(8, 11)))
     return _pick(
@@ -201,7 +210,7 @@ def anggota_rows(n: int, seed: int, *, clean: bool = False) -> list[list[Any]]:
                 datetime(joined.year, joined.month, joined.day),
                 f"{rng.randrange(1, 15):03d}",
                 f"{rng.randrange(1, 9):03d}",
-                f"08{rng.randrange(10**9, 10**10)}",
+                f"08{rng.choice(_MOBILE_PREFIXES)}{rng.randrange(10**7, 10**8)}",
                 "Aktif",
                 "",
                 "",
