@@ -13,6 +13,18 @@ from pathlib import Path
 CACHE = Path(__file__).resolve().parent / ".cache"
 
 
+# The head of a script a benchmark runs in its own interpreter: the path to these scripts and
+# `cpu()`, the CPU seconds of that interpreter and of the children it reaped (workers).
+SUBPROCESS_PRELUDE = """
+import json, os, pickle, resource, sys, threading, time
+sys.path.insert(0, {here!r})
+def cpu():
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+"""
+
+
 def demo_city(name: str, *, kode: str, size: int | None, workers: int = 2) -> Path:
     """A demo city built once and reused (generation is not what we measure)."""
     from kkmp_sheets.demo import build_demo_city

@@ -34,20 +34,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import demo_city, fresh_copy, in_subprocess
+from _common import SUBPROCESS_PRELUDE, demo_city, fresh_copy, in_subprocess
 
 HERE = Path(__file__).resolve().parent
 
 CITIES = {56: ("jakarta-barat", "31.73", None)}  # the demo's default: one per kelurahan
 GOALS = "goals (6,000 on 2 cores): cycle 1 <= 60 s wall; unchanged <= 8 s; store <= +10 % CPU; 56 unchanged <= 0.5 s"
 
-PRELUDE = """
-import json, os, resource, sys, threading, time
-sys.path.insert(0, {here!r})
-def cpu():
-    s = resource.getrusage(resource.RUSAGE_SELF)
-    c = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+PRELUDE = (
+    SUBPROCESS_PRELUDE
+    + """
 # A child's peak as RUSAGE_CHILDREN reports it counts the parent's pages it held between fork and
 # exec (a spawned worker starts as a fork), so the children's own peaks (VmHWM, which exec
 # starts afresh) are sampled here while they run.
@@ -74,6 +70,7 @@ def peaks():
     s = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return round(s, 1), round(CHILD_MB[0], 1)
 """
+)
 
 # The same steps as `run --once --no-mail` (cli.run_once); without the store, run_once is given
 # none (HistoryStore.for_config is the one place it makes it), so both go through the same code.

@@ -36,21 +36,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CACHE, demo_city
+from _common import CACHE, SUBPROCESS_PRELUDE, demo_city
 
 HERE = Path(__file__).resolve().parent
 AS_OF = "2026-01-29"
 CITIES = {56: ("jakarta-barat", "31.73", None)}
 GOALS = "goals: 56 demo unchanged cycle <= 0.5 s; 6,000 cycle 1 <= 60 s wall on 2 cores"
 
-PRELUDE = """
-import json, pickle, resource, sys, time
-sys.path.insert(0, {here!r})
-def cpu():
-    s = resource.getrusage(resource.RUSAGE_SELF)
-    c = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
-"""
+PRELUDE = SUBPROCESS_PRELUDE
 
 # Loaded before the clock starts: the checked cycle and the made-up history.
 LOAD = """
