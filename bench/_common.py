@@ -57,3 +57,20 @@ def in_subprocess(code: str) -> dict:
     """Run `code` (which prints one JSON line) in a fresh interpreter: peak memory is its own."""
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_header() -> str:
+    """When, on which commit, on what machine under what load a benchmark ran: its first line."""
+    import os
+    import platform
+
+    commit = subprocess.run(
+        ["git", "-C", str(Path(__file__).resolve().parent), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit}, "
+        f"{os.cpu_count()} cores (load {load} at start), Python {platform.python_version()}"
+    )

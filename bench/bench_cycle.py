@@ -26,15 +26,12 @@ with its load. Cities are built once into bench/.cache (not measured).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import SUBPROCESS_PRELUDE, demo_city, fresh_copy, in_subprocess
+from _common import SUBPROCESS_PRELUDE, demo_city, fresh_copy, in_subprocess, run_header
 
 HERE = Path(__file__).resolve().parent
 
@@ -180,17 +177,6 @@ def measure(size: int, workers: int | None, laporan: bool = True) -> dict:
     }
 
 
-def header(workers: int | None) -> str:
-    commit = subprocess.run(
-        ["git", "-C", str(HERE), "describe", "--always", "--dirty"], capture_output=True, text=True
-    ).stdout.strip()
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit}, "
-        f"{os.cpu_count()} cores (load {load} at start), Python {platform.python_version()}"
-    )
-
-
 def print_tables(results: list[dict]) -> None:
     print()
     head = (
@@ -240,7 +226,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    print(header(args.workers), flush=True)
+    print(run_header(), flush=True)
     if args.no_laporan:
         print("cycle rows with [output] laporan = false (--no-laporan)", flush=True)
     results = [measure(size, args.workers, laporan=not args.no_laporan) for size in sizes]

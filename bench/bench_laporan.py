@@ -29,14 +29,13 @@ import argparse
 import json
 import os
 import pickle
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CACHE, SUBPROCESS_PRELUDE, demo_city
+from _common import CACHE, SUBPROCESS_PRELUDE, demo_city, run_header
 
 HERE = Path(__file__).resolve().parent
 AS_OF = "2026-01-29"
@@ -233,17 +232,6 @@ def measure(size: int, workers: int, max_pages: int) -> dict:
     return row
 
 
-def header() -> str:
-    commit = subprocess.run(
-        ["git", "-C", str(HERE), "describe", "--always", "--dirty"], capture_output=True, text=True
-    ).stdout.strip()
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit}, "
-        f"{os.cpu_count()} cores (load {load} at start), Python {platform.python_version()}"
-    )
-
-
 def print_table(rows: list[dict], workers: int) -> None:
     print()
     head = (
@@ -284,7 +272,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--max-pages", type=int, default=100_000, help="draw the first N pages")
     args = parser.parse_args()
-    print(header(), flush=True)
+    print(run_header(), flush=True)
     print(
         f"python bench/bench_laporan.py --sizes {args.sizes} --workers {args.workers} "
         f"--max-pages {args.max_pages}"
