@@ -109,13 +109,12 @@ class _Counted:
         galat = peringatan = 0
         open_issues = []
         for issue in issues:
-            severity = issue.severity
-            if severity is Severity.GALAT:
+            if issue.severity is Severity.GALAT:
                 galat += 1
-            if issue.ticked and severity is Severity.PERINGATAN:
-                continue  # acknowledged (`Issue.acknowledged`): no longer counted
+            if issue.acknowledged:
+                continue  # no longer counted
             open_issues.append(issue)
-            if severity is Severity.PERINGATAN:
+            if issue.severity is Severity.PERINGATAN:
                 peringatan += 1
         return cls(issues, len(issues), tuple(open_issues), galat, peringatan)
 

@@ -46,7 +46,7 @@ from kkmp_sheets.core.registry import Coop
 from kkmp_sheets.core.report import feedback_comparable
 from kkmp_sheets.core.template import ANGGOTA
 from kkmp_sheets.service import protection
-from kkmp_sheets.sources.base import Pending, Source, feedback_batch, submit_feedback
+from kkmp_sheets.sources.base import Finished, Pending, Source, feedback_batch, submit_feedback
 from kkmp_sheets.store import results_cache, snapshots
 from kkmp_sheets.store.results_cache import CACHE_FORMAT, Entry, Uncacheable
 
@@ -353,7 +353,7 @@ class _SkipUnchanged:
             return submit_feedback(self.inner, coop, rows, header_row, widths)
         last = self.reuse.last_feedback(coop)
         if last is not None and last[0] == digest and self.inner.unchanged(coop, last[1]):
-            return _Skipped()
+            return Finished()  # the workbook still holds the rows last written
         before = self.inner.version(coop)
         return _Booked(
             submit_feedback(self.inner, coop, rows, header_row, widths),
@@ -387,18 +387,6 @@ class _SkipUnchanged:
 
     def registry_issues(self, coops: Sequence[Coop]) -> list[Issue]:
         return self.inner.registry_issues(coops)
-
-
-class _Skipped:
-    """A write not made: the workbook still holds the rows last written."""
-
-    version: str | None = None
-
-    def done(self) -> bool:
-        return True
-
-    def result(self) -> bool:
-        return False
 
 
 class _Booked:

@@ -100,8 +100,8 @@ class Pending(Protocol):
     def result(self) -> bool: ...
 
 
-class _Done:
-    """A write done on the spot, by a source that hands none over."""
+class Finished:
+    """A write already done (on the spot, by a source that hands none over) or not needed."""
 
     def __init__(self, written: bool = False, error: Exception | None = None):
         self._written, self._error = written, error
@@ -125,6 +125,6 @@ def submit_feedback(
     if submit is not None:
         return submit(coop, rows, header_row, widths)
     try:
-        return _Done(source.write_feedback(coop, rows, header_row, widths))
+        return Finished(source.write_feedback(coop, rows, header_row, widths))
     except Exception as error:  # raised again by `result()`, where the cycle expects it
-        return _Done(error=error)
+        return Finished(error=error)
