@@ -20,7 +20,12 @@ class LocalSink:
         self.path = Path(path)
 
     def publish(self, book: StatusBook) -> str:
-        write_status_workbook(book, self.path)
+        kept = write_status_workbook(book, self.path)
+        log.info(
+            "status workbook: %d of %d sheets kept from the previous file",
+            len(kept),
+            len(book.sheets),
+        )
         return str(self.path)
 
     def close(self) -> None:

@@ -64,6 +64,7 @@ from kkmp_sheets.core.tables import (
 )
 from kkmp_sheets.core.wib import WIB
 from kkmp_sheets.errors import OutputError
+from kkmp_sheets.outputs import sheet_reuse
 from kkmp_sheets.outputs.style import (
     DATES,
     HEADER_BG,
@@ -117,8 +118,9 @@ FOOTER_MARGIN = 0.3
 MAX_FOOTER_TEXT = 120  # Excel allows 255 characters for a whole footer, codes included
 
 
-def write_status_workbook(book: StatusBook, path: Path, *, title: str = DEFAULT_TITLE) -> None:
-    """Write `book` to `path`, replacing any previous file in one step.
+def write_status_workbook(book: StatusBook, path: Path, *, title: str = DEFAULT_TITLE) -> list[str]:
+    """Write `book` to `path`, replacing any previous file in one step. Returns the sheets
+    whose part was taken unchanged from the previous file (`sheet_reuse.py`).
 
     Raises `OutputError` naming the problem and the fix when the folder cannot be created or
     written, the disk is full, or the old file is locked (open in Excel).
@@ -129,10 +131,11 @@ def write_status_workbook(book: StatusBook, path: Path, *, title: str = DEFAULT_
     folder = path.parent
     _ensure_folder(folder)
     _clear_stale_temps(folder, path.name)
+    previous = sheet_reuse.Previous.read(path)
     tmp, fd = _open_temp(folder, path.name)
     try:
         with os.fdopen(fd, "w+b") as handle:
-            _build_workbook(book, handle, title, folder)
+            reused = _build_workbook(book, handle, title, folder, previous)
             handle.flush()
             # Data on disk before the rename, so a crash never leaves an empty "new" file.
             os.fsync(handle.fileno())
@@ -146,9 +149,11 @@ def write_status_workbook(book: StatusBook, path: Path, *, title: str = DEFAULT_
     except OSError as exc:
         raise OutputError(f"Cannot write {path}: {_reason(exc)}. {_UNCHANGED}") from exc
     finally:
+        previous.close()
         # After a successful replace the temp name is gone; otherwise it must not linger.
         with contextlib.suppress(OSError):
             tmp.unlink()
+    return reused
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -287,9 +292,15 @@ class _Styles:
 
 
 def _build_workbook(
-    book: StatusBook, handle: IO[bytes], title: str, links_from: Path | None = None
-) -> None:
-    """`links_from`: the folder the workbook is written in, which file links are relative to."""
+    book: StatusBook,
+    handle: IO[bytes],
+    title: str,
+    links_from: Path | None = None,
+    previous: sheet_reuse.Previous | None = None,
+) -> list[str]:
+    """`links_from`: the folder the workbook is written in, which file links are relative to.
+    `previous`: the file being replaced, whose unchanged table sheets are taken as they are.
+    Returns the names of those."""
     workbook = xlsxwriter.Workbook(handle, {"in_memory": True, "constant_memory": False})
     workbook.set_properties(
         {
@@ -299,11 +310,25 @@ def _build_workbook(
         }
     )
     styles = _Styles.create(workbook)
+    sheet_reuse.pin_styles(workbook)
+    tables = sheet_reuse.table_sheets(book)
     placed: dict[str, _Placed] = {}
+    reused: list[str] = []
     xml_bytes = 0
-    for sheet, name in zip(book.sheets, _sheet_names(book.sheets), strict=True):
-        worksheet = workbook.add_worksheet(name)
-        header_row, sheet_bytes = _write_sheet(worksheet, sheet, styles, links_from)
+    names = _sheet_names(book.sheets)
+    for number, (sheet, name) in enumerate(zip(book.sheets, names, strict=True), start=1):
+        if sheet.name not in tables:
+            worksheet = workbook.add_worksheet(name)
+            header_row, sheet_bytes = _write_sheet(worksheet, sheet, styles, links_from)
+        else:
+            worksheet = workbook.add_worksheet(name, worksheet_class=sheet_reuse.TableSheet)
+            part = _table_part(workbook, worksheet, sheet, number, name, links_from, previous)
+            if part is not None:
+                reused.append(sheet.name)
+            header_row, sheet_bytes = _write_sheet(
+                worksheet, sheet, styles, links_from, cells=part is None
+            )
+            sheet_bytes = len(part.xml) if part is not None else sheet_bytes
         placed[sheet.name] = _Placed(worksheet, name, sheet, header_row)
         xml_bytes += sheet_bytes
     for spec in book.charts:
@@ -311,6 +336,37 @@ def _build_workbook(
     if xml_bytes > _ZIP64_THRESHOLD:
         workbook.use_zip64()
     workbook.close()
+    return reused
+
+
+def _table_part(
+    workbook: Any,
+    worksheet: sheet_reuse.TableSheet,
+    sheet: Sheet,
+    number: int,
+    name: str,
+    links_from: Path | None,
+    previous: sheet_reuse.Previous | None,
+) -> sheet_reuse.Part | None:
+    """Record a table sheet's content key (its CRC follows when the part is written) and take
+    its part from `previous` when that was written with the same key."""
+    key = sheet_reuse.content_key(sheet, number=number, name=name, links_from=links_from)
+    prop = f"{sheet_reuse.PROPERTY} {number}"
+    workbook.set_custom_property(prop, f"{key} {sheet_reuse.NO_CRC}")
+    index = len(workbook.custom_properties) - 1
+
+    def record(crc: int) -> None:
+        workbook.custom_properties[index] = (prop, f"{key} {crc:08x}", "text")
+
+    worksheet.record_with(record)
+    part = previous.part(number, key) if previous is not None else None
+    if part is not None and sheet.note:
+        first = _note_column(sheet)
+        cell = sheet_reuse.note_cell(0, first)
+        xml = sheet_reuse.with_note(part.xml, cell, _clean(sheet.note), worksheet.escaped)
+        part = sheet_reuse.Part(xml, part.links) if xml is not None else None
+    worksheet.reused = part
+    return part
 
 
 def _sheet_names(sheets: list[Sheet]) -> list[str]:
@@ -331,16 +387,24 @@ def _sheet_names(sheets: list[Sheet]) -> list[str]:
 
 
 def _write_sheet(
-    worksheet: Any, sheet: Sheet, styles: _Styles, links_from: Path | None = None
+    worksheet: Any,
+    sheet: Sheet,
+    styles: _Styles,
+    links_from: Path | None = None,
+    *,
+    cells: bool = True,
 ) -> tuple[int, int]:
-    """Note, header and rows; returns the header's row index and an XML size estimate."""
-    header_row = 0
-    if sheet.note:
-        # Above the first column that is shown: a note in a folded-away column would be hidden.
-        first = next((i for i, col in enumerate(sheet.columns) if sheet.printed(col)), 0)
-        worksheet.write_string(0, first, _clean(sheet.note), styles.note)
-        header_row = 1
+    """Note, header and rows; returns the header's row index and an XML size estimate.
+    `cells=False`: only what the workbook itself needs of the sheet (filter, print titles), for
+    a part taken from the previous file."""
+    header_row = 1 if sheet.note else 0
     columns = sheet.columns
+    if not cells:
+        if columns:
+            _frame(worksheet, sheet, header_row)
+        return header_row, 0
+    if sheet.note:
+        worksheet.write_string(0, _note_column(sheet), _clean(sheet.note), styles.note)
     if not columns:
         return header_row, 0
     widths = []
@@ -349,7 +413,7 @@ def _write_sheet(
         worksheet.write_string(header_row, index, name, styles.header)
         widths.append(header_width(name))
 
-    cells = _CellWriter(worksheet, styles, links_from)
+    writer = _CellWriter(worksheet, styles, links_from)
     fmts = [col.fmt for col in columns]
     wraps = [col.wrap and col.width is not None for col in columns]
     rooms = [_text_room(col) for col in columns]
@@ -359,7 +423,7 @@ def _write_sheet(
         lines = 1
         for col_index, (value, fmt) in enumerate(zip(row, fmts, strict=False)):
             wrap = wraps[col_index]
-            width = cells.write(row_index, col_index, value, fmt, wrap=wrap)
+            width = writer.write(row_index, col_index, value, fmt, wrap=wrap)
             if wrap and isinstance(value, str):
                 lines = max(lines, wrapped_lines(_clean(value), rooms[col_index]))
             elif width > widths[col_index]:
@@ -377,11 +441,21 @@ def _write_sheet(
         for col, width in zip(columns, shown, strict=True)
     )
     worksheet.set_row(header_row, LINE_HEIGHT * header_lines + 2)
+    _frame(worksheet, sheet, header_row)
+    return header_row, writer.xml_bytes
+
+
+def _note_column(sheet: Sheet) -> int:
+    """Above the first column that is shown: a note in a folded-away column would be hidden."""
+    return next((i for i, col in enumerate(sheet.columns) if sheet.printed(col)), 0)
+
+
+def _frame(worksheet: Any, sheet: Sheet, header_row: int) -> None:
+    """Frozen header, filter and page setup."""
     last_row = header_row + len(sheet.rows)
     worksheet.freeze_panes(header_row + 1, 0)
-    worksheet.autofilter(header_row, 0, last_row, len(columns) - 1)
+    worksheet.autofilter(header_row, 0, last_row, len(sheet.columns) - 1)
     _page_setup(worksheet, sheet, header_row)
-    return header_row, cells.xml_bytes
 
 
 def _text_room(col: Col) -> int:
