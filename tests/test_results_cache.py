@@ -485,3 +485,50 @@ def test_the_cache_keeps_one_folder_flush_for_all_hasil_pemeriksaan_writes(
     run = city.run()
     assert len(run.writes) == 6
     assert sorted(f for f in flushed if Path(f) in folders) == sorted(str(f) for f in folders)
+
+
+@pytest.mark.parametrize(
+    "fingerprints", [[], [("ab", 3)], [("f" * 32, 2), ("0" * 32, 9), ("ab", 4)]]
+)
+def test_fingerprints_come_back_in_their_order(fingerprints):
+    entry = results_cache.Entry(CoopFigures(), [], fingerprints, "Anggota")
+    assert (
+        results_cache.decode_entry(results_cache.encode_entry(entry)).fingerprints == fingerprints
+    )
+
+
+def test_fingerprints_that_do_not_pair_with_their_rows_are_not_used():
+    entry = results_cache.Entry(CoopFigures(), [], [("ab", 3), ("cd", 4)], "Anggota")
+    data = results_cache.encode_entry(entry).replace(b'"fp_rows":[3,4]', b'"fp_rows":[3]')
+    with pytest.raises(ValueError):
+        results_cache.decode_entry(data)
+
+
+def test_the_hash_of_hasil_pemeriksaan_rows_tells_every_value_apart():
+    """The hash decides whether Hasil Pemeriksaan is written again: rows that differ in any
+    value, or in its type (a date and its text, 1 and 1.0), must hash apart; equal rows alike."""
+    rows = [
+        ["Galat", "Anggota", 7, "NIK", date(2026, 1, 2), 1.5, None, True],
+        ["Peringatan", "Profil", 3, "NIB", datetime(2026, 1, 2, 8, 30, tzinfo=WIB), 2, "", False],
+    ]
+    same = [list(row) for row in rows]
+    assert results_cache.feedback_hash(rows) == results_cache.feedback_hash(same)
+    variants = []
+    for r, c, value in [
+        (0, 4, "2026-01-02"),
+        (0, 5, 1),
+        (0, 6, ""),
+        (0, 7, 1),
+        (1, 4, datetime(2026, 1, 2, 8, 30)),
+        (1, 5, 2.0),
+    ]:
+        changed = [list(row) for row in rows]
+        changed[r][c] = value
+        variants.append(results_cache.feedback_hash(changed))
+    assert len({results_cache.feedback_hash(rows), *variants}) == 1 + len(variants)
+    nan = [list(row) for row in rows]
+    nan[0][5] = float("nan")
+    assert results_cache.feedback_hash(nan) == results_cache.feedback_hash([list(r) for r in nan])
+    assert results_cache.feedback_hash(nan) != results_cache.feedback_hash(rows)
+    with pytest.raises(results_cache.Uncacheable):
+        results_cache.feedback_hash([[object()]])

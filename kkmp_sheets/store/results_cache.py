@@ -37,8 +37,10 @@ from kkmp_sheets.core.metrics import CoopFigures
 from kkmp_sheets.store.sqlite import transaction
 
 # Bump when the payload's shape or meaning changes: older entries are then not reused.
-CACHE_FORMAT = 3  # 2: problems carry their acknowledgement key and tick; the ticks kept;
-# 3: CoopFigures gained lintang/bujur (the map); older entries are re-read
+CACHE_FORMAT = 4  # 2: problems carry their acknowledgement key and tick; the ticks kept;
+# 3: CoopFigures gained lintang/bujur (the map); 4: fingerprints as one string and one list of
+# rows (a province's unchanged cycle decoded a million [fingerprint, row] pairs); older entries
+# are re-read
 
 
 class Uncacheable(ValueError):
@@ -126,8 +128,19 @@ def save(conn: sqlite3.Connection, rows: Sequence[Row], forget: Iterable[str] = 
 
 
 def feedback_hash(rows: list[list[Any]]) -> str:
-    """A hash of Hasil Pemeriksaan rows; `Uncacheable` for a cell the encoding does not know."""
-    return hashlib.sha256(_dumps([[_encode(v) for v in row] for row in rows])).hexdigest()
+    """A hash of Hasil Pemeriksaan rows; `Uncacheable` for a cell the encoding does not know.
+
+    The JSON encoder walks the rows in C and asks `_encode` only for what it cannot write itself
+    (dates, times, an unknown type); a NaN or an infinity (rare) makes it tag every cell."""
+    try:
+        text = json.dumps(
+            rows, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_encode
+        ).encode()
+    except Uncacheable:
+        raise
+    except ValueError:
+        text = _dumps([[_encode(v) for v in row] for row in rows])
+    return hashlib.sha256(text).hexdigest()
 
 
 def last_feedback(conn: sqlite3.Connection, coop_id: str) -> tuple[str, str] | None:
@@ -173,7 +186,9 @@ def encode_entry(entry: Entry) -> bytes:
             "format": CACHE_FORMAT,
             "figures": {name: _encode(value) for name, value in figures.items()},
             "issues": [_issue(issue) for issue in entry.issues],
-            "niks": [list(pair) for pair in entry.fingerprints],
+            # One string and one list: decoded in two steps, not a pair per member.
+            "fps": _joined([fp for fp, _ in entry.fingerprints]),
+            "fp_rows": [row for _, row in entry.fingerprints],
             "anggota_tab": entry.anggota_tab,
             "ticks": list(entry.ticks),
         }
@@ -199,10 +214,23 @@ def decode_entry(data: bytes) -> Entry:
             )
             for i in raw["issues"]
         ],
-        fingerprints=[(str(fp), int(row)) for fp, row in raw["niks"]],
+        fingerprints=_fingerprints(raw["fps"], raw["fp_rows"]),
         anggota_tab=raw["anggota_tab"],
         ticks=[str(key) for key in raw["ticks"]],
     )
+
+
+def _joined(fps: list[str]) -> str:
+    if any("\n" in fp for fp in fps):  # never for a hex digest
+        raise Uncacheable("a fingerprint holds a line break")
+    return "\n".join(fps)
+
+
+def _fingerprints(joined: str, rows: list[int]) -> list[tuple[str, int]]:
+    fps = joined.split("\n") if joined else []
+    if len(fps) != len(rows) or not all(type(row) is int for row in rows):
+        raise ValueError("fingerprints and rows do not pair up")
+    return list(zip(fps, rows, strict=True))
 
 
 def _issue(issue: Issue) -> dict[str, Any]:
