@@ -134,7 +134,12 @@ def feedback_hash(rows: list[list[Any]]) -> str:
     (dates, times, an unknown type); a NaN or an infinity (rare) makes it tag every cell."""
     try:
         text = json.dumps(
-            rows, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_encode
+            rows,
+            ensure_ascii=False,
+            separators=(",", ":"),
+            allow_nan=False,
+            default=_encode,
+            check_circular=False,  # rows this program made: no cycles
         ).encode()
     except Uncacheable:
         raise

@@ -81,7 +81,12 @@ def encode_rows(rows: Rows) -> bytes:
     a fraction of the cost; a NaN or an infinity (rare) makes it tag every cell the slow way."""
     try:
         text = json.dumps(
-            rows, ensure_ascii=False, separators=(",", ":"), default=_tagged, allow_nan=False
+            rows,
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=_tagged,
+            allow_nan=False,
+            check_circular=False,  # rows read from a file hold no cycles; a fifth faster
         )
     except ValueError:
         cells = [[_encode(value) for value in row] for row in rows]
