@@ -217,3 +217,61 @@ def test_a_file_resaved_by_libreoffice_is_written_afresh(tmp_path: Path) -> None
     reused = values(path)
     assert entries(path) == written_afresh(sample_book(), path)
     assert values(path) == reused
+
+
+HOSTILE = [
+    "Dago",
+    " leading space",
+    "trailing space ",
+    "tab\tinside",
+    "line\nbreak",
+    "\ttab first",
+    "vertical\x0btab",
+    "literal _x0041_ escape",
+    "A & B <c> \"quoted\" 'single'",
+    "<r><t>rich</t></r>",
+    "Koperasi Désa — ümlaut",
+    "emoji 🌾 padi",
+    "\u00a0non-breaking at both ends\u00a0",
+    '=HYPERLINK("http://evil.example")',
+    "",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_string_cell_is_written_as_xlsxwriter_writes_inline_strings(text: str) -> None:
+    """The table sheet's own string writer against xlsxwriter's inline-string writer, which it
+    replaces: the same XML for every kind of text (but rich-string XML, which stays text)."""
+    import io
+
+    from xlsxwriter.utility import _preserve_whitespace, xl_rowcol_to_cell_fast
+    from xlsxwriter.workbook import Workbook
+    from xlsxwriter.worksheet import CellStringTuple
+
+    workbook = Workbook(io.BytesIO(), {"in_memory": True})
+    fmt = workbook.add_format({"bold": True})
+    sheet_reuse.pin_styles(workbook)
+    ours, theirs = sheet_reuse.TableSheet(), sheet_reuse.TableSheet()
+    ours.fh, theirs.fh = io.StringIO(), io.StringIO()
+    ours._write_cell(4, 2, CellStringTuple(text, fmt))
+    escaped = theirs._escape_control_characters(text)
+    attributes = [("r", xl_rowcol_to_cell_fast(4, 2)), ("s", fmt._get_xf_index())]
+    theirs._xml_inline_string(escaped, _preserve_whitespace(escaped), attributes)
+    assert ours.fh.getvalue() == theirs.fh.getvalue()
+    workbook.close()
+
+
+def test_hostile_text_in_a_table_sheet_reads_back_as_it_was(tmp_path: Path) -> None:
+    book = sample_book()
+    masalah = book.sheet("Masalah Data")
+    masalah.rows = [
+        ["KKMP-009", "Dago", "Galat", "Anggota", n, "Nama", text]
+        for n, text in enumerate(HOSTILE[:-1], start=2)
+    ]
+    path = tmp_path / "out" / "status-kota.xlsx"
+    write_status_workbook(book, path)
+    again = write_status_workbook(book, path)
+    assert "Masalah Data" in again
+    shown = [row[6] for row in values(path)["Masalah Data"][1:]]
+    # A vertical tab is one of the characters XML 1.0 forbids: removed, as in every sheet.
+    assert shown == [text.replace("\x0b", "") for text in HOSTILE[:-1]]

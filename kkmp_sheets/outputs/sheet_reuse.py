@@ -232,13 +232,14 @@ class TableSheet(Worksheet):
         if type(cell) is not CellStringTuple:
             super()._write_cell(row, col, cell)
             return
-        attributes: list[tuple[str, Any]] = [("r", xl_rowcol_to_cell_fast(row, col))]
-        if cell.format:
-            attributes.append(("s", cell.format._get_xf_index()))
-        # Never as rich-string XML (xlsxwriter's own inline path passes "<r>...</r>" through):
-        # cell text comes from cooperatives' sheets.
-        string = self._escape_control_characters(cell.string)
-        self._xml_inline_string(string, _preserve_whitespace(string), attributes)
+        # What xlsxwriter's inline path writes (`_xml_inline_string`), with its per-cell regexes
+        # run only where they could change something. Never as rich-string XML (xlsxwriter
+        # passes "<r>...</r>" through): cell text comes from cooperatives' sheets.
+        ref = xl_rowcol_to_cell_fast(row, col)
+        style = f' s="{cell.format._get_xf_index()}"' if cell.format else ""
+        text = self.escaped(cell.string)
+        space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
+        self.fh.write(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
 
     def _assemble_xml_file(self) -> None:
         if self.reused is not None:
@@ -250,5 +251,10 @@ class TableSheet(Worksheet):
             self._record(zlib.crc32(self.fh.getvalue().encode("utf-8")))
 
     def escaped(self, text: str) -> str:
-        """`text` as `_write_cell` puts it into the part."""
-        return self._escape_data(self._escape_control_characters(text))
+        """`text` as `_write_cell` puts it into the part: control characters as _xHHHH_ (and
+        a literal _xHHHH_ escaped in turn), then &, < and > as entities."""
+        if "_x" in text or not text.isprintable():
+            text = self._escape_control_characters(text)
+        if "&" in text or "<" in text or ">" in text:
+            text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return text

@@ -511,6 +511,10 @@ class _CellWriter:
         self.links_from = links_from  # the workbook's folder: file links are relative to it
         self.links = 0
         self.xml_bytes = 0
+        # xlsxwriter's undecorated writers: the public ones first check for "A1"-style
+        # arguments, once per cell (a province's status workbook has 391,000).
+        self._string = worksheet._write_string
+        self._number_cell = worksheet._write_number
 
     def write(
         self, row: int, col: int, value: CellValue | Cell, fmt: Fmt, *, wrap: bool = False
@@ -548,12 +552,12 @@ class _CellWriter:
             self.links += 1
             self.worksheet.write_url(row, col, target, None, text)
         elif wrap and fmt == Fmt.TEXT:
-            self.worksheet.write_string(row, col, text, self.styles.wrapped)
+            self._string(row, col, text, self.styles.wrapped)
         elif fmt == Fmt.ZONE:
             style = self.styles.zones.get(text.strip().lower(), self.styles.by_fmt[Fmt.TEXT])
-            self.worksheet.write_string(row, col, text, style)
+            self._string(row, col, text, style)
         else:
-            self.worksheet.write_string(row, col, text, self.styles.by_fmt[fmt])
+            self._string(row, col, text, self.styles.by_fmt[fmt])
         return max(map(len, text.split("\n"))) if "\n" in text else len(text)
 
     def _link_target(self, text: str) -> str | None:
@@ -579,14 +583,14 @@ class _CellWriter:
             return self._text(row, col, _number_text(value), fmt)
         if fmt in _DATES:  # a bare number in a date column is shown as a number
             fmt = Fmt.NUMBER
-        self.worksheet.write_number(row, col, value, self.styles.by_fmt[fmt])
+        self._number_cell(row, col, value, self.styles.by_fmt[fmt])
         return number_width(value, fmt)
 
     def _signed(self, row: int, col: int, value: Any, fmt: Fmt) -> int:
         if isinstance(value, float) and not math.isfinite(value):
             return 0
         self.xml_bytes += 64
-        self.worksheet.write_number(row, col, value, self.styles.signed[fmt])
+        self._number_cell(row, col, value, self.styles.signed[fmt])
         return number_width(value, fmt) + 1  # the sign
 
     def _date(self, row: int, col: int, value: date, fmt: Fmt) -> int:

@@ -4,7 +4,7 @@ Writing the tab (`xlsx_patch.write_tab`: read the package, plan, zip, verify, st
 over half of a first cycle, done one workbook after another in the cycle's own process while the
 other cores idled. The rows of each cooperative are still made in the cycle's process (they need
 the cross-cooperative checks); a worker gets the rows and the workbook's path and does the write.
-There are `[performance] workers` + 1 of them (`writer_processes`).
+There are `[performance] workers` + 2 of them (`writer_processes`).
 
 What stays as it is with one process:
 
@@ -128,10 +128,11 @@ class PendingFeedback:
 
 
 def writer_processes(workers: int) -> int:
-    """One process more than `workers`: a write spends part of its time waiting on the disk (its
-    journal is flushed before the swap), and the extra process keeps the cores busy meanwhile.
-    At 6,000 workbooks on 2 cores, 3 writers took the write step from 33 s to 26 s (bench/README)."""
-    return max(1, workers) + 1
+    """Two processes more than `workers`: a write spends much of its time waiting on the disk
+    (its staged file and journal are flushed before the swap), and the extra processes keep the
+    cores busy meanwhile. Writing 6,000 workbooks on 2 cores took 33 s with 2 writers, 26 s
+    with 3 and 22 s with 4 (bench/README.md)."""
+    return max(1, workers) + 2
 
 
 class FeedbackWriters:
