@@ -22,6 +22,20 @@ def test_the_history_store_and_the_ledger_refuse_each_others_file(tmp_path: Path
         HistoryStore(tmp_path / "deliveries.sqlite")
 
 
+def test_only_the_ledger_flushes_every_commit_to_disk(tmp_path: Path) -> None:
+    """The ledger's 'sending' must survive a power cut (synchronous FULL = 2); the history store
+    flushes at checkpoints (NORMAL = 1), both in WAL."""
+    store = HistoryStore(tmp_path / "history.sqlite")
+    ledger = DeliveryLedger(tmp_path / "deliveries.sqlite")
+    try:
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+        assert ledger._db.execute("PRAGMA synchronous").fetchone()[0] == 2
+    finally:
+        store.close()
+        ledger.close()
+
+
 def test_migrations_run_once_each_and_a_later_step_is_added_on_reopen(tmp_path: Path) -> None:
     path = tmp_path / "x.sqlite"
     first = Database("test file", "x.sqlite", 0x4B4B4D58, ((1, ("CREATE TABLE a (x)",)),), "")
