@@ -1,10 +1,9 @@
-"""Hasil Pemeriksaan written into local workbooks by several processes at once.
+"""Hasil Pemeriksaan written into local workbooks by `[performance] workers` processes at once.
 
 Writing the tab (`xlsx_patch.write_tab`: read the package, plan, zip, verify, stage, swap) was
 over half of a first cycle, done one workbook after another in the cycle's own process while the
 other cores idled. The rows of each cooperative are still made in the cycle's process (they need
 the cross-cooperative checks); a worker gets the rows and the workbook's path and does the write.
-There are `[performance] workers` + 2 of them (`writer_processes`).
 
 What stays as it is with one process:
 
@@ -127,20 +126,12 @@ class PendingFeedback:
         return written
 
 
-def writer_processes(workers: int) -> int:
-    """Two processes more than `workers`: a write spends much of its time waiting on the disk
-    (its staged file and journal are flushed before the swap), and the extra processes keep the
-    cores busy meanwhile. Writing 6,000 workbooks on 2 cores took 33 s with 2 writers, 26 s
-    with 3 and 22 s with 4 (bench/README.md)."""
-    return max(1, workers) + 2
-
-
 class FeedbackWriters:
     """`workers` processes writing Hasil Pemeriksaan for one `batch` (see the module)."""
 
     def __init__(self, limits: ReadLimits, workers: int, batch: WriteBatch, work_dir: Path | None):
-        self.processes = writer_processes(workers)
-        self._pool = ReaderPool(limits, self.processes, write_in_worker)
+        self.workers = max(1, workers)
+        self._pool = ReaderPool(limits, self.workers, write_in_worker)
         self._batch = batch
         self._work_dir = str(work_dir) if work_dir is not None else None
         # Names this batch in the workers, which keep one listing of leftovers per folder for it.
