@@ -7,7 +7,6 @@ compares every zip entry (but the creation time in docProps/core.xml)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 from test_output_xlsx import sample_book
-from test_xlsx_patch import soffice_or_skip
+from test_xlsx_patch import convert, soffice_or_skip
 
 from kkmp_sheets.core.tables import Sheet, StatusBook
 from kkmp_sheets.outputs import sheet_reuse
@@ -192,22 +191,7 @@ def test_a_file_resaved_by_libreoffice_is_written_afresh(tmp_path: Path) -> None
     path = tmp_path / "out" / "status-kota.xlsx"
     write_status_workbook(sample_book(), path)
     outdir = tmp_path / "resaved"
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            "xlsx:Calc MS Excel 2007 XML",
-            "--outdir",
-            str(outdir),
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+    convert(soffice, path, "xlsx:Calc MS Excel 2007 XML", outdir, tmp_path / "profile")
     resaved = outdir / "status-kota.xlsx"
     with zipfile.ZipFile(resaved) as archive:
         custom = archive.read("docProps/custom.xml").decode()

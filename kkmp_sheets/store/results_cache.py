@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from kkmp_sheets.core.issue import Issue, Severity
 from kkmp_sheets.core.metrics import CoopFigures
+from kkmp_sheets.store.snapshots import compact_json
 from kkmp_sheets.store.sqlite import transaction
 
 # Bump when the payload's shape or meaning changes: older entries are then not reused.
@@ -133,14 +134,7 @@ def feedback_hash(rows: list[list[Any]]) -> str:
     The JSON encoder walks the rows in C and asks `_encode` only for what it cannot write itself
     (dates, times, an unknown type); a NaN or an infinity (rare) makes it tag every cell."""
     try:
-        text = json.dumps(
-            rows,
-            ensure_ascii=False,
-            separators=(",", ":"),
-            allow_nan=False,
-            default=_encode,
-            check_circular=False,  # rows this program made: no cycles
-        ).encode()
+        text = compact_json(rows, _encode).encode()
     except Uncacheable:
         raise
     except ValueError:

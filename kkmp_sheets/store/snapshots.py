@@ -28,7 +28,7 @@ import json
 import math
 import sqlite3
 import zlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -80,18 +80,24 @@ def encode_rows(rows: Rows) -> bytes:
     write itself (dates, times), which gives the same bytes as tagging every cell in Python at
     a fraction of the cost; a NaN or an infinity (rare) makes it tag every cell the slow way."""
     try:
-        text = json.dumps(
-            rows,
-            ensure_ascii=False,
-            separators=(",", ":"),
-            default=_tagged,
-            allow_nan=False,
-            check_circular=False,  # rows read from a file hold no cycles; a fifth faster
-        )
+        text = compact_json(rows, _tagged)
     except ValueError:
         cells = [[_encode(value) for value in row] for row in rows]
         text = json.dumps(cells, ensure_ascii=False, separators=(",", ":"))
     return text.encode("utf-8")
+
+
+def compact_json(value: Any, default: Callable[[Any], Any]) -> str:
+    """`value` (rows of cells: no cycles) as compact JSON, walked in C; `default` is asked only
+    for what JSON cannot hold itself. ValueError for a NaN or an infinity."""
+    return json.dumps(
+        value,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=default,
+        allow_nan=False,
+        check_circular=False,  # a fifth faster; rows read from a file or made here hold no cycles
+    )
 
 
 def decode_rows(data: bytes) -> Rows:
