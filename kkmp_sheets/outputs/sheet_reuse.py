@@ -84,11 +84,11 @@ def content_key(sheet: Sheet, *, number: int, name: str, links_from: Path | None
 
 @lru_cache(maxsize=1)
 def _code_digest() -> str:
-    """The modules that shape a part (this one, `xlsx.py` and `style.py`), and the xlsxwriter
+    """The modules that shape a part (this one, `xlsx*.py` and `style.py`), and the xlsxwriter
     that writes it."""
     digest = hashlib.sha256(xlsxwriter.__version__.encode())
     here = Path(__file__)
-    for path in (here, here.with_name("xlsx.py"), here.with_name("style.py")):
+    for path in (here, here.with_name("style.py"), *sorted(here.parent.glob("xlsx*.py"))):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
