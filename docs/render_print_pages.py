@@ -26,7 +26,7 @@ import openpyxl
 import pdfplumber
 
 from kkmp_sheets.cli import main as kkmp
-from kkmp_sheets.core.report import FEEDBACK_HEADER_ROW, TICK_INDEX
+from kkmp_sheets.core.report_card import FEEDBACK_HEADER_ROW, TICK_INDEX
 from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.demo import build_demo_city
 from kkmp_sheets.onboarding import guide

@@ -21,14 +21,14 @@ import python_calamine
 from kkmp_sheets import config
 from kkmp_sheets.core import acknowledge
 from kkmp_sheets.core.parse import locate_header
-from kkmp_sheets.core.report import (
+from kkmp_sheets.core.report import CoopResult
+from kkmp_sheets.core.report_card import (
     FEEDBACK_HEADER,
     FEEDBACK_HEADER_ROW,
     GALAT_TICK_NOTE,
     KEY_INDEX,
     TICK_INDEX,
     TICKED,
-    CoopResult,
     feedback_styles,
 )
 from kkmp_sheets.core.results import CycleResult

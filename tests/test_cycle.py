@@ -15,7 +15,7 @@ import pytest
 import python_calamine
 
 from kkmp_sheets.cli import main
-from kkmp_sheets.core.report import FEEDBACK_HEADER_ROW
+from kkmp_sheets.core.report_card import FEEDBACK_HEADER_ROW
 from kkmp_sheets.core.template import FEEDBACK_TAB, STOK, normalize
 from kkmp_sheets.demo import DemoCity, build_demo_city
 

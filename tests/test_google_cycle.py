@@ -21,7 +21,8 @@ import pytest
 from kkmp_sheets import config
 from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.config import GoogleSettings
-from kkmp_sheets.core.report import FEEDBACK_HEADER_ROW, CoopResult
+from kkmp_sheets.core.report import CoopResult
+from kkmp_sheets.core.report_card import FEEDBACK_HEADER_ROW
 from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.demo import DemoCity, build_demo_city

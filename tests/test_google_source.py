@@ -14,7 +14,7 @@ from conftest import ANGGOTA_HEADER, PENJUALAN_HEADER, PROFIL_ROWS, SIMPANAN_HEA
 from kkmp_sheets.clock import WarpClock
 from kkmp_sheets.core.parse import parse_workbook
 from kkmp_sheets.core.registry import Coop, read_registry
-from kkmp_sheets.core.report import FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS
+from kkmp_sheets.core.report_card import FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS
 from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.errors import SourceError
 from kkmp_sheets.google.source import (

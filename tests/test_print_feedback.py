@@ -19,7 +19,7 @@ import pytest
 from openpyxl import load_workbook
 
 from kkmp_sheets.cli import main
-from kkmp_sheets.core.report import FEEDBACK_HEADER, FEEDBACK_HEADER_ROW
+from kkmp_sheets.core.report_card import FEEDBACK_HEADER, FEEDBACK_HEADER_ROW
 from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.demo import build_demo_city
 from kkmp_sheets.onboarding import guide

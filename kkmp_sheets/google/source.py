@@ -44,7 +44,7 @@ from kkmp_sheets.core.a1 import column_letters
 from kkmp_sheets.core.issue import CATALOG, Issue, Severity
 from kkmp_sheets.core.parse import RawWorkbook, Rows
 from kkmp_sheets.core.registry import Coop
-from kkmp_sheets.core.report import (
+from kkmp_sheets.core.report_card import (
     FEEDBACK_HEADER,
     FEEDBACK_HEADER_ROW,
     FEEDBACK_HIDDEN,

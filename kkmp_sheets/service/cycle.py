@@ -22,16 +22,8 @@ from kkmp_sheets.core.figures import measure
 from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.lokasi import area_issues
 from kkmp_sheets.core.registry import Coop, read_registry, registry_error
-from kkmp_sheets.core.report import (
-    FEEDBACK_HEADER_ROW,
-    FEEDBACK_WIDTHS,
-    STATUS_TAB,
-    CoopResult,
-    Target,
-    feedback_rows,
-    riwayat_row,
-    status_book,
-)
+from kkmp_sheets.core.report import STATUS_TAB, CoopResult, Target, riwayat_row, status_book
+from kkmp_sheets.core.report_card import FEEDBACK_HEADER_ROW, FEEDBACK_WIDTHS, feedback_rows
 from kkmp_sheets.core.results import CycleResult
 from kkmp_sheets.core.template import FEEDBACK_TAB
 from kkmp_sheets.core.wib import WIB

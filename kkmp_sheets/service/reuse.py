@@ -43,7 +43,7 @@ from kkmp_sheets.core.issue import Issue
 from kkmp_sheets.core.metrics import CoopFigures
 from kkmp_sheets.core.parse import RawWorkbook, Rows, locate_header, parse_workbook
 from kkmp_sheets.core.registry import Coop
-from kkmp_sheets.core.report import feedback_comparable
+from kkmp_sheets.core.report_card import feedback_comparable
 from kkmp_sheets.core.template import ANGGOTA
 from kkmp_sheets.service import protection
 from kkmp_sheets.sources.base import Finished, Pending, Source, feedback_batch, submit_feedback

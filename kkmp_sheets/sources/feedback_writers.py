@@ -40,7 +40,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from kkmp_sheets.core.report import (
+from kkmp_sheets.core.report_card import (
     FEEDBACK_HIDDEN,
     FEEDBACK_LOOK,
     FEEDBACK_MERGES,
