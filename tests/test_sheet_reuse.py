@@ -122,6 +122,24 @@ def test_a_part_changed_since_it_was_written_is_not_reused(tmp_path: Path) -> No
     assert entries(path) == written_afresh(sample_book(), path)
 
 
+def test_a_sheet_whose_links_were_edited_is_written_afresh(tmp_path: Path) -> None:
+    """The links live in the part's relationships, outside the part the CRC covers: their
+    digest in the property catches an edit there."""
+    path = tmp_path / "out" / "status-kota.xlsx"
+    write_status_workbook(sample_book(), path)
+    tampered = tmp_path / "tampered.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tampered, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/_rels/sheet2.xml.rels":  # Status KKMP's links
+                assert b"kkmp-002.xlsx" in data
+                data = data.replace(b"kkmp-002.xlsx", b"elsewhere.xlsx")
+            target.writestr(info, data)
+    shutil.copyfile(tampered, path)
+    assert sorted(write_status_workbook(sample_book(), path)) == ["Masalah Data", "Pasokan"]
+    assert entries(path) == written_afresh(sample_book(), path)
+
+
 @pytest.mark.parametrize(
     "damage",
     [b"", b"not a zip at all", b"PK\x03\x04" + b"\x00" * 200],

@@ -11,9 +11,10 @@ own:
   in the order cells first use them.
 
 A custom document property per table sheet (`kkmp-sheets lembar <n>`) holds the sheet's content
-key and the CRC-32 of the part as written. The next write of a sheet with the same key takes the
-part from the previous file instead of writing its cells, after checking the part's CRC in the
-zip directory against the property: a file re-saved by Excel or LibreOffice (which rewrite
+key, the CRC-32 of the part as written and a digest of its links (the part's relationships). The
+next write of a sheet with the same key takes the part from the previous file instead of writing
+its cells, after checking the part's CRC in the zip directory and its links against the
+property: a file re-saved by Excel or LibreOffice (which rewrite
 every part, keeping custom properties) is written afresh. The one cell that changes every
 cycle, the note above the table ("... diperbarui <time> WIB"), is left out of the key and put
 into the part.
@@ -49,7 +50,7 @@ _CUSTOM = "docProps/custom.xml"
 _RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PACKAGE_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _VT = "{http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes}lpwstr"
-NO_CRC = "00000000"  # until the part is written (`TableSheet._assemble_xml_file`)
+NO_SEAL = "-"  # until the part is written (`TableSheet._assemble_xml_file`)
 MAX_PART = 512 << 20  # a previous part larger than this is not read back (a hostile file)
 
 
@@ -104,8 +105,10 @@ class Part:
 class Previous:
     """The table sheets of the status workbook a write is about to replace."""
 
-    def __init__(self, parts: dict[int, tuple[str, int]], archive: zipfile.ZipFile | None) -> None:
-        self._parts = parts  # worksheet number -> (content key, CRC-32 as written)
+    def __init__(
+        self, parts: dict[int, tuple[str, int, str]], archive: zipfile.ZipFile | None
+    ) -> None:
+        self._parts = parts  # worksheet number -> (content key, CRC-32, links digest)
         self._archive = archive
 
     @classmethod
@@ -140,6 +143,8 @@ class Previous:
         except Exception as exc:  # a damaged entry: this sheet is written afresh
             log.info("previous %s unreadable (%s): written afresh", name, exc)
             return None
+        if links_digest(links) != recorded[2]:  # its links were edited since
+            return None
         return Part(xml, links)
 
     def close(self) -> None:
@@ -148,19 +153,20 @@ class Previous:
             self._archive = None
 
 
-def _recorded(archive: zipfile.ZipFile) -> dict[int, tuple[str, int]]:
+def _recorded(archive: zipfile.ZipFile) -> dict[int, tuple[str, int, str]]:
     if _CUSTOM not in archive.namelist():
         return {}
     root = ElementTree.fromstring(archive.read(_CUSTOM))
-    parts: dict[int, tuple[str, int]] = {}
+    parts: dict[int, tuple[str, int, str]] = {}
     for prop in root:
         name = prop.get("name", "")
         value = prop.find(_VT)
         if not name.startswith(PROPERTY + " ") or value is None or not value.text:
             continue
-        key, _, crc = value.text.partition(" ")
-        if crc and crc != NO_CRC:
-            parts[int(name.rsplit(" ", 1)[1])] = (key, int(crc, 16))
+        sealed = value.text.split(" ")
+        if len(sealed) == 3 and NO_SEAL not in sealed:
+            key, crc, links = sealed
+            parts[int(name.rsplit(" ", 1)[1])] = (key, int(crc, 16), links)
     return parts
 
 
@@ -177,6 +183,11 @@ def _links(archive: zipfile.ZipFile, name: str) -> list[list[str]]:
             [kind[len(_RELATIONSHIPS) :], rel.get("Target", ""), rel.get("TargetMode", "")]
         )
     return links
+
+
+def links_digest(links: list[list[str]]) -> str:
+    """A digest of a part's relationships, in order."""
+    return hashlib.sha256(repr([list(link) for link in links]).encode()).hexdigest()[:32]
 
 
 def pin_styles(workbook: Any) -> None:
@@ -213,11 +224,12 @@ class TableSheet(Worksheet):
     def __init__(self) -> None:
         super().__init__()
         self.reused: Part | None = None
-        self._record: Callable[[int], None] | None = None
+        self._record: Callable[[int, str], None] | None = None
 
-    def record_with(self, record: Callable[[int], None]) -> None:
-        """`record(crc)` is called with the CRC-32 of the part once it is written. The packager
-        writes every worksheet part before the custom properties, so the CRC gets there."""
+    def record_with(self, record: Callable[[int, str], None]) -> None:
+        """`record(crc, links)` is called with the CRC-32 of the part and the digest of its
+        links once it is written. The packager writes every worksheet part before the custom
+        properties, so both get there."""
         self._record = record
 
     # Inline strings: the string itself in the cell table, not a shared-string index. Text is
@@ -248,7 +260,8 @@ class TableSheet(Worksheet):
         else:
             super()._assemble_xml_file()
         if self._record is not None:
-            self._record(zlib.crc32(self.fh.getvalue().encode("utf-8")))
+            crc = zlib.crc32(self.fh.getvalue().encode("utf-8"))
+            self._record(crc, links_digest(self.external_hyper_links))
 
     def escaped(self, text: str) -> str:
         """`text` as `_write_cell` puts it into the part: control characters as _xHHHH_ (and

@@ -234,15 +234,15 @@ def _table_part(
     links_from: Path | None,
     previous: sheet_reuse.Previous | None,
 ) -> sheet_reuse.Part | None:
-    """Record a table sheet's content key (its CRC follows when the part is written) and take
-    its part from `previous` when that was written with the same key."""
+    """Record a table sheet's content key (its seal, the part's CRC and links, follows when the
+    part is written) and take its part from `previous` when that was written with the same key."""
     key = sheet_reuse.content_key(sheet, number=number, name=name, links_from=links_from)
     prop = f"{sheet_reuse.PROPERTY} {number}"
-    workbook.set_custom_property(prop, f"{key} {sheet_reuse.NO_CRC}")
+    workbook.set_custom_property(prop, f"{key} {sheet_reuse.NO_SEAL} {sheet_reuse.NO_SEAL}")
     index = len(workbook.custom_properties) - 1
 
-    def record(crc: int) -> None:
-        workbook.custom_properties[index] = (prop, f"{key} {crc:08x}", "text")
+    def record(crc: int, links: str) -> None:
+        workbook.custom_properties[index] = (prop, f"{key} {crc:08x} {links}", "text")
 
     worksheet.record_with(record)
     part = previous.part(number, key) if previous is not None else None
