@@ -43,6 +43,20 @@ def written_afresh(book: StatusBook, path: Path) -> dict[str, bytes]:
     return entries(path)
 
 
+def edit_entry(path: Path, entry: str, old: bytes, new: bytes) -> None:
+    """The workbook at `path` with `old` replaced by `new` in one zip entry, as a hand edit of
+    the file would leave it."""
+    edited = path.with_name("edited.xlsx")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(edited, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == entry:
+                assert old in data
+                data = data.replace(old, new)
+            target.writestr(info, data)
+    edited.replace(path)
+
+
 def values(path: Path) -> dict[str, list[list]]:
     book = CalamineWorkbook.from_path(str(path))
     return {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
@@ -110,14 +124,7 @@ def test_a_part_changed_since_it_was_written_is_not_reused(tmp_path: Path) -> No
     """The property still holds the key, but the part's CRC is not the one written."""
     path = tmp_path / "out" / "status-kota.xlsx"
     write_status_workbook(sample_book(), path)
-    tampered = tmp_path / "tampered.xlsx"
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tampered, "w") as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == "xl/worksheets/sheet4.xml":  # Masalah Data
-                data = data.replace(b"3273********0001", b"3273********9999")
-            target.writestr(info, data)
-    shutil.copyfile(tampered, path)
+    edit_entry(path, "xl/worksheets/sheet4.xml", b"3273********0001", b"3273********9999")
     assert sorted(write_status_workbook(sample_book(), path)) == ["Pasokan", "Status KKMP"]
     assert entries(path) == written_afresh(sample_book(), path)
 
@@ -127,15 +134,7 @@ def test_a_sheet_whose_links_were_edited_is_written_afresh(tmp_path: Path) -> No
     digest in the property catches an edit there."""
     path = tmp_path / "out" / "status-kota.xlsx"
     write_status_workbook(sample_book(), path)
-    tampered = tmp_path / "tampered.xlsx"
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tampered, "w") as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == "xl/worksheets/_rels/sheet2.xml.rels":  # Status KKMP's links
-                assert b"kkmp-002.xlsx" in data
-                data = data.replace(b"kkmp-002.xlsx", b"elsewhere.xlsx")
-            target.writestr(info, data)
-    shutil.copyfile(tampered, path)
+    edit_entry(path, "xl/worksheets/_rels/sheet2.xml.rels", b"kkmp-002.xlsx", b"elsewhere.xlsx")
     assert sorted(write_status_workbook(sample_book(), path)) == ["Masalah Data", "Pasokan"]
     assert entries(path) == written_afresh(sample_book(), path)
 
