@@ -197,9 +197,10 @@ def pin_styles(workbook: Any) -> None:
         fmt._get_xf_index()
 
 
-def with_note(xml: str, cell: str, note: str, escape: Callable[[str], str]) -> str | None:
-    """`xml` with the note cell at `cell` (its first cell) showing `note`; None when the part is
-    not shaped as this module writes it (then the sheet is written afresh)."""
+def with_note(xml: str, col: int, note: str, escape: Callable[[str], str]) -> str | None:
+    """`xml` with the note cell (its first cell, in row 1 at column `col`) showing `note`; None
+    when the part is not shaped as this module writes it (then the sheet is written afresh)."""
+    cell = xl_rowcol_to_cell_fast(0, col)
     start = xml.find("<sheetData>")
     at = xml.find("<c ", start) if start >= 0 else -1
     if at < 0 or not xml.startswith(f'<c r="{cell}" ', at):
@@ -211,10 +212,6 @@ def with_note(xml: str, cell: str, note: str, escape: Callable[[str], str]) -> s
     if end < 0:
         return None
     return xml[: text + len("<is><t>")] + escape(note) + xml[end:]
-
-
-def note_cell(row: int, col: int) -> str:
-    return xl_rowcol_to_cell_fast(row, col)
 
 
 class TableSheet(Worksheet):

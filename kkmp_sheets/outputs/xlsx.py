@@ -247,9 +247,8 @@ def _table_part(
     worksheet.record_with(record)
     part = previous.part(number, key) if previous is not None else None
     if part is not None and sheet.note:
-        first = _note_column(sheet)
-        cell = sheet_reuse.note_cell(0, first)
-        xml = sheet_reuse.with_note(part.xml, cell, clean(sheet.note), worksheet.escaped)
+        note = clean(sheet.note)
+        xml = sheet_reuse.with_note(part.xml, _note_column(sheet), note, worksheet.escaped)
         part = sheet_reuse.Part(xml, part.links) if xml is not None else None
     worksheet.reused = part
     return part

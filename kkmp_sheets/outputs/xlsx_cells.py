@@ -56,8 +56,6 @@ NUM_FORMATS: dict[Fmt, str] = {
     Fmt.ZONE: "@",
     Fmt.LINK: "@",
 }
-_NUMERIC = NUMERIC
-_DATES = DATES
 
 MAX_TEXT = 32_767  # Excel's cell limit, in UTF-16 code units
 MAX_URL = 2_079  # Excel 2016+ per URL (and per #anchor); xlsxwriter's default
@@ -138,7 +136,7 @@ class CellWriter:
             self.xml_bytes += 64
             return self._text(row, col, value, fmt, wrap=wrap)
         if isinstance(value, Cell):
-            if value.signed and is_number(value.value) and value.fmt in _NUMERIC:
+            if value.signed and is_number(value.value) and value.fmt in NUMERIC:
                 return self._signed(row, col, value.value, value.fmt)
             fmt = value.fmt
             value = value.value
@@ -193,10 +191,10 @@ class CellWriter:
     def _number(self, row: int, col: int, value: int | float, fmt: Fmt) -> int:
         if isinstance(value, float) and not math.isfinite(value):
             return 0  # NaN from pandas means "no value"; inf has no cell form
-        text_column = fmt not in _NUMERIC and fmt not in _DATES
+        text_column = fmt not in NUMERIC and fmt not in DATES
         if text_column or (isinstance(value, int) and abs(value) >= MAX_EXACT_INT):
             return self._text(row, col, _number_text(value), fmt)
-        if fmt in _DATES:  # a bare number in a date column is shown as a number
+        if fmt in DATES:  # a bare number in a date column is shown as a number
             fmt = Fmt.NUMBER
         self._number_cell(row, col, value, self.styles.by_fmt[fmt])
         return number_width(value, fmt)
@@ -215,7 +213,7 @@ class CellWriter:
             value = value.astimezone(WIB).replace(tzinfo=None)
         if value.year < 1900:  # before Excel's calendar: keep it visible as text
             return self._text(row, col, value.isoformat(), Fmt.TEXT)
-        if fmt not in _DATES:
+        if fmt not in DATES:
             fmt = Fmt.DATETIME if isinstance(value, datetime) else Fmt.DATE
         self.worksheet.write_datetime(row, col, value, self.styles.by_fmt[fmt])
         return 17 if fmt == Fmt.DATETIME else 11  # "17 Agu 2025 08:30"
