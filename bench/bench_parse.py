@@ -181,7 +181,7 @@ def pandas_checks(rows: list[list[Any]]) -> Counter[str]:
         errors="coerce",
     )
     found["nik-birthdate"] += int(born.isna().sum())
-    known = good.str[:6].isin(wilayah._kecamatan_digits())
+    known = good.str[:6].isin(wilayah.kecamatan_codes())
     found["nik-region-unknown"] += int((~known).sum())
     found["nik-outside-city"] += int(
         (known & ~good.str.startswith(CITY_KODE.replace(".", ""))).sum()
@@ -288,7 +288,7 @@ def main() -> None:
     n = args.rows
     nf = min(args.frictionless_rows or n, n)
     print(f"Anggota tab, {n:,} rows; frictionless over the first {nf:,}; as of {AS_OF}")
-    wilayah._kecamatan_digits()  # the region list loads once per process, not per workbook
+    wilayah.kecamatan_codes()  # the region list loads once per process, not per workbook
     results: dict[str, dict[str, float]] = {}
     for variant in ("messy", "clean"):
         rows = anggota_rows(n, SEED, clean=variant == "clean")

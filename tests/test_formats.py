@@ -27,6 +27,7 @@ from kkmp_sheets.core.formats import (
     format_percent,
     format_rupiah,
     is_blank,
+    nik_reader,
     parse_date,
     parse_email,
     parse_int_like_id,
@@ -1069,11 +1070,11 @@ def test_parsers_return_or_raise_format_error_only(parser, value):
         return
     if isinstance(result, float):
         assert math.isfinite(result)
-    if isinstance(result, tuple):
-        assert all(math.isfinite(x) for x in result)
-    if isinstance(result, NikCheck):
+    if isinstance(result, NikCheck):  # a named tuple: before the plain tuples (Titik Lokasi)
         assert all(code in CATALOG for code in result.problems)
         assert result.digits is None or len(result.digits) == 16
+    elif isinstance(result, tuple):
+        assert all(math.isfinite(x) for x in result)
 
 
 @settings(max_examples=300)
@@ -1141,6 +1142,29 @@ def test_check_nik_on_valid_niks(kecamatan, born, woman, serial, as_text):
     digits = f"{kecamatan}{day:02d}{born.month:02d}{born.year % 100:02d}{serial:04d}"
     result = check_nik(as_text.format(digits))
     assert result == NikCheck(digits, (), born, "P" if woman else "L", kecamatan)
+
+
+NIK_LIKE = st.one_of(
+    CELL_VALUES,
+    st.text(alphabet="0123456789", min_size=15, max_size=17),  # some known kecamatan, most not
+    st.builds(
+        lambda kec, rest: kec + rest,
+        st.sampled_from(KECAMATAN),
+        st.text(alphabet="0123456789", min_size=10, max_size=10),  # possible birth dates or not
+    ),
+)
+
+
+@settings(max_examples=500)
+@given(value=NIK_LIKE)
+@example(value="3173015708900001")  # a woman's NIK
+@example(value="3173019999900001")  # an impossible birth date
+@example(value="3299990101900001")  # an unknown kecamatan
+@example(value="３１７３０１５７０８９００００１")  # full-width digits: not ASCII
+def test_nik_reader_reads_as_check_nik(value):
+    """The column reader's short way gives what `check_nik` gives, field by field."""
+    assert nik_reader()(value) == check_nik(value)
+    assert type(nik_reader()(value)) is type(check_nik(value))
 
 
 def test_kecamatan_fixture_is_real():

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import compress, repeat, zip_longest
-from typing import Any
+from typing import Any, NamedTuple
 
 from kkmp_sheets.core import formats
 from kkmp_sheets.core.issue import CATALOG, Issue
@@ -271,7 +271,7 @@ def _read_column(
     text_column = col.kind is Kind.TEXT
     id_column = col.kind is Kind.ID
     date_column = col.kind is Kind.DATE
-    direct = READERS[col.kind] if col.kind in _UNIQUE_VALUES else None
+    direct = _column_reader(col.kind)
     required = col.required
     memo: dict[Any, tuple[Any, Issue | None]] = {}
     values: list[Any] = []
@@ -326,6 +326,13 @@ def _read_column(
         if hit[1] is not None:
             found.append((index * width + order, _at_row(hit[1], sheet_rows[index])))
     return values
+
+
+def _column_reader(kind: Kind) -> Callable[[Any, Column], Any] | None:
+    """The reader called directly for each cell of a column of mostly unique values, or None."""
+    if kind is Kind.NIK:
+        return _nik_column()
+    return READERS[kind] if kind in _UNIQUE_VALUES else None
 
 
 def _read_one(
@@ -482,9 +489,10 @@ def _yes_no(cell: Any, col: Column) -> bool | None:
     return formats.parse_yes_no(cell)
 
 
-@dataclass(frozen=True, slots=True)  # one per member: no per-value __dict__
-class NikValue:
-    """A NIK cell: its check and the value as typed. Judged in validation, which knows the city."""
+class NikValue(NamedTuple):
+    """A NIK cell: its check and the value as typed. Judged in validation, which knows the city.
+
+    A named tuple, like `formats.NikCheck`: one is made per member."""
 
     check: formats.NikCheck
     raw: Any
@@ -497,6 +505,18 @@ class NikValue:
 def _nik(cell: Any, col: Column) -> NikValue | None:
     check = formats.check_nik(cell)
     return NikValue(check, cell) if check is not None else None
+
+
+def _nik_column() -> Callable[[Any, Column], NikValue | None]:
+    """`_nik` for one column's cells (see `formats.nik_reader`)."""
+    check = formats.nik_reader()
+    make = tuple.__new__
+
+    def read(cell: Any, col: Column) -> NikValue | None:
+        found = check(cell)
+        return make(NikValue, (found, cell)) if found is not None else None
+
+    return read
 
 
 READERS: dict[Kind, Callable[[Any, Column], Any]] = {

@@ -40,7 +40,8 @@ def _regions() -> dict[str, Region]:
 
 
 @cache
-def _kecamatan_digits() -> frozenset[str]:
+def kecamatan_codes() -> frozenset[str]:
+    """Every kecamatan code as the 6 digits a NIK starts with (`317301`)."""
     return frozenset(k.replace(".", "") for k in _regions() if k.count(".") == 2)
 
 
@@ -56,7 +57,7 @@ def name(kode: str) -> str | None:
 
 def kecamatan_exists(six_digits: str) -> bool:
     """Whether `317301` (the first 6 digits of a NIK) is a kecamatan code in the list."""
-    return six_digits in _kecamatan_digits()
+    return six_digits in kecamatan_codes()
 
 
 def children(kode: str) -> list[Region]:

@@ -10,12 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 
 import phonenumbers
 
 from kkmp_sheets.core import wilayah
 from kkmp_sheets.core.formats import phone_plan
 from kkmp_sheets.core.formats.text import (
+    _BLANK_TEXT,
     FormatError,
     _clean,
     _Err,
@@ -62,8 +64,7 @@ def parse_int_like_id(value: object) -> str | None:
     raise _ID_ERR()
 
 
-@dataclass(frozen=True, slots=True)  # one per member: no per-value __dict__
-class NikCheck:
+class NikCheck(NamedTuple):
     """What a NIK says, and what is wrong with it.
 
     `problems` are `issue.CATALOG` codes, in this order: "nik-as-number", "nik-length",
@@ -71,6 +72,10 @@ class NikCheck:
     digits (even with other problems). `birth_date` and `sex` ("L"/"P") are set only when the
     birth date in digits 7-12 is possible, `kecamatan` (6 digits) only when it is a known code.
     """
+
+    # A named tuple, immutable and compared by value like a frozen dataclass, but made in C: a
+    # province has a NIK per member, and a frozen dataclass's __init__ (one object.__setattr__
+    # per field) cost more than the rest of the check.
 
     digits: str | None
     problems: tuple[str, ...]
@@ -182,6 +187,26 @@ def check_nik(
     return NikCheck(digits, tuple(problems), birth_date, sex, kecamatan)
 
 
+def nik_reader() -> Callable[[object], NikCheck | None]:
+    """`check_nik` for a column of cells: today and the kecamatan codes are looked up once, and a
+    NIK typed as it should be, with a possible birth date and a known kecamatan (nearly every
+    one), is read without further calls. Any other cell goes to `check_nik`."""
+    today = _today()
+    known = wilayah.kecamatan_codes()
+    birth = _nik_birth
+    make = tuple.__new__  # NikCheck's own __new__ is a Python function; this is its C part
+
+    def read(value: object) -> NikCheck | None:
+        if type(value) is str and len(value) == 16 and value.isdigit() and value.isascii():
+            born, sex = birth(value[6:12], today)
+            kecamatan = value[:6]
+            if born is not None and kecamatan in known:
+                return make(NikCheck, (value, (), born, sex, kecamatan))
+        return check_nik(value)
+
+    return read
+
+
 def _id_text(value: object, err: _Err) -> str | None:
     """The text of an identity number cell; a whole number as its digits; None when blank."""
     if isinstance(value, str):
@@ -271,10 +296,19 @@ def parse_phone(value: object) -> str | None:
     that dropped the leading 0. Letters, two numbers in a cell, a note such as "(WA)" and
     foreign numbers are refused: the service writes to Indonesian numbers only.
     """
-    text = _id_text(value, _PHONE_ERR)
-    if text is None:
-        return None
-    text = _PHONE_PUNCTUATION.sub("", text)
+    if type(value) is str and value.isascii() and "'" not in value:
+        # The common cell, "0812-3456-7890" or "+62 812…": what `_id_text` and the punctuation
+        # pattern make of it, without their calls when dashes and spaces are its only marks.
+        text = value.strip()
+        if text in _BLANK_TEXT:
+            return None
+        plain = text.replace("-", "").replace(" ", "")
+        text = plain if plain[plain[:1] == "+" :].isdigit() else _PHONE_PUNCTUATION.sub("", text)
+    else:
+        found = _id_text(value, _PHONE_ERR)
+        if found is None:
+            return None
+        text = _PHONE_PUNCTUATION.sub("", found)
     plus = text.startswith("+")
     digits = text[1:] if plus else text
     if not _is_digits(digits):
