@@ -35,3 +35,14 @@ def test_a_read_failure_with_an_unknown_code_fails_where_it_is_raised():
 
 def test_require_code_returns_a_known_code():
     assert require_code("tab-missing") == "tab-missing"
+
+
+def test_an_issue_at_another_row_is_the_same_issue_there():
+    issue = Issue(
+        "nik-length", tab="Anggota", row=4, column="NIK", value="317301", personal=True,
+        expected="16 digit", detail="6", severity_override=Severity.PERINGATAN, key="k1",
+    )  # fmt: skip
+    moved = issue.at_row(9)
+    assert moved == Issue(**{**issue.__dict__, "row": 9})
+    assert (moved.row, issue.row) == (9, 4)  # the original is left as it was
+    assert hash(moved) == hash(Issue(**{**issue.__dict__, "row": 9}))

@@ -411,6 +411,14 @@ class Issue:
             },
         )
 
+    def at_row(self, row: int | None) -> Issue:
+        """This issue at another row: the same problem met again with the same value. A copy of
+        the fields, without the checks and the keyword handling of `__init__` (a messy tab meets
+        the same bad value tens of thousands of times)."""
+        moved = object.__new__(Issue)
+        object.__setattr__(moved, "__dict__", {**self.__dict__, "row": row})
+        return moved
+
     @property
     def entry(self) -> Entry:
         return CATALOG[self.code]

@@ -324,7 +324,7 @@ def _read_column(
             continue
         append(hit[0])
         if hit[1] is not None:
-            found.append((index * width + order, _at_row(hit[1], sheet_rows[index])))
+            found.append((index * width + order, hit[1].at_row(sheet_rows[index])))
     return values
 
 
@@ -348,21 +348,6 @@ def _read_one(
     value = read_cell(cell, col, tab, row, header, issues)
     found.extend((position, issue) for issue in issues)
     return value
-
-
-def _at_row(issue: Issue, row: int) -> Issue:
-    """The same issue at another row (the value that caused it is the same)."""
-    return Issue(
-        issue.code,
-        tab=issue.tab,
-        row=row,
-        column=issue.column,
-        value=issue.value,
-        personal=issue.personal,
-        expected=issue.expected,
-        detail=issue.detail,
-        severity_override=issue.severity_override,
-    )
 
 
 _BLANK_ASCII = frozenset({"", "-"})  # blank ASCII text once stripped (see `formats.is_blank`)
