@@ -123,14 +123,21 @@ def national_number(digits: str, plus: bool) -> str | None:
     return rest if _KEEPS_STRIPPED[len(rest)] else None
 
 
+# Length → one pattern that a valid number of that length matches: the general description's as
+# a lookahead, then any type's. Lengths outside the library's limits have none (it refuses them
+# before validating: TOO_SHORT_NSN / TOO_LONG), nor do lengths without both descriptions.
+_VALID_AT = {
+    length: re.compile(
+        rf"(?=(?:{_GENERAL_AT[length].pattern})\Z)(?:{_ANY_TYPE_AT[length].pattern})"
+    )
+    for length in range(_MIN_NSN, _MAX_NSN + 1)
+    if length in _GENERAL_AT and length in _ANY_TYPE_AT
+}
+
+
 def is_valid(nsn: str) -> bool:
     """`phonenumbers.is_valid_number` for +62 and this national significant number (its first
-    digit 1-9): the general description and then any type's, lengths first, as the library does."""
-    length = len(nsn)
-    if length < _MIN_NSN or length > _MAX_NSN:
-        return False  # the library refuses it before validating (TOO_SHORT_NSN / TOO_LONG)
-    general = _GENERAL_AT.get(length)
-    if general is None or general.fullmatch(nsn) is None:
-        return False
-    any_type = _ANY_TYPE_AT.get(length)
-    return any_type is not None and any_type.fullmatch(nsn) is not None
+    digit 1-9): the general description and then any type's, lengths first, as the library does,
+    in one match."""
+    pattern = _VALID_AT.get(len(nsn))
+    return pattern is not None and pattern.fullmatch(nsn) is not None
