@@ -265,8 +265,9 @@ def _read_column(
     is remembered per distinct value: keyed by the text itself for a str, by (type, value) for
     an int or a non-zero float (1, 1.0 and True are equal keys otherwise; 0.0 and -0.0 are equal
     but read apart, so zero is never remembered). Other types are read on their own each time.
-    A remembered issue is made again at the row it is met; an unreadable value met on the
-    short way is read again by `read_cell`, which reports it.
+    A remembered issue is made again at the row it is met. A value the column's own reader
+    refuses is reported as `read_cell` reports it and remembered, so that a bad value typed
+    thousands of times ("12345" as a telephone) is refused once.
     """
     text_column = col.kind is Kind.TEXT
     id_column = col.kind is Kind.ID
@@ -292,12 +293,18 @@ def _read_column(
                     if text_column or (id_column and text[0] != "'"):
                         append(text)  # what `_text` and `parse_int_like_id` make of it
                         continue
-                    if direct is not None:
+                    if direct is not None and cell not in memo:  # not refused before
                         try:
                             append(direct(cell, col))
-                            continue
-                        except formats.FormatError:
-                            pass  # read again below, where the issue is made
+                        except formats.FormatError as err:
+                            # What `read_cell` makes of it: the cell is neither blank nor a
+                            # formula error, and `direct` is the column's reader.
+                            issue = _refused(err, cell, col, tab, sheet_rows[index], header)
+                            found.append((index * width + order, issue))
+                            if len(memo) < MEMO_LIMIT:
+                                memo[cell] = (None, issue)
+                            append(None)
+                        continue
             key: Any = cell
         elif date_column and kind is datetime:
             append(cell.date())
@@ -429,21 +436,26 @@ def read_cell(cell: Any, col: Column, tab: str, row: int, header: str, issues: l
     try:
         return reader(cell, col)
     except formats.FormatError as err:
-        code = err.code if err.code in CATALOG else "value-unreadable"
-        expected, example = EXAMPLES.get(col.kind, (err.expected or "nilai", err.example))
-        issues.append(
-            Issue(
-                code,
-                tab=tab,
-                row=row,
-                column=header,
-                value=cell,
-                personal=col.personal,
-                expected=expected if code == "value-unreadable" else err.expected,
-                detail=example if code == "value-unreadable" else err.detail,
-            )
-        )
+        issues.append(_refused(err, cell, col, tab, row, header))
         return None
+
+
+def _refused(
+    err: formats.FormatError, cell: Any, col: Column, tab: str, row: int, header: str
+) -> Issue:
+    """The issue of a cell its column's reader refused."""
+    code = err.code if err.code in CATALOG else "value-unreadable"
+    expected, example = EXAMPLES.get(col.kind, (err.expected or "nilai", err.example))
+    return Issue(
+        code,
+        tab=tab,
+        row=row,
+        column=header,
+        value=cell,
+        personal=col.personal,
+        expected=expected if code == "value-unreadable" else err.expected,
+        detail=example if code == "value-unreadable" else err.detail,
+    )
 
 
 def _text(cell: Any) -> str:
